@@ -1,0 +1,52 @@
+#ifndef SS_ADDR_H
+#define SS_ADDR_H
+
+/*++
+ * NAME
+ *	addr 3
+ * SUMMARY
+ *	socket address parsing and printing
+ * SYNOPSIS
+ *	#include <addr.h>
+ *
+ *	int	addr_parse(const char *spec, ADDR_SPEC *out, char **err);
+ *	void	addr_free(ADDR_SPEC *spec);
+ *	int	addr_numeric(const struct sockaddr *sa, socklen_t len,
+ *			char *host, size_t hostlen, char *port, size_t portlen);
+ *	char   *addr_display(const struct sockaddr *sa, socklen_t len);
+ * DESCRIPTION
+ *	addr_parse() splits a listen address: "HOST:PORT", "[IPV6]:PORT",
+ *	"unix:PATH" or an absolute "/PATH". For TCP, HOST is resolved once
+ *	with getaddrinfo() and the first answer is kept; PORT may be a
+ *	number (0 picks a free port) or a service name. The result holds a
+ *	ready-to-bind sockaddr.
+ *
+ *	addr_numeric() writes the numeric host (IPv6 without brackets; an
+ *	IPv4-mapped IPv6 address as plain IPv4) and port of a TCP address.
+ *	It returns 0, or -1 for another family.
+ *
+ *	addr_display() returns a new string that shows an address the way
+ *	-1 prints it and logs name it: "127.0.0.1:40123", "[::1]:40123" or
+ *	"unix:/path" (IPv6-safe).
+ * DIAGNOSTICS
+ *	addr_parse() returns -1 and sets *err (free with myfree()) to a
+ *	message that names the address.
+ *--*/
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+typedef struct ADDR_SPEC {
+    int     family;                     /* AF_INET, AF_INET6, AF_UNIX */
+    struct sockaddr_storage sa;
+    socklen_t len;
+    char   *path;                       /* AF_UNIX only */
+} ADDR_SPEC;
+
+extern int addr_parse(const char *, ADDR_SPEC *, char **);
+extern void addr_free(ADDR_SPEC *);
+extern int addr_numeric(const struct sockaddr *, socklen_t, char *, size_t,
+                                char *, size_t);
+extern char *addr_display(const struct sockaddr *, socklen_t);
+
+#endif

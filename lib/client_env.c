@@ -1,0 +1,99 @@
+/*
+ * client_env.c - UCSPI environment variables that describe one client
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "addr.h"
+#include "client_env.h"
+
+const char *const client_env_names[] = {
+    "PROTO", "TCPLOCALIP", "TCPLOCALPORT", "TCPREMOTEIP", "TCPREMOTEPORT",
+    "REMOTE_ADDR", "REMOTE_PORT", "UNIXLOCALPATH", "UNIXREMOTEEUID",
+    "UNIXREMOTEEGID", "UNIXREMOTEPID", 0,
+};
+
+/* client_env_clear - no variables */
+void    client_env_clear(CLIENT_ENV *env)
+{
+    env->count = 0;
+    env->vars[0] = 0;
+}
+
+/* client_env_set - add one formatted NAME=value */
+static void __attribute__((format(printf, 2, 3)))
+client_env_set(CLIENT_ENV *env, const char *fmt,...)
+{
+    va_list ap;
+    char   *buf = env->buf[env->count];
+
+    va_start(ap, fmt);
+    vsnprintf(buf, CLIENT_ENV_LEN, fmt, ap);
+    va_end(ap);
+    env->vars[env->count++] = buf;
+    env->vars[env->count] = 0;
+}
+
+/* client_env_tcp - the TCP set */
+void    client_env_tcp(CLIENT_ENV *env, const char *local_host,
+                               const char *local_port,
+                               const struct sockaddr *peer, socklen_t len)
+{
+    char    host[INET6_ADDRSTRLEN] = "";
+    char    port[8] = "";
+
+    (void) addr_numeric(peer, len, host, sizeof(host), port, sizeof(port));
+    client_env_clear(env);
+    client_env_set(env, "PROTO=TCP");
+    client_env_set(env, "TCPLOCALIP=%s", local_host);
+    client_env_set(env, "TCPLOCALPORT=%s", local_port);
+    client_env_set(env, "TCPREMOTEIP=%s", host);
+    client_env_set(env, "TCPREMOTEPORT=%s", port);
+    client_env_set(env, "REMOTE_ADDR=%s", host);
+    client_env_set(env, "REMOTE_PORT=%s", port);
+}
+
+/* client_env_unix - the UNIX set, with the peer's credentials */
+void    client_env_unix(CLIENT_ENV *env, const char *local_path, int fd)
+{
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+
+    client_env_clear(env);
+    client_env_set(env, "PROTO=UNIX");
+    client_env_set(env, "UNIXLOCALPATH=%s", local_path);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+        client_env_set(env, "UNIXREMOTEEUID=%u", (unsigned) cred.uid);
+        client_env_set(env, "UNIXREMOTEEGID=%u", (unsigned) cred.gid);
+        client_env_set(env, "UNIXREMOTEPID=%ld", (long) cred.pid);
+    }
+}
+
+/* client_env_from_fd - describe whatever fd is connected to */
+void    client_env_from_fd(CLIENT_ENV *env, int fd)
+{
+    struct sockaddr_storage local;
+    struct sockaddr_storage peer;
+    socklen_t llen = sizeof(local);
+    socklen_t plen = sizeof(peer);
+    char    host[INET6_ADDRSTRLEN];
+    char    port[8];
+    const struct sockaddr_un *sun = (struct sockaddr_un *) &local;
+
+    client_env_clear(env);
+    if (getsockname(fd, (struct sockaddr *) &local, &llen) < 0
+        || getpeername(fd, (struct sockaddr *) &peer, &plen) < 0)
+        return;
+    if (local.ss_family == AF_UNIX) {
+        client_env_unix(env, llen > offsetof(struct sockaddr_un, sun_path) ?
+                        sun->sun_path : "", fd);
+    } else if (addr_numeric((struct sockaddr *) &local, llen, host,
+                            sizeof(host), port, sizeof(port)) == 0) {
+        client_env_tcp(env, host, port, (struct sockaddr *) &peer, plen);
+    }
+}

@@ -1,0 +1,60 @@
+#ifndef SS_CLIENT_ENV_H
+#define SS_CLIENT_ENV_H
+
+/*++
+ * NAME
+ *	client_env 3
+ * SUMMARY
+ *	UCSPI environment variables that describe one client
+ * SYNOPSIS
+ *	#include <client_env.h>
+ *
+ *	extern const char *const client_env_names[];
+ *
+ *	void	client_env_tcp(CLIENT_ENV *env, const char *local_host,
+ *			const char *local_port, const struct sockaddr *peer,
+ *			socklen_t peer_len);
+ *	void	client_env_unix(CLIENT_ENV *env, const char *local_path,
+ *			int fd);
+ *	void	client_env_from_fd(CLIENT_ENV *env, int fd);
+ *	void	client_env_clear(CLIENT_ENV *env);
+ * DESCRIPTION
+ *	A CLIENT_ENV holds up to CLIENT_ENV_MAX "NAME=value" strings in fixed
+ *	buffers, and env->vars, a null-terminated list of them, ready to
+ *	append to a handler's environment. Nothing is allocated.
+ *
+ *	client_env_tcp() sets PROTO=TCP, TCPLOCALIP, TCPLOCALPORT,
+ *	TCPREMOTEIP, TCPREMOTEPORT, REMOTE_ADDR and REMOTE_PORT (IPv6
+ *	addresses without brackets, IPv4-mapped ones as IPv4).
+ *
+ *	client_env_unix() sets PROTO=UNIX, UNIXLOCALPATH, and from the
+ *	socket's peer credentials UNIXREMOTEEUID, UNIXREMOTEEGID and
+ *	UNIXREMOTEPID.
+ *
+ *	client_env_from_fd() looks at fd itself (stream mode): the TCP or
+ *	UNIX set when it is a connected socket, nothing otherwise.
+ *
+ *	client_env_names lists every name these functions may set (null
+ *	terminated), so that a caller can drop inherited copies once.
+ *--*/
+
+#include <sys/socket.h>
+
+#define CLIENT_ENV_MAX  8
+#define CLIENT_ENV_LEN  160
+
+typedef struct CLIENT_ENV {
+    char   *vars[CLIENT_ENV_MAX + 1];
+    char    buf[CLIENT_ENV_MAX][CLIENT_ENV_LEN];
+    int     count;
+} CLIENT_ENV;
+
+extern const char *const client_env_names[];
+
+extern void client_env_tcp(CLIENT_ENV *, const char *, const char *,
+                                   const struct sockaddr *, socklen_t);
+extern void client_env_unix(CLIENT_ENV *, const char *, int);
+extern void client_env_from_fd(CLIENT_ENV *, int);
+extern void client_env_clear(CLIENT_ENV *);
+
+#endif

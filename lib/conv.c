@@ -1,0 +1,141 @@
+/*
+ * conv.c - strict conversion of numbers, time values, booleans and modes
+ *
+ * strtol() alone accepts leading white space, a lone sign and trailing
+ * garbage; every function here checks those itself.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "conv.h"
+
+/* conv_digits - parse an unsigned decimal prefix, return the end */
+static int conv_digits(const char *str, int allow_sign, long *out, char **end)
+{
+    long    val;
+
+    if (!isdigit((unsigned char) str[0])
+        && !(allow_sign && str[0] == '-' && isdigit((unsigned char) str[1])))
+        return (CONV_ERR_SYNTAX);
+    errno = 0;
+    val = strtol(str, end, 10);
+    if (errno == ERANGE)
+        return (CONV_ERR_RANGE);
+    *out = val;
+    return (CONV_OK);
+}
+
+/* conv_long - decimal integer within bounds */
+int     conv_long(const char *str, long min, long max, long *out)
+{
+    long    val;
+    char   *end;
+    int     err;
+
+    if ((err = conv_digits(str, min < 0, &val, &end)) != CONV_OK)
+        return (err);
+    if (*end != 0)
+        return (CONV_ERR_SYNTAX);
+    if (val < min || val > max)
+        return (CONV_ERR_RANGE);
+    *out = val;
+    return (CONV_OK);
+}
+
+/* conv_time - time value with optional unit, in seconds, within bounds */
+int     conv_time(const char *str, long min, long max, long *out)
+{
+    long    val;
+    long    mult;
+    char   *end;
+    int     err;
+
+    if ((err = conv_digits(str, 0, &val, &end)) != CONV_OK)
+        return (err);
+    switch (*end) {
+    case 0:
+    case 's':
+        mult = 1;
+        break;
+    case 'm':
+        mult = 60;
+        break;
+    case 'h':
+        mult = 3600;
+        break;
+    case 'd':
+        mult = 86400;
+        break;
+    case 'w':
+        mult = 7 * 86400;
+        break;
+    default:
+        return (CONV_ERR_SYNTAX);
+    }
+    if (*end && end[1] != 0)
+        return (CONV_ERR_SYNTAX);
+    if (val > LONG_MAX / mult)
+        return (CONV_ERR_RANGE);
+    val *= mult;
+    if (val < min || val > max)
+        return (CONV_ERR_RANGE);
+    *out = val;
+    return (CONV_OK);
+}
+
+/* conv_bool - yes/no and friends */
+int     conv_bool(const char *str, int *out)
+{
+    static const char *yes[] = {"yes", "true", "on", "1", 0};
+    static const char *no[] = {"no", "false", "off", "0", 0};
+    int     i;
+
+    for (i = 0; yes[i]; i++) {
+        if (strcasecmp(str, yes[i]) == 0) {
+            *out = 1;
+            return (CONV_OK);
+        }
+        if (strcasecmp(str, no[i]) == 0) {
+            *out = 0;
+            return (CONV_OK);
+        }
+    }
+    return (CONV_ERR_SYNTAX);
+}
+
+/* conv_mode - octal file mode */
+int     conv_mode(const char *str, long *out)
+{
+    long    val;
+    char   *end;
+
+    if (str[0] < '0' || str[0] > '7')
+        return (CONV_ERR_SYNTAX);
+    errno = 0;
+    val = strtol(str, &end, 8);
+    if (*end != 0)
+        return (CONV_ERR_SYNTAX);
+    if (errno == ERANGE || val > 07777)
+        return (CONV_ERR_RANGE);
+    *out = val;
+    return (CONV_OK);
+}
+
+/* conv_strerror - text for an error code */
+const char *conv_strerror(int err)
+{
+    switch (err) {
+    case CONV_OK:
+        return ("no error");
+    case CONV_ERR_RANGE:
+        return ("out of range");
+    default:
+        return ("bad syntax");
+    }
+}

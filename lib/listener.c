@@ -1,0 +1,212 @@
+/*
+ * listener.c - listening sockets: bound here, or inherited
+ *
+ * Everything a client's environment needs from the listening side is
+ * computed here once, so that the per-connection work is accept, one
+ * getsockname() at most (wildcard TCP binds only), and spawn.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "listener.h"
+#include "msg.h"
+#include "mymalloc.h"
+
+#define SD_LISTEN_FDS_START 3
+
+/* listener_add - append a listener for fd and fill in what is fixed */
+static LISTENER *listener_add(LISTENER_LIST *list, int fd)
+{
+    LISTENER *lp;
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+
+    list->items = myrealloc(list->items, (list->count + 1) * sizeof(LISTENER));
+    lp = &list->items[list->count++];
+    memset(lp, 0, sizeof(*lp));
+    lp->fd = fd;
+    if (getsockname(fd, (struct sockaddr *) &ss, &len) < 0)
+        msg_fatal("getsockname fd %d: %m", fd);
+    lp->family = ss.ss_family;
+    lp->display = addr_display((struct sockaddr *) &ss, len);
+    if (ss.ss_family == AF_UNIX) {
+        lp->unix_path = mystrdup(lp->display + 5);
+    } else if (addr_numeric((struct sockaddr *) &ss, len, lp->local_host,
+                            sizeof(lp->local_host), lp->local_port,
+                            sizeof(lp->local_port)) == 0) {
+        lp->local_fixed = strcmp(lp->local_host, "0.0.0.0") != 0
+            && strcmp(lp->local_host, "::") != 0;
+    }
+    return (lp);
+}
+
+/* listener_unix_stale - a socket file that nobody answers on */
+static int listener_unix_stale(const ADDR_SPEC *spec)
+{
+    struct stat st;
+    int     fd;
+    int     stale;
+
+    if (lstat(spec->path, &st) < 0 || !S_ISSOCK(st.st_mode))
+        return (0);
+    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+        return (0);
+    stale = connect(fd, (struct sockaddr *) &spec->sa, spec->len) < 0
+        && errno == ECONNREFUSED;
+    close(fd);
+    return (stale);
+}
+
+/* listener_bind - bind, replacing a stale unix socket file */
+static int listener_bind(int fd, const ADDR_SPEC *spec, long unix_mode)
+{
+    if (spec->family == AF_UNIX && listener_unix_stale(spec))
+        (void) unlink(spec->path);
+    if (bind(fd, (struct sockaddr *) &spec->sa, spec->len) < 0)
+        return (-1);
+    if (spec->family == AF_UNIX && chmod(spec->path, (mode_t) unix_mode) < 0)
+        return (-1);
+    return (0);
+}
+
+/* listener_open - create, bind and listen */
+int     listener_open(LISTENER_LIST *list, const char *spec, int backlog,
+                              long unix_mode, char **err)
+{
+    ADDR_SPEC addr;
+    int     fd;
+    int     on = 1;
+
+    if (addr_parse(spec, &addr, err) < 0)
+        return (MSG_EXIT_USAGE);
+    if ((fd = socket(addr.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                     0)) < 0) {
+        *err = myasprintf("listen address \"%s\": socket: %s",
+                          spec, strerror(errno));
+        addr_free(&addr);
+        return (MSG_EXIT_SYSTEM);
+    }
+    if (addr.family != AF_UNIX)
+        (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+    if (listener_bind(fd, &addr, unix_mode) < 0 || listen(fd, backlog) < 0) {
+        *err = myasprintf("listen address \"%s\": %s", spec, strerror(errno));
+        close(fd);
+        addr_free(&addr);
+        return (MSG_EXIT_SYSTEM);
+    }
+    addr_free(&addr);
+    (void) listener_add(list, fd);
+    return (0);
+}
+
+/* listener_adopt - make an inherited socket ours: checked, non-blocking */
+static int listener_adopt(int fd)
+{
+    int     val = 0;
+    socklen_t len = sizeof(val);
+
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &val, &len) < 0 || !val)
+        return (-1);
+    if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0
+        || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
+        msg_fatal("fcntl fd %d: %m", fd);
+    return (0);
+}
+
+/* listener_systemd_count - LISTEN_FDS when LISTEN_PID is ours, else 0 */
+static long listener_systemd_count(void)
+{
+    const char *pid = getenv("LISTEN_PID");
+    const char *fds = getenv("LISTEN_FDS");
+    char   *end;
+    long    val;
+
+    if (pid == 0 || fds == 0)
+        return (0);
+    errno = 0;
+    val = strtol(pid, &end, 10);
+    if (errno || *end || end == pid || val != (long) getpid())
+        return (0);
+    val = strtol(fds, &end, 10);
+    if (errno || *end || end == fds || val < 0 || val > 4096)
+        return (0);
+    return (val);
+}
+
+/* listener_inherit_systemd - take systemd's LISTEN_FDS sockets */
+int     listener_inherit_systemd(LISTENER_LIST *list, char **err)
+{
+    long    count = listener_systemd_count();
+    char   *names = getenv("LISTEN_FDNAMES");
+    char   *cursor = names ? mystrdup(names) : 0;
+    char   *save = cursor;
+    char   *name;
+    LISTENER *lp;
+    long    i;
+    int     fd;
+
+    for (i = 0; i < count; i++) {
+        fd = SD_LISTEN_FDS_START + (int) i;
+        name = cursor ? strsep(&cursor, ":") : 0;
+        if (listener_adopt(fd) < 0) {
+            *err = myasprintf("socket activation: fd %d%s%s%s is not a "
+                              "listening stream socket (for Accept=yes use -S)",
+                              fd, name ? " (" : "", name ? name : "",
+                              name ? ")" : "");
+            myfree(save);
+            return (-1);
+        }
+        lp = listener_add(list, fd);
+        lp->fdname = name ? mystrdup(name) : 0;
+    }
+    myfree(save);
+    unsetenv("LISTEN_PID");
+    unsetenv("LISTEN_FDS");
+    unsetenv("LISTEN_FDNAMES");
+    unsetenv("LISTEN_PIDFDID");
+    return ((int) count);
+}
+
+/* listener_inherit_stdin - take fd 0 when it is a listening socket */
+int     listener_inherit_stdin(LISTENER_LIST *list)
+{
+    int     fd;
+    int     null;
+
+    if (listener_adopt(0) < 0)
+        return (0);
+    if ((fd = fcntl(0, F_DUPFD_CLOEXEC, 3)) < 0)
+        msg_fatal("dup fd 0: %m");
+    if ((null = open("/dev/null", O_RDONLY)) < 0 || dup2(null, 0) < 0)
+        msg_fatal("open /dev/null: %m");
+    if (null != 0)
+        close(null);
+    (void) listener_add(list, fd);
+    return (1);
+}
+
+/* listener_close - close one listener */
+void    listener_close(LISTENER *lp)
+{
+    if (lp->fd >= 0) {
+        close(lp->fd);
+        lp->fd = -1;
+    }
+}
+
+/* listener_close_all - close every listener */
+void    listener_close_all(LISTENER_LIST *list)
+{
+    size_t  i;
+
+    for (i = 0; i < list->count; i++)
+        listener_close(&list->items[i]);
+}

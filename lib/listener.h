@@ -1,0 +1,76 @@
+#ifndef SS_LISTENER_H
+#define SS_LISTENER_H
+
+/*++
+ * NAME
+ *	listener 3
+ * SUMMARY
+ *	listening sockets: bound here, or inherited from systemd or inetd
+ * SYNOPSIS
+ *	#include <listener.h>
+ *
+ *	int	listener_open(LISTENER_LIST *list, const char *spec,
+ *			int backlog, long unix_mode, char **err);
+ *	int	listener_inherit_systemd(LISTENER_LIST *list, char **err);
+ *	int	listener_inherit_stdin(LISTENER_LIST *list);
+ *	void	listener_close(LISTENER *lp);
+ *	void	listener_close_all(LISTENER_LIST *list);
+ * DESCRIPTION
+ *	A LISTENER is one non-blocking, close-on-exec listening socket with
+ *	what the per-client work needs precomputed: its display form (as -1
+ *	prints it), its local address when that cannot vary (TCP bound to a
+ *	specific address) and its unix path.
+ *
+ *	listener_open() parses spec (see addr_parse()), creates, binds and
+ *	listens. A unix socket path that holds a stale socket (nobody
+ *	answers) is replaced; anything else there is left alone and is an
+ *	error. The socket file gets mode unix_mode (octal).
+ *
+ *	listener_inherit_systemd() takes the sockets of systemd's socket
+ *	activation protocol: when LISTEN_PID is our pid, LISTEN_FDS=n
+ *	sockets from fd 3 on, named by LISTEN_FDNAMES. The variables are
+ *	removed from our environment. It returns the count (0 for none).
+ *
+ *	listener_inherit_stdin() takes fd 0 when it is a listening socket
+ *	(inetd "wait", systemd StandardInput=socket), replacing fd 0 by
+ *	/dev/null; it returns 1 when it did, 0 otherwise.
+ *
+ *	listener_close() closes one listener (the caller frees its event
+ *	first); listener_close_all() closes them all.
+ * DIAGNOSTICS
+ *	listener_open() returns 0, or the exit status that fits the failure
+ *	(MSG_EXIT_USAGE for a bad address, MSG_EXIT_SYSTEM when the system
+ *	refused) with *err set. listener_inherit_systemd() returns -1 with
+ *	*err set when a passed descriptor is not a listening stream socket.
+ *--*/
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+struct event;
+
+typedef struct LISTENER {
+    int     fd;
+    int     family;                     /* AF_INET, AF_INET6 or AF_UNIX */
+    char   *display;                    /* "127.0.0.1:40123", "unix:/p" */
+    char   *fdname;                     /* LISTEN_FDNAMES entry, or null */
+    char   *unix_path;                  /* AF_UNIX: the socket's path */
+    int     local_fixed;                /* TCP: local address never varies */
+    char    local_host[INET6_ADDRSTRLEN];
+    char    local_port[8];
+    struct event *ev;                   /* owned by the resident loop */
+    void   *context;                    /* for the resident loop */
+} LISTENER;
+
+typedef struct LISTENER_LIST {
+    LISTENER *items;
+    size_t  count;
+} LISTENER_LIST;
+
+extern int listener_open(LISTENER_LIST *, const char *, int, long, char **);
+extern int listener_inherit_systemd(LISTENER_LIST *, char **);
+extern int listener_inherit_stdin(LISTENER_LIST *);
+extern void listener_close(LISTENER *);
+extern void listener_close_all(LISTENER_LIST *);
+
+#endif

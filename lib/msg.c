@@ -1,0 +1,169 @@
+/*
+ * msg.c - diagnostics: syslog with an optional copy on stderr
+ *
+ * The text is formatted once into a local buffer and then handed to
+ * syslog() and/or written to stderr with a single write(), so that lines
+ * from concurrent processes sharing one stderr do not interleave.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "msg.h"
+
+int     msg_verbose;
+
+static char msg_tag[256] = "single-server";
+static int msg_to_syslog;
+static int msg_to_stderr = MSG_STDERR_PROBLEMS;
+static void (*msg_cleanup_fn)(void);
+
+/* msg_open - set the tag used before syslog is opened */
+void    msg_open(const char *tag)
+{
+    const char *slash = strrchr(tag, '/');
+
+    snprintf(msg_tag, sizeof msg_tag, "%s", slash ? slash + 1 : tag);
+}
+
+/* msg_syslog - start logging to syslog under the final tag */
+void    msg_syslog(const char *tag, int facility)
+{
+    snprintf(msg_tag, sizeof msg_tag, "%s", tag);
+    if (msg_to_syslog)
+	closelog();
+    openlog(msg_tag, LOG_PID | LOG_NDELAY, facility);
+    msg_to_syslog = 1;
+}
+
+/* msg_stderr - choose what is copied to stderr */
+void    msg_stderr(int mode)
+{
+    msg_to_stderr = mode;
+}
+
+/* msg_cleanup - register a function to run before a fatal exit */
+void    msg_cleanup(void (*fn)(void))
+{
+    msg_cleanup_fn = fn;
+}
+
+/* msg_vlog - format one line and send it where it belongs */
+static void msg_vlog(int level, const char *label, const char *fmt, va_list ap)
+{
+    int     saved_errno = errno;
+    char    text[2048];
+    char    line[2048 + 300];
+    int     len;
+
+    errno = saved_errno;			/* for %m */
+    vsnprintf(text, sizeof text, fmt, ap);
+    if (msg_to_syslog)
+	syslog(level, "%s%s", label, text);
+    if (msg_to_stderr == MSG_STDERR_ALL
+	|| (msg_to_stderr == MSG_STDERR_PROBLEMS && level <= LOG_WARNING)) {
+	len = snprintf(line, sizeof line, "%s[%ld]: %s%s\n",
+		       msg_tag, (long) getpid(), label, text);
+	if (len > (int) sizeof line - 1) {
+	    len = sizeof line - 1;
+	    line[len - 1] = '\n';
+	}
+	if (write(STDERR_FILENO, line, len) < 0) {
+	    /* nowhere left to complain */ ;
+	}
+    }
+    errno = saved_errno;
+}
+
+#define MSG_FORWARD(level, label) do { \
+	va_list ap; \
+	va_start(ap, fmt); \
+	msg_vlog((level), (label), fmt, ap); \
+	va_end(ap); \
+    } while (0)
+
+/* msg_info - informational message */
+void    msg_info(const char *fmt,...)
+{
+    MSG_FORWARD(LOG_INFO, "");
+}
+
+/* msg_warn - something is wrong but we carry on */
+void    msg_warn(const char *fmt,...)
+{
+    MSG_FORWARD(LOG_WARNING, "warning: ");
+}
+
+/* msg_error - an error, and we still carry on */
+void    msg_error(const char *fmt,...)
+{
+    MSG_FORWARD(LOG_ERR, "error: ");
+}
+
+/* msg_leave - run the cleanup hook once, then exit */
+static noreturn void msg_leave(int status)
+{
+    void    (*fn)(void) = msg_cleanup_fn;
+
+    msg_cleanup_fn = 0;
+    if (fn)
+	fn();
+    exit(status);
+}
+
+/* msg_fatal - a system failure: exit 111 */
+void    msg_fatal(const char *fmt,...)
+{
+    MSG_FORWARD(LOG_CRIT, "fatal: ");
+    msg_leave(MSG_EXIT_SYSTEM);
+}
+
+/* msg_fatal_status - fatal, with the caller's exit status */
+void    msg_fatal_status(int status, const char *fmt,...)
+{
+    MSG_FORWARD(LOG_CRIT, "fatal: ");
+    msg_leave(status);
+}
+
+/* msg_usage - a usage or configuration error: exit 100 */
+void    msg_usage(const char *fmt,...)
+{
+    MSG_FORWARD(LOG_CRIT, "fatal: ");
+    msg_leave(MSG_EXIT_USAGE);
+}
+
+/* msg_panic - a bug: leave a core behind */
+void    msg_panic(const char *fmt,...)
+{
+    MSG_FORWARD(LOG_CRIT, "panic: ");
+    abort();
+}
+
+/* msg_facility - syslog facility name to LOG_* value */
+int     msg_facility(const char *name)
+{
+    static const struct {
+	const char *name;
+	int     value;
+    } table[] = {
+	{"auth", LOG_AUTH}, {"authpriv", LOG_AUTHPRIV}, {"cron", LOG_CRON},
+	{"daemon", LOG_DAEMON}, {"ftp", LOG_FTP}, {"kern", LOG_KERN},
+	{"lpr", LOG_LPR}, {"mail", LOG_MAIL}, {"news", LOG_NEWS},
+	{"syslog", LOG_SYSLOG}, {"user", LOG_USER}, {"uucp", LOG_UUCP},
+	{"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1},
+	{"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3},
+	{"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5},
+	{"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
+    };
+    size_t  i;
+
+    for (i = 0; i < sizeof table / sizeof table[0]; i++)
+	if (strcasecmp(name, table[i].name) == 0)
+	    return (table[i].value);
+    return (-1);
+}

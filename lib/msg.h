@@ -1,0 +1,86 @@
+#ifndef SS_MSG_H
+#define SS_MSG_H
+
+/*++
+ * NAME
+ *	msg 3
+ * SUMMARY
+ *	diagnostics: syslog with an optional copy on stderr
+ * SYNOPSIS
+ *	#include <msg.h>
+ *
+ *	extern int msg_verbose;
+ *
+ *	void	msg_open(const char *tag);
+ *	void	msg_syslog(const char *tag, int facility);
+ *	void	msg_stderr(int mode);
+ *
+ *	void	msg_info(const char *fmt, ...);
+ *	void	msg_warn(const char *fmt, ...);
+ *	void	msg_error(const char *fmt, ...);
+ *	void	msg_fatal(const char *fmt, ...);
+ *	void	msg_fatal_status(int status, const char *fmt, ...);
+ *	void	msg_usage(const char *fmt, ...);
+ *	void	msg_panic(const char *fmt, ...);
+ *
+ *	int	msg_facility(const char *name);
+ * DESCRIPTION
+ *	One line per event. Each line is written to syslog (with LOG_PID)
+ *	once msg_syslog() was called, and to stderr as
+ *	"tag[pid]: level: text" as msg_stderr() says.
+ *
+ *	msg_open() sets the tag (program name) before anything else is
+ *	known; until msg_syslog() nothing goes to syslog, and warnings,
+ *	errors and fatal messages go to stderr (MSG_STDERR_PROBLEMS).
+ *
+ *	msg_syslog() opens syslog with the final tag (for example
+ *	"single-server/echo") and facility (a LOG_* value).
+ *
+ *	msg_stderr() chooses what is copied to stderr: MSG_STDERR_NONE,
+ *	MSG_STDERR_PROBLEMS (warning and worse) or MSG_STDERR_ALL (-V).
+ *
+ *	msg_info() logs at LOG_INFO; msg_warn() adds "warning: ",
+ *	msg_error() "error: " (and carries on), msg_fatal() "fatal: " and
+ *	exits with status 111 (a system failure), msg_fatal_status() the same
+ *	with the given status, msg_usage() "fatal: " with status 100 (usage or
+ *	configuration error), msg_panic() "panic: " and abort()s: a bug.
+ *	None of them changes errno before reading it, so "%m" works.
+ *
+ *	msg_verbose counts -v options; callers test it before chatter.
+ *
+ *	msg_facility() maps a syslog facility name ("daemon", "local0", ...)
+ *	to its LOG_* value, or -1.
+ *
+ *	msg_cleanup() registers a function that the fatal functions call
+ *	before exit (for example to tell a supervisor that we stop).
+ *--*/
+
+#include <stdarg.h>
+#include <stdnoreturn.h>
+
+#define MSG_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+#define MSG_STDERR_NONE		0
+#define MSG_STDERR_PROBLEMS	1
+#define MSG_STDERR_ALL		2
+
+#define MSG_EXIT_USAGE	100		/* usage or configuration error */
+#define MSG_EXIT_SYSTEM	111		/* system failure */
+
+extern int msg_verbose;
+
+extern void msg_open(const char *);
+extern void msg_syslog(const char *, int);
+extern void msg_stderr(int);
+extern void msg_cleanup(void (*)(void));
+extern int msg_facility(const char *);
+
+extern void msg_info(const char *,...) MSG_PRINTF(1, 2);
+extern void msg_warn(const char *,...) MSG_PRINTF(1, 2);
+extern void msg_error(const char *,...) MSG_PRINTF(1, 2);
+extern noreturn void msg_fatal(const char *,...) MSG_PRINTF(1, 2);
+extern noreturn void msg_fatal_status(int, const char *,...) MSG_PRINTF(2, 3);
+extern noreturn void msg_usage(const char *,...) MSG_PRINTF(1, 2);
+extern noreturn void msg_panic(const char *,...) MSG_PRINTF(1, 2);
+
+#endif

@@ -1,0 +1,67 @@
+#ifndef SS_OPTIONS_H
+#define SS_OPTIONS_H
+
+/*++
+ * NAME
+ *	options 3
+ * SUMMARY
+ *	the skeleton's command line
+ * SYNOPSIS
+ *	#include <options.h>
+ *
+ *	void	options_parse(OPTIONS *opts, int argc, char **argv,
+ *			const char *operands);
+ *	void	options_usage(FILE *fp, const char *operands);
+ *	void	options_help(const char *operands);
+ *	void	options_free(OPTIONS *opts);
+ * DESCRIPTION
+ *	options_parse() reads every option of the skeleton with
+ *	getopt_long(), stopping at the first operand (the handler's own
+ *	options pass untouched); opts->first_operand is its index. -m, -i
+ *	and -z become parameter overrides, kept in command-line order with
+ *	the -o ones (the last wins), each with a label for error messages.
+ *	--help and --version print to stdout and exit 0.
+ *
+ *	options_usage() prints the usage line; options_help() prints it with
+ *	a summary of the options and exits 0. "operands" describes what
+ *	follows the options (for example "handler [arg ...]").
+ * DIAGNOSTICS
+ *	A usage error (unknown option, missing or bad argument) prints one
+ *	line naming the option and the usage line on stderr, and exits 100.
+ *--*/
+
+#include <stdio.h>
+#include <stdnoreturn.h>
+
+typedef struct OPTIONS_OVERRIDE {
+    char   *assignment;                 /* name=value */
+    char   *label;                      /* "-m 5", "-o max_use=5" */
+} OPTIONS_OVERRIDE;
+
+typedef struct OPTIONS {
+    int     stream;                     /* -S */
+    int     print_addresses;            /* -1 */
+    int     chroot;                     /* -c */
+    int     allow_tty;                  /* -d */
+    int     debugger;                   /* -D */
+    int     solitary;                   /* -l */
+    int     user;                       /* -u */
+    int     verbose;                    /* -v, repeatable */
+    int     log_stderr;                 /* -V */
+    const char *config_file;            /* -f */
+    const char *name;                   /* -n */
+    long    socket_count;               /* -s, or -1 */
+    const char *transport;              /* -t */
+    const char **listen;                /* -L, repeatable */
+    size_t  nlisten;
+    OPTIONS_OVERRIDE *overrides;        /* -o, -m, -i, -z in order */
+    size_t  noverrides;
+    int     first_operand;
+} OPTIONS;
+
+extern void options_parse(OPTIONS *, int, char **, const char *);
+extern void options_usage(FILE *, const char *);
+extern noreturn void options_help(const char *);
+extern void options_free(OPTIONS *);
+
+#endif

@@ -1,0 +1,100 @@
+#ifndef SS_PARAM_H
+#define SS_PARAM_H
+
+/*++
+ * NAME
+ *	param 3
+ * SUMMARY
+ *	typed parameter tables in Postfix main.cf syntax
+ * SYNOPSIS
+ *	#include <param.h>
+ *
+ *	PARAM_SET *param_set_create(void);
+ *	void	param_set_add(PARAM_SET *set, const PARAM_DEF *table);
+ *	void	param_set_default(PARAM_SET *set, const char *name,
+ *				const char *value);
+ *	int	param_set_read_file(PARAM_SET *set, const char *path,
+ *				char **err);
+ *	int	param_set_read_stream(PARAM_SET *set, FILE *fp,
+ *				const char *label, char **err);
+ *	int	param_set_override(PARAM_SET *set, const char *assignment,
+ *				const char *label, char **err);
+ *	int	param_set_finish(PARAM_SET *set, char **err);
+ *	const char *param_set_value(PARAM_SET *set, const char *name);
+ *	void	param_set_free(PARAM_SET *set);
+ * DESCRIPTION
+ *	A PARAM_DEF table (ended by PARAM_DEF_END) declares each parameter:
+ *	name, type, default text, bounds and where the converted value goes.
+ *	Build entries with the macros below, which check the target's type:
+ *	PARAM_DEF_INT and PARAM_DEF_TIME (long, within [min, max]; a time is
+ *	in seconds, written with an optional unit s, m, h, d, w),
+ *	PARAM_DEF_MODE (long, octal file mode), PARAM_DEF_BOOL (int) and
+ *	PARAM_DEF_STR (char *, a copy owned by the caller afterwards).
+ *
+ *	param_set_add() adds a table (more than one table may be added, for
+ *	example the skeleton's and an application's); a name declared twice
+ *	is a bug (panic). param_set_default() replaces a default at run time.
+ *
+ *	param_set_read_file() and param_set_read_stream() read main.cf
+ *	syntax: "name = value" lines; blank lines and lines whose first
+ *	non-blank character is "#" are ignored; a line that starts with
+ *	white space continues the previous logical line; white space around
+ *	names and values is dropped. The last assignment wins.
+ *	param_set_override() takes one "name=value" (the -o option); it wins
+ *	over files read before or after it. Errors name it by label, or as
+ *	"-o name=value" when label is null.
+ *
+ *	param_set_finish() expands "$name", "${name}" and "$(name)" (and
+ *	"$$" as a literal "$") in every value, converts each to its type,
+ *	checks bounds, and stores the results in the targets.
+ *	param_set_value() then returns the expanded text of a parameter.
+ * DIAGNOSTICS
+ *	Functions that take "err" return 0 on success; on failure they
+ *	return -1 and set *err to a new string (free it with myfree()) that
+ *	names the file and line (or the -o option) and the parameter:
+ *	an unknown name, a malformed line, a value of the wrong syntax, out
+ *	of bounds, a reference to an unknown parameter or an expansion loop.
+ *--*/
+
+#include <stdio.h>
+
+typedef enum PARAM_TYPE {
+    PARAM_INT,
+    PARAM_TIME,
+    PARAM_MODE,
+    PARAM_BOOL,
+    PARAM_STR,
+} PARAM_TYPE;
+
+typedef struct PARAM_DEF {
+    const char *name;
+    PARAM_TYPE type;
+    const char *defval;
+    long    min;
+    long    max;
+    long   *lval;                       /* PARAM_INT, PARAM_TIME, PARAM_MODE */
+    int    *bval;                       /* PARAM_BOOL */
+    char  **sval;                       /* PARAM_STR */
+} PARAM_DEF;
+
+#define PARAM_DEF_INT(n, d, lo, hi, p)  { (n), PARAM_INT, (d), (lo), (hi), (p), 0, 0 }
+#define PARAM_DEF_TIME(n, d, lo, hi, p) { (n), PARAM_TIME, (d), (lo), (hi), (p), 0, 0 }
+#define PARAM_DEF_MODE(n, d, p)         { (n), PARAM_MODE, (d), 0, 07777, (p), 0, 0 }
+#define PARAM_DEF_BOOL(n, d, p)         { (n), PARAM_BOOL, (d), 0, 1, 0, (p), 0 }
+#define PARAM_DEF_STR(n, d, p)          { (n), PARAM_STR, (d), 0, 0, 0, 0, (p) }
+#define PARAM_DEF_END                   { 0, PARAM_INT, 0, 0, 0, 0, 0, 0 }
+
+typedef struct PARAM_SET PARAM_SET;
+
+extern PARAM_SET *param_set_create(void);
+extern void param_set_add(PARAM_SET *, const PARAM_DEF *);
+extern void param_set_default(PARAM_SET *, const char *, const char *);
+extern int param_set_read_file(PARAM_SET *, const char *, char **);
+extern int param_set_read_stream(PARAM_SET *, FILE *, const char *, char **);
+extern int param_set_override(PARAM_SET *, const char *, const char *,
+                                      char **);
+extern int param_set_finish(PARAM_SET *, char **);
+extern const char *param_set_value(PARAM_SET *, const char *);
+extern void param_set_free(PARAM_SET *);
+
+#endif

@@ -1,0 +1,94 @@
+/*
+ * privs.c - chroot and give up root privileges
+ *
+ * The order matters: supplementary groups and the gid can only be
+ * changed while we are still root, so they go first; the uid goes last.
+ * Checking that setuid(0) now fails catches a platform where one of the
+ * calls quietly changed less than we asked.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conv.h"
+#include "msg.h"
+#include "mymalloc.h"
+#include "privs.h"
+
+/* privs_group - a group name or number */
+static int privs_group(const char *name, gid_t *gid)
+{
+    struct group *gr;
+    long    num;
+
+    if ((gr = getgrnam(name)) != 0) {
+        *gid = gr->gr_gid;
+        return (0);
+    }
+    if (conv_long(name, 0, 0x7fffffff, &num) == CONV_OK) {
+        *gid = (gid_t) num;
+        return (0);
+    }
+    return (-1);
+}
+
+/* privs_lookup - resolve user[:group] */
+int     privs_lookup(const char *spec, PRIVS *privs, char **err)
+{
+    char   *user = mystrdup(spec);
+    char   *group = strchr(user, ':');
+    struct passwd *pw;
+    long    num;
+
+    if (group)
+        *group++ = 0;
+    memset(privs, 0, sizeof(*privs));
+    if ((pw = getpwnam(user)) == 0
+        && conv_long(user, 0, 0x7fffffff, &num) == CONV_OK)
+        pw = getpwuid((uid_t) num);
+    if (pw == 0) {
+        *err = myasprintf("parameter user: unknown user \"%s\"", user);
+    } else if (pw->pw_uid == 0) {
+        *err = myasprintf("parameter user: \"%s\" is root; "
+                          "handlers must not run as root", user);
+    } else if (group && privs_group(group, &privs->gid) < 0) {
+        *err = myasprintf("parameter user: unknown group \"%s\"", group);
+    } else {
+        privs->name = mystrdup(pw->pw_name);
+        privs->uid = pw->pw_uid;
+        if (!group)
+            privs->gid = pw->pw_gid;
+        privs->explicit_group = group != 0;
+        myfree(user);
+        return (0);
+    }
+    myfree(user);
+    return (-1);
+}
+
+/* privs_chroot - change the root and go there */
+void    privs_chroot(const char *dir)
+{
+    if (chroot(dir) < 0)
+        msg_fatal("chroot %s: %m", dir);
+    if (chdir("/") < 0)
+        msg_fatal("chdir / in %s: %m", dir);
+}
+
+/* privs_drop - groups, gid, uid, then check */
+void    privs_drop(const PRIVS *privs)
+{
+    if (privs->explicit_group ? setgroups(1, &privs->gid) < 0
+        : initgroups(privs->name, privs->gid) < 0)
+        msg_fatal("setting the groups of user %s: %m", privs->name);
+    if (setgid(privs->gid) < 0)
+        msg_fatal("setgid %ld: %m", (long) privs->gid);
+    if (setuid(privs->uid) < 0)
+        msg_fatal("setuid %ld: %m", (long) privs->uid);
+    if (setuid(0) == 0 || geteuid() == 0)
+        msg_fatal("root privileges could be regained after dropping them");
+}

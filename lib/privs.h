@@ -1,0 +1,45 @@
+#ifndef SS_PRIVS_H
+#define SS_PRIVS_H
+
+/*++
+ * NAME
+ *	privs 3
+ * SUMMARY
+ *	chroot and give up root privileges
+ * SYNOPSIS
+ *	#include <privs.h>
+ *
+ *	int	privs_lookup(const char *spec, PRIVS *privs, char **err);
+ *	void	privs_chroot(const char *dir);
+ *	void	privs_drop(const PRIVS *privs);
+ * DESCRIPTION
+ *	privs_lookup() resolves "user" or "user:group" (names or numbers)
+ *	while the user database is still reachable, that is before any
+ *	chroot. Root (uid 0) is refused.
+ *
+ *	privs_chroot() changes the root to dir and the working directory
+ *	to the new "/".
+ *
+ *	privs_drop() sets the supplementary groups (initgroups(), or only
+ *	the given group with "user:group"), then the gid, then the uid, in
+ *	that order, and checks that root cannot be had back.
+ * DIAGNOSTICS
+ *	privs_lookup() returns -1 with *err set for an unknown or root user
+ *	or an unknown group. privs_chroot() and privs_drop() are fatal on
+ *	failure (exit 111).
+ *--*/
+
+#include <sys/types.h>
+
+typedef struct PRIVS {
+    char   *name;
+    uid_t   uid;
+    gid_t   gid;
+    int     explicit_group;
+} PRIVS;
+
+extern int privs_lookup(const char *, PRIVS *, char **);
+extern void privs_chroot(const char *);
+extern void privs_drop(const PRIVS *);
+
+#endif

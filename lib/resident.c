@@ -1,0 +1,384 @@
+/*
+ * resident.c - resident mode: listen, accept, hand off, and leave in time
+ *
+ * The semi-resident server: it serves clients until max_use of them were
+ * accepted or max_idle passed with nothing to do, then exits 0, and
+ * whoever owns the listening socket (systemd, inetd, master(8), a
+ * supervisor, or the next start with -L) starts a fresh process.
+ *
+ * At process_limit the listeners are simply not watched (inetd's "wait"
+ * idea, s6-tcpserverd's capacity rule): clients wait in the kernel's
+ * backlog instead of being accepted and closed. Every change of state
+ * ends in resident_update(), the one place that arms or disarms them.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "child.h"
+#include "msg.h"
+#include "mymalloc.h"
+#include "notify.h"
+#include "skeleton.h"
+#include "watchdog.h"
+
+#define P single_server_params
+
+#define RESIDENT_ACCEPT_BATCH   16      /* accepts per wake-up, for fairness */
+#define RESIDENT_BACKOFF_USEC   100000  /* pause after EMFILE/ENFILE */
+
+/* resident_busy - clients being served now */
+static int resident_busy(SKELETON *sk)
+{
+    return (child_count() + sk->busy_in_process);
+}
+
+/* resident_may_accept - are we willing to take one more client now? */
+static int resident_may_accept(SKELETON *sk)
+{
+    return (!sk->stopping && !sk->backoff
+            && (P.process_limit == 0 || resident_busy(sk) < P.process_limit));
+}
+
+/* resident_watch - arm or disarm every listener */
+static void resident_watch(SKELETON *sk, int on)
+{
+    size_t  i;
+    LISTENER *lp;
+
+    if (sk->watching == on)
+        return;
+    for (i = 0; i < sk->listeners.count; i++) {
+        lp = &sk->listeners.items[i];
+        if (lp->ev && (on ? event_add(lp->ev, 0) : event_del(lp->ev)) < 0)
+            msg_fatal("cannot %s listener %s", on ? "watch" : "unwatch",
+                      lp->display);
+    }
+    sk->watching = on;
+}
+
+/* resident_finish - leave the event loop for a normal exit */
+static void resident_finish(SKELETON *sk)
+{
+    notify_send("STOPPING=1");
+    if (sk->app->pre_exit)
+        sk->app->pre_exit(sk->app->context);
+    event_base_loopbreak(sk->base);
+}
+
+/* resident_update - the one place that decides what to watch */
+static void resident_update(SKELETON *sk)
+{
+    if (sk->stopping && resident_busy(sk) == 0) {
+        resident_finish(sk);
+        return;
+    }
+    resident_watch(sk, resident_may_accept(sk));
+}
+
+/* resident_idle_start - (re)start the idle clock */
+static void resident_idle_start(SKELETON *sk)
+{
+    struct timeval tv = {P.max_idle, 0};
+
+    if (P.max_idle > 0 && !sk->stopping)
+        evtimer_add(sk->idle_ev, &tv);
+}
+
+/* resident_stop - accept no more: close the listeners */
+static void resident_stop(SKELETON *sk)
+{
+    size_t  i;
+    LISTENER *lp;
+
+    resident_watch(sk, 0);
+    sk->stopping = 1;
+    evtimer_del(sk->idle_ev);
+    for (i = 0; i < sk->listeners.count; i++) {
+        lp = &sk->listeners.items[i];
+        if (lp->ev) {
+            event_free(lp->ev);
+            lp->ev = 0;
+        }
+        listener_close(lp);
+    }
+}
+
+/* resident_client_env - the UCSPI variables, from what is precomputed */
+static void resident_client_env(SINGLE_SERVER_CLIENT *client, const LISTENER *lp)
+{
+    struct sockaddr_storage local;
+    socklen_t len = sizeof(local);
+    char    host[INET6_ADDRSTRLEN];
+    char    port[8];
+
+    if (lp->family == AF_UNIX) {
+        client_env_unix(&client->env, lp->unix_path, client->in_fd);
+    } else if (lp->local_fixed) {
+        client_env_tcp(&client->env, lp->local_host, lp->local_port,
+                       (struct sockaddr *) &client->peer, client->peer_len);
+    } else if (getsockname(client->in_fd, (struct sockaddr *) &local, &len) == 0
+               && addr_numeric((struct sockaddr *) &local, len, host,
+                               sizeof(host), port, sizeof(port)) == 0) {
+        client_env_tcp(&client->env, host, port,
+                       (struct sockaddr *) &client->peer, client->peer_len);
+    } else {
+        client_env_clear(&client->env);
+    }
+}
+
+/* resident_log_client - -v: who connected where */
+static void resident_log_client(const SINGLE_SERVER_CLIENT *client, pid_t pid)
+{
+    char   *peer = addr_display((struct sockaddr *) &client->peer,
+                                client->peer_len);
+
+    msg_info("connect from %s to %s: handler pid %ld", peer,
+             client->listener->display, (long) pid);
+    myfree(peer);
+}
+
+/* resident_serve - hand one accepted client to the application */
+static void resident_serve(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
+{
+    const SINGLE_SERVER_APP *app = sk->app;
+    pid_t   pid = 0;
+
+    if (app->service) {
+        sk->busy_in_process = 1;
+        app->service(client, app->context);
+        sk->busy_in_process = 0;
+    } else if ((pid = app->spawn(client, app->context)) < 0) {
+        msg_fatal("cannot start handler for a client of %s: %m",
+                  client->listener->display);
+    } else {
+        child_add(pid);
+    }
+    close(client->in_fd);
+    if (msg_verbose)
+        resident_log_client(client, pid);
+    if (app->service)
+        resident_idle_start(sk);
+    if (app->loop)
+        app->loop(app->context);
+}
+
+/* resident_accept_error - what an accept() failure means */
+static int resident_accept_error(SKELETON *sk, LISTENER *lp)
+{
+    struct timeval tv = {0, RESIDENT_BACKOFF_USEC};
+
+    switch (errno) {
+    case EINTR:
+    case ECONNABORTED:
+        return (0);                     /* try the next one */
+    case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+    case EWOULDBLOCK:
+#endif
+        return (-1);                    /* nothing left: wait */
+    default:
+
+        /*
+         * Out of descriptors (EMFILE, ENFILE) or memory: the client stays
+         * in the backlog; stop watching for a moment instead of spinning
+         * on a listener that stays readable.
+         */
+        if (!sk->backoff)
+            msg_warn("accept on %s: %m -- pausing", lp->display);
+        sk->backoff = 1;
+        resident_watch(sk, 0);
+        evtimer_add(sk->backoff_ev, &tv);
+        return (-1);
+    }
+}
+
+/* resident_accept_event - a listener is readable */
+static void resident_accept_event(evutil_socket_t fd, short what, void *arg)
+{
+    LISTENER *lp = arg;
+    SKELETON *sk = lp->context;
+    SINGLE_SERVER_CLIENT client;
+    int     n;
+
+    (void) what;
+    for (n = 0; n < RESIDENT_ACCEPT_BATCH && resident_may_accept(sk); n++) {
+        if (sk->app->pre_accept)
+            sk->app->pre_accept(sk->app->context);
+        client.peer_len = sizeof(client.peer);
+        client.in_fd = accept4(fd, (struct sockaddr *) &client.peer,
+                               &client.peer_len, SOCK_CLOEXEC);
+        if (client.in_fd < 0) {
+            if (resident_accept_error(sk, lp) < 0)
+                break;
+            continue;
+        }
+        evtimer_del(sk->idle_ev);
+        client.out_fd = client.in_fd;
+        client.listener = lp;
+        client.service_name = P.service_name;
+        resident_client_env(&client, lp);
+        if (P.max_use > 0 && ++sk->use_count >= P.max_use)
+            resident_stop(sk);
+        resident_serve(sk, &client);
+    }
+    resident_update(sk);
+}
+
+/* resident_child_exit - a handler ended */
+static void resident_child_exit(pid_t pid, int status, void *context)
+{
+    SKELETON *sk = context;
+
+    (void) pid;
+    (void) status;
+    if (resident_busy(sk) == 0)
+        resident_idle_start(sk);
+    resident_update(sk);
+}
+
+/* resident_idle_event - nothing to do for max_idle: leave */
+static void resident_idle_event(evutil_socket_t fd, short what, void *arg)
+{
+    SKELETON *sk = arg;
+
+    (void) fd;
+    (void) what;
+    msg_info("idle timeout -- exiting");
+    resident_stop(sk);
+    resident_update(sk);
+}
+
+/* resident_drain_event - handlers had their grace: terminate them */
+static void resident_drain_event(evutil_socket_t fd, short what, void *arg)
+{
+    (void) fd;
+    (void) what;
+    (void) arg;
+    msg_warn("drain timeout: %d handler(s) still running -- sending SIGTERM",
+             child_count());
+    child_terminate_all();
+}
+
+/* resident_backoff_event - try accepting again after EMFILE/ENFILE */
+static void resident_backoff_event(evutil_socket_t fd, short what, void *arg)
+{
+    SKELETON *sk = arg;
+
+    (void) fd;
+    (void) what;
+    sk->backoff = 0;
+    resident_update(sk);
+}
+
+/* resident_leave - SIGTERM, SIGINT, SIGHUP: stop accepting, drain */
+void    resident_leave(SKELETON *sk, int sig)
+{
+    struct timeval tv = {P.drain_timeout, 0};
+
+    if (sk->leaving) {
+        msg_info("signal %d: already leaving", sig);
+        return;
+    }
+    msg_info("signal %d -- exiting after %d running handler(s)", sig,
+             resident_busy(sk));
+    sk->leaving = 1;
+    resident_stop(sk);
+    if (child_count() > 0) {
+        if (P.drain_timeout > 0)
+            evtimer_add(sk->drain_ev, &tv);
+        else
+            child_terminate_all();
+    }
+    resident_update(sk);
+}
+
+/* resident_listeners - every listening socket we were given or asked for */
+static void resident_listeners(SKELETON *sk)
+{
+    size_t  i;
+    char   *err;
+    int     status;
+
+    for (i = 0; i < sk->opts.nlisten; i++)
+        if ((status = listener_open(&sk->listeners, sk->opts.listen[i],
+                                    (int) P.listen_backlog,
+                                    P.unix_socket_mode, &err)) != 0)
+            msg_fatal_status(status, "%s", err);
+    if (listener_inherit_systemd(&sk->listeners, &err) < 0)
+        msg_usage("%s", err);
+    (void) listener_inherit_stdin(&sk->listeners);
+    if (sk->listeners.count == 0) {
+        fprintf(stderr, "%s[%ld]: fatal: no listening socket: give -L "
+                "address or -S, or start under systemd, inetd or master(8)\n",
+                program_invocation_short_name, (long) getpid());
+        options_usage(stderr, sk->app->operands ? sk->app->operands : "");
+        exit(MSG_EXIT_USAGE);
+    }
+}
+
+/* resident_print_addresses - -1: each bound address, then close stdout */
+static void resident_print_addresses(SKELETON *sk)
+{
+    size_t  i;
+
+    for (i = 0; i < sk->listeners.count; i++)
+        printf("%s\n", sk->listeners.items[i].display);
+    if (fflush(stdout) != 0)
+        msg_warn("writing addresses to stdout: %m");
+    if (!freopen("/dev/null", "w", stdout))
+        msg_fatal("reopen stdout: %m");
+}
+
+/* resident_events - an event per listener and the loop's timers */
+static void resident_events(SKELETON *sk)
+{
+    size_t  i;
+    LISTENER *lp;
+
+    for (i = 0; i < sk->listeners.count; i++) {
+        lp = &sk->listeners.items[i];
+        lp->context = sk;
+        if ((lp->ev = event_new(sk->base, lp->fd, EV_READ | EV_PERSIST,
+                                resident_accept_event, lp)) == 0)
+            msg_fatal("event_new: out of memory");
+    }
+    sk->idle_ev = evtimer_new(sk->base, resident_idle_event, sk);
+    sk->drain_ev = evtimer_new(sk->base, resident_drain_event, sk);
+    sk->backoff_ev = evtimer_new(sk->base, resident_backoff_event, sk);
+    if (!sk->idle_ev || !sk->drain_ev || !sk->backoff_ev)
+        msg_fatal("evtimer_new: out of memory");
+}
+
+/* resident_run - the resident loop */
+int     resident_run(SKELETON *sk, int argc, char **argv)
+{
+    if (!sk->opts.allow_tty && isatty(0))
+        msg_usage("do not run this command by hand (use -d to allow a "
+                  "terminal on stdin, or -S for stream mode)");
+    resident_listeners(sk);
+    skeleton_init_process(sk, argc, argv);
+    resident_events(sk);
+    skeleton_signals(sk);
+    watchdog_start(sk->base, P.daemon_timeout);
+    child_init(sk->base, P.command_time_limit, resident_child_exit, sk);
+    if (sk->opts.print_addresses)
+        resident_print_addresses(sk);
+    if (!sk->opts.log_stderr)
+        msg_stderr(MSG_STDERR_NONE);
+    if (msg_verbose)
+        msg_info("ready: %zu listener(s), max_use %ld, max_idle %lds, "
+                 "process_limit %ld", sk->listeners.count, P.max_use,
+                 P.max_idle, P.process_limit);
+    notify_send("READY=1");
+    resident_idle_start(sk);
+    resident_update(sk);
+    if (event_base_dispatch(sk->base) < 0)
+        msg_fatal("event loop failed");
+    return (0);
+}

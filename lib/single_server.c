@@ -1,0 +1,242 @@
+/*
+ * single_server.c - skeleton entry point: options, parameters, logging
+ *
+ * The skeleton owns everything that is the same for every server: the
+ * command line, the parameter table, logging, privileges and the choice
+ * of mode. The modes themselves live in stream.c and resident.c.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "msg.h"
+#include "mymalloc.h"
+#include "notify.h"
+#include "param.h"
+#include "skeleton.h"
+
+#define P single_server_params
+
+SINGLE_SERVER_PARAMS single_server_params;
+
+static char *single_server_process_id;
+static char *single_server_process_name;
+
+#define TIME_MAX INT_MAX
+
+static PARAM_DEF single_server_param_table[] = {
+    PARAM_DEF_INT("max_use", "100", 0, INT_MAX, &P.max_use),
+    PARAM_DEF_TIME("max_idle", "100s", 0, TIME_MAX, &P.max_idle),
+    PARAM_DEF_INT("process_limit", "1", 0, 1000000, &P.process_limit),
+    PARAM_DEF_TIME("command_time_limit", "1000s", 0, TIME_MAX, &P.command_time_limit),
+    PARAM_DEF_TIME("drain_timeout", "10s", 0, TIME_MAX, &P.drain_timeout),
+    PARAM_DEF_TIME("in_flow_delay", "1s", 0, 10, &P.in_flow_delay),
+    PARAM_DEF_INT("in_flow_rate", "0", 0, 1000000, &P.in_flow_rate),
+    PARAM_DEF_INT("in_flow_burst", "$in_flow_rate", 0, 1000000, &P.in_flow_burst),
+    PARAM_DEF_TIME("daemon_timeout", "18000s", 0, TIME_MAX, &P.daemon_timeout),
+    PARAM_DEF_INT("listen_backlog", "1024", 1, 65535, &P.listen_backlog),
+    PARAM_DEF_MODE("unix_socket_mode", "0666", &P.unix_socket_mode),
+    PARAM_DEF_STR("user", "nobody", &P.user),
+    PARAM_DEF_STR("chroot_directory", "", &P.chroot_directory),
+    PARAM_DEF_STR("state_directory", "", &P.state_directory),
+    PARAM_DEF_STR("syslog_name", "single-server", &P.syslog_name),
+    PARAM_DEF_STR("syslog_facility", "daemon", &P.syslog_facility),
+    PARAM_DEF_STR("debugger_command", "", &P.debugger_command),
+    PARAM_DEF_STR("process_id", "", &single_server_process_id),
+    PARAM_DEF_STR("process_name", "", &single_server_process_name),
+    PARAM_DEF_END,
+};
+
+/* single_server_stdio - make sure fds 0, 1 and 2 are open */
+static void single_server_stdio(void)
+{
+    int     fd;
+
+    /* A closed 0, 1 or 2 would be reused by accept() or a listener. */
+    while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+         /* void */ ;
+    if (fd < 0)
+        msg_fatal("open /dev/null: %m");
+    close(fd);
+}
+
+/* single_server_state_default - where state files go by default */
+static char *single_server_state_default(void)
+{
+    const char *dir;
+
+    if (geteuid() == 0)
+        return (mystrdup("/run/single-server"));
+    if ((dir = getenv("XDG_RUNTIME_DIR")) != 0 && *dir == '/')
+        return (myasprintf("%s/single-server", dir));
+    if ((dir = getenv("TMPDIR")) == 0 || *dir != '/')
+        dir = "/tmp";
+    return (myasprintf("%s/single-server-%ld", dir, (long) geteuid()));
+}
+
+/* single_server_params_read - defaults, file, overrides, then check */
+static void single_server_params_read(SKELETON *sk, const char *name)
+{
+    PARAM_SET *set = param_set_create();
+    char   *err = 0;
+    char   *state = single_server_state_default();
+    char   *pid = myasprintf("%ld", (long) getpid());
+    size_t  i;
+
+    param_set_add(set, single_server_param_table);
+    if (sk->app->params)
+        param_set_add(set, sk->app->params);
+    param_set_default(set, "state_directory", state);
+    param_set_default(set, "process_id", pid);
+    param_set_default(set, "process_name", name);
+    if (sk->opts.config_file
+        && param_set_read_file(set, sk->opts.config_file, &err) < 0)
+        msg_usage("%s", err);
+    for (i = 0; i < sk->opts.noverrides; i++)
+        if (param_set_override(set, sk->opts.overrides[i].assignment,
+                               sk->opts.overrides[i].label, &err) < 0)
+            msg_usage("%s", err);
+    if (param_set_finish(set, &err) < 0)
+        msg_usage("%s", err);
+    if (P.in_flow_rate > 0 && P.in_flow_burst < 1)
+        msg_usage("parameter in_flow_burst: must be at least 1 when "
+                  "in_flow_rate is not 0");
+    if (msg_facility(P.syslog_facility) < 0)
+        msg_usage("parameter syslog_facility: unknown facility \"%s\"",
+                  P.syslog_facility);
+    param_set_free(set);
+    myfree(state);
+    myfree(pid);
+}
+
+/* single_server_name - -n, else the first operand's basename */
+static const char *single_server_name(SKELETON *sk, int argc, char **argv)
+{
+    const char *name;
+    const char *slash;
+
+    if (sk->opts.name)
+        return (sk->opts.name);
+    name = sk->opts.first_operand < argc ? argv[sk->opts.first_operand]
+        : sk->app->name ? sk->app->name : argv[0];
+    return ((slash = strrchr(name, '/')) != 0 && slash[1] ? slash + 1 : name);
+}
+
+/* single_server_refuse - options whose mechanism is not there yet */
+static void single_server_refuse(SKELETON *sk)
+{
+    if (sk->opts.socket_count >= 0 || sk->opts.transport)
+        msg_usage("-s and -t: master(8) mode is not implemented in this "
+                  "version");
+    if (sk->opts.chroot && *P.chroot_directory == 0)
+        msg_usage("-c: parameter chroot_directory is empty");
+    if (sk->opts.debugger && *P.debugger_command == 0)
+        msg_usage("-D: parameter debugger_command is empty");
+}
+
+/* single_server_debugger - -D: run $debugger_command on ourselves */
+static void single_server_debugger(void)
+{
+    int     status;
+
+    msg_info("running: %s", P.debugger_command);
+    status = system(P.debugger_command);
+    if (status != 0)
+        msg_warn("debugger command exit status 0x%x", (unsigned) status);
+}
+
+/* skeleton_init_process - pre_init, chroot, privileges, post_init */
+void    skeleton_init_process(SKELETON *sk, int argc, char **argv)
+{
+    const SINGLE_SERVER_APP *app = sk->app;
+    int     first = sk->opts.first_operand;
+    char   *err;
+
+    if (sk->opts.user && privs_lookup(P.user, &sk->privs, &err) < 0)
+        msg_usage("%s", err);
+    if (sk->opts.chroot)
+        privs_chroot(P.chroot_directory);
+    if (app->pre_init)
+        app->pre_init(argc - first, argv + first, sk->opts.stream, app->context);
+    if (sk->opts.user)
+        privs_drop(&sk->privs);
+    if (app->post_init)
+        app->post_init(app->context);
+}
+
+/* skeleton_signal_event - every signal we handle, in one place */
+static void skeleton_signal_event(evutil_socket_t sig, short what, void *arg)
+{
+    SKELETON *sk = arg;
+
+    (void) what;
+    switch (sig) {
+    case SIGCHLD:
+        child_reap();
+        break;
+    case SIGTERM:
+    case SIGINT:
+    case SIGHUP:
+        if (sk->opts.stream) {
+            msg_info("signal %d -- passing it to the handler", (int) sig);
+            child_signal_all((int) sig);
+        } else {
+            resident_leave(sk, (int) sig);
+        }
+        break;
+    }
+}
+
+/* skeleton_signals - SIGCHLD, SIGTERM, SIGINT, SIGHUP into the loop */
+void    skeleton_signals(SKELETON *sk)
+{
+    static const int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP};
+    size_t  i;
+
+    for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        if ((sk->signal_ev[i] = evsignal_new(sk->base, sigs[i],
+                                             skeleton_signal_event, sk)) == 0
+            || event_add(sk->signal_ev[i], 0) < 0)
+            msg_fatal("cannot watch signal %d", sigs[i]);
+}
+
+/* single_server_main - the life of a server process */
+int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
+{
+    static SKELETON sk;
+    char   *tag;
+
+    single_server_stdio();
+    msg_open(app->name ? app->name : argv[0]);
+    sk.app = app;
+    options_parse(&sk.opts, argc, argv, app->operands ? app->operands : "");
+    if (argc - sk.opts.first_operand < app->min_operands) {
+        fprintf(stderr, "%s[%ld]: fatal: missing %s\n",
+                program_invocation_short_name, (long) getpid(),
+                app->operands ? app->operands : "operand");
+        options_usage(stderr, app->operands ? app->operands : "");
+        exit(MSG_EXIT_USAGE);
+    }
+    msg_verbose = sk.opts.verbose;
+    P.service_name = single_server_name(&sk, argc, argv);
+    single_server_params_read(&sk, P.service_name);
+    tag = myasprintf("%s/%s", P.syslog_name, P.service_name);
+    msg_syslog(tag, msg_facility(P.syslog_facility));
+    msg_stderr(sk.opts.log_stderr ? MSG_STDERR_ALL : MSG_STDERR_PROBLEMS);
+    single_server_refuse(&sk);
+    (void) signal(SIGPIPE, SIG_IGN);
+    notify_init();
+    if (sk.opts.debugger)
+        single_server_debugger();
+    if ((sk.base = event_base_new()) == 0)
+        msg_fatal("event_base_new failed");
+    return (sk.opts.stream ? stream_run(&sk, argc, argv)
+            : resident_run(&sk, argc, argv));
+}

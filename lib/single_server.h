@@ -1,0 +1,122 @@
+#ifndef SS_SINGLE_SERVER_H
+#define SS_SINGLE_SERVER_H
+
+/*++
+ * NAME
+ *	single_server 3
+ * SUMMARY
+ *	skeleton for a server that handles one client per process or call
+ * SYNOPSIS
+ *	#include <single_server.h>
+ *
+ *	int	single_server_main(int argc, char **argv,
+ *			const SINGLE_SERVER_APP *app);
+ *
+ *	extern SINGLE_SERVER_PARAMS single_server_params;
+ * DESCRIPTION
+ *	single_server_main() is the whole life of a server process: it
+ *	parses the command line (options_parse()), reads and checks the
+ *	parameters (param_set_*()), opens logging, and then either serves
+ *	one client that is already connected (stream mode, -S) or runs the
+ *	resident loop: it listens (-L, systemd socket activation, inetd
+ *	"wait"), accepts, and hands each client to the application until
+ *	max_use clients were served, max_idle passed without a client, or a
+ *	signal (SIGTERM, SIGINT, SIGHUP) asked it to leave. It returns the
+ *	process exit status, or does not return at all (fatal errors exit).
+ *
+ *	The application describes itself in a SINGLE_SERVER_APP, every
+ *	field optional but one of service and spawn:
+ * .IP name
+ *	program name for logs, when argv[0] will not do.
+ * .IP operands, min_operands
+ *	what follows the options on the usage line ("handler [arg ...]"),
+ *	and how many operands are required (usage error when fewer).
+ * .IP params
+ *	a PARAM_DEF table of the application's own parameters, read from
+ *	the same file and -o options as the skeleton's.
+ * .IP pre_init(argc, argv, stream, context)
+ *	called with the operands after the listeners are open and any
+ *	chroot is done, before privileges are dropped.
+ * .IP post_init(context)
+ *	called after privileges are dropped, before the first client.
+ * .IP pre_accept(context)
+ *	called before each client is accepted (resident mode).
+ * .IP loop(context)
+ *	called each time the skeleton goes back to waiting for clients.
+ * .IP service(client, context)
+ *	serve one client in this process (client->in_fd, client->out_fd);
+ *	the skeleton closes the connection when it returns. Clients are
+ *	served one at a time.
+ * .IP spawn(client, context)
+ *	start a child process that serves the client and return its pid
+ *	(-1 with errno set on failure). The skeleton reaps it, applies
+ *	command_time_limit and process_limit, and in stream mode exits with
+ *	its status.
+ * .IP pre_exit(context)
+ *	called before a normal exit.
+ * .IP context
+ *	passed to every callback.
+ * .PP
+ *	The parameters of SPEC section 5 are in single_server_params once
+ *	single_server_main() has read them.
+ *--*/
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <client_env.h>
+#include <listener.h>
+#include <msg.h>
+#include <param.h>
+
+typedef struct SINGLE_SERVER_CLIENT {
+    int     in_fd;                      /* read the client here */
+    int     out_fd;                     /* write to the client here */
+    const LISTENER *listener;           /* null in stream mode */
+    struct sockaddr_storage peer;       /* resident mode: from accept() */
+    socklen_t peer_len;
+    CLIENT_ENV env;                     /* UCSPI variables for this client */
+    const char *service_name;           /* -n, for logs */
+} SINGLE_SERVER_CLIENT;
+
+typedef struct SINGLE_SERVER_APP {
+    const char *name;
+    const char *operands;
+    int     min_operands;
+    const PARAM_DEF *params;
+    void    (*pre_init) (int, char **, int, void *);
+    void    (*post_init) (void *);
+    void    (*pre_accept) (void *);
+    void    (*loop) (void *);
+    void    (*service) (SINGLE_SERVER_CLIENT *, void *);
+    pid_t   (*spawn) (SINGLE_SERVER_CLIENT *, void *);
+    void    (*pre_exit) (void *);
+    void   *context;
+} SINGLE_SERVER_APP;
+
+typedef struct SINGLE_SERVER_PARAMS {
+    long    max_use;
+    long    max_idle;
+    long    process_limit;
+    long    command_time_limit;
+    long    drain_timeout;
+    long    in_flow_delay;
+    long    in_flow_rate;
+    long    in_flow_burst;
+    long    daemon_timeout;
+    long    listen_backlog;
+    long    unix_socket_mode;
+    char   *user;
+    char   *chroot_directory;
+    char   *state_directory;
+    char   *syslog_name;
+    char   *syslog_facility;
+    char   *debugger_command;
+    const char *service_name;           /* -n, or derived */
+} SINGLE_SERVER_PARAMS;
+
+extern SINGLE_SERVER_PARAMS single_server_params;
+
+extern int single_server_main(int, char **, const SINGLE_SERVER_APP *);
+
+#endif

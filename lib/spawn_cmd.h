@@ -1,0 +1,59 @@
+#ifndef SS_SPAWN_CMD_H
+#define SS_SPAWN_CMD_H
+
+/*++
+ * NAME
+ *	spawn_cmd 3
+ * SUMMARY
+ *	start a handler program on a client connection
+ * SYNOPSIS
+ *	#include <spawn_cmd.h>
+ *
+ *	int	spawn_cmd_resolve(const char *name, char **path);
+ *	void	spawn_cmd_init(SPAWN_CMD *cmd, const char *path, char **argv,
+ *			char **environ, const char *const *drop);
+ *	pid_t	spawn_cmd_start(SPAWN_CMD *cmd, int in_fd, int out_fd,
+ *			char *const *extra_env);
+ *	void	spawn_cmd_free(SPAWN_CMD *cmd);
+ * DESCRIPTION
+ *	spawn_cmd_resolve() finds a program the way a shell would: a name with a
+ *	"/" as is, otherwise the first executable regular file of that name
+ *	in $PATH. It returns 0 and a new string in *path, or ENOENT (not
+ *	found) or EACCES (found, not executable).
+ *
+ *	spawn_cmd_init() does the per-program work once: it keeps the path and
+ *	argv, copies environ without the variables named in drop (names,
+ *	null-terminated list), leaves room for per-client variables, and
+ *	prepares the spawn attributes: an empty signal mask and default
+ *	dispositions for every signal that is ignored now or later
+ *	(SIGPIPE); exec resets caught ones by itself.
+ *
+ *	spawn_cmd_start() starts the program with in_fd on fd 0, out_fd on fd 1,
+ *	fd 2 inherited, every other descriptor closed, and extra_env
+ *	(null-terminated, at most SPAWN_EXTRA_MAX entries) appended to the
+ *	environment. It uses posix_spawn(), so the child runs no code of
+ *	ours (no libevent, no handlers) before exec. It returns the pid, or
+ *	-1 with errno set (the exec error included).
+ *--*/
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/types.h>
+
+#define SPAWN_EXTRA_MAX 16
+
+typedef struct SPAWN_CMD {
+    char   *path;                       /* resolved executable */
+    char  **argv;                       /* argv[0] as given */
+    char  **envp;                       /* base, then extra, then null */
+    size_t  nbase;                      /* base entries */
+    posix_spawnattr_t attr;             /* signal mask and defaults */
+} SPAWN_CMD;
+
+extern int spawn_cmd_resolve(const char *, char **);
+extern void spawn_cmd_init(SPAWN_CMD *, const char *, char **, char **,
+                               const char *const *);
+extern pid_t spawn_cmd_start(SPAWN_CMD *, int, int, char *const *);
+extern void spawn_cmd_free(SPAWN_CMD *);
+
+#endif

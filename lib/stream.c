@@ -1,0 +1,124 @@
+/*
+ * stream.c - stream mode: the client is already connected
+ *
+ * inetd "nowait", systemd Accept=yes and a shell pipe all hand us one
+ * client on fds 0 and 1; systemd Accept=yes without StandardInput=socket
+ * passes the connection as fd 3 with LISTEN_FDS=1. We run the handler
+ * once, give up our own copies of the connection (so that the client
+ * sees end-of-file when the handler closes it, not when we exit), and
+ * leave with the handler's status.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "msg.h"
+#include "skeleton.h"
+#include "watchdog.h"
+
+#define P single_server_params
+
+/* stream_systemd_fd - fd 3 when systemd passed one connected socket */
+static int stream_systemd_fd(void)
+{
+    const char *pid = getenv("LISTEN_PID");
+    const char *fds = getenv("LISTEN_FDS");
+    char    want[32];
+    int     val = 1;
+    socklen_t len = sizeof(val);
+
+    snprintf(want, sizeof(want), "%ld", (long) getpid());
+    if (pid == 0 || fds == 0 || strcmp(pid, want) != 0 || strcmp(fds, "1") != 0)
+        return (-1);
+    if (getsockopt(3, SOL_SOCKET, SO_ACCEPTCONN, &val, &len) < 0 || val)
+        return (-1);
+    return (3);
+}
+
+/* stream_client - where the client is, and its environment */
+static void stream_client(SINGLE_SERVER_CLIENT *client)
+{
+    int     fd = stream_systemd_fd();
+
+    memset(client, 0, sizeof(*client));
+    client->in_fd = fd >= 0 ? fd : 0;
+    client->out_fd = fd >= 0 ? fd : 1;
+    client->service_name = P.service_name;
+    client_env_from_fd(&client->env, client->in_fd);
+    if (fd >= 0 && fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+        msg_fatal("fcntl fd %d: %m", fd);
+}
+
+/* stream_release - drop our copies of the connection */
+static void stream_release(SINGLE_SERVER_CLIENT *client)
+{
+    int     null = open("/dev/null", O_RDWR);
+
+    if (null < 0)
+        msg_fatal("open /dev/null: %m");
+    if (dup2(null, 0) < 0 || dup2(null, 1) < 0)
+        msg_fatal("dup2 /dev/null: %m");
+    if (client->in_fd > 2)
+        close(client->in_fd);
+    if (null > 2)
+        close(null);
+}
+
+/* stream_child_exit - the handler ended: its status becomes ours */
+static void stream_child_exit(pid_t pid, int status, void *context)
+{
+    SKELETON *sk = context;
+
+    (void) pid;
+    sk->stream_status = WIFEXITED(status) ? WEXITSTATUS(status)
+        : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : MSG_EXIT_SYSTEM;
+    event_base_loopbreak(sk->base);
+}
+
+/* stream_spawn_failed - exit as a shell would for an exec error */
+static int stream_spawn_failed(int err)
+{
+    if (err == ENOENT)
+        msg_fatal_status(127, "cannot run handler: %s", strerror(err));
+    if (err == EACCES || err == ENOEXEC || err == EISDIR)
+        msg_fatal_status(126, "cannot run handler: %s", strerror(err));
+    msg_fatal("cannot start handler: %s", strerror(err));
+}
+
+/* stream_run - serve the one client and leave */
+int     stream_run(SKELETON *sk, int argc, char **argv)
+{
+    const SINGLE_SERVER_APP *app = sk->app;
+    SINGLE_SERVER_CLIENT client;
+    pid_t   pid;
+
+    stream_client(&client);
+    skeleton_init_process(sk, argc, argv);
+    if (app->service) {
+        app->service(&client, app->context);
+        if (app->pre_exit)
+            app->pre_exit(app->context);
+        return (0);
+    }
+    skeleton_signals(sk);
+    watchdog_start(sk->base, P.daemon_timeout);
+    child_init(sk->base, P.command_time_limit, stream_child_exit, sk);
+    if ((pid = app->spawn(&client, app->context)) < 0)
+        return (stream_spawn_failed(errno));
+    child_add(pid);
+    stream_release(&client);
+    if (!sk->opts.log_stderr)
+        msg_stderr(MSG_STDERR_NONE);    /* stderr may be the client's */
+    if (event_base_dispatch(sk->base) < 0)
+        msg_fatal("event loop failed");
+    if (app->pre_exit)
+        app->pre_exit(app->context);
+    return (sk->stream_status);
+}

@@ -1,0 +1,64 @@
+/*
+ * watchdog.c - abort a process whose event loop is stuck
+ *
+ * The alarm is re-armed from a timer in the event loop, not from a
+ * callback we trust: if any callback blocks, the timer does not run,
+ * the alarm goes off, and the signal handler (async-signal-safe: write
+ * and _exit only) ends the process.
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "msg.h"
+#include "watchdog.h"
+
+static unsigned watchdog_timeout;
+
+/* watchdog_alarm - the loop is stuck: leave */
+static void watchdog_alarm(int sig)
+{
+    static const char text[] = "fatal: watchdog timeout -- exiting\n";
+
+    (void) sig;
+    if (write(STDERR_FILENO, text, sizeof(text) - 1) < 0) {
+        /* nothing more to do */ ;
+    }
+    _exit(MSG_EXIT_SYSTEM);
+}
+
+/* watchdog_pat - the loop still runs: push the alarm back */
+static void watchdog_pat(evutil_socket_t fd, short what, void *arg)
+{
+    (void) fd;
+    (void) what;
+    (void) arg;
+    alarm(watchdog_timeout);
+}
+
+/* watchdog_start - arm the alarm and the timer that pats it */
+void    watchdog_start(struct event_base *base, long timeout)
+{
+    struct sigaction sa;
+    struct event *ev;
+    struct timeval tv;
+
+    if (timeout <= 0)
+        return;
+    watchdog_timeout = (unsigned) timeout;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = watchdog_alarm;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGALRM, &sa, 0) < 0)
+        msg_fatal("sigaction SIGALRM: %m");
+    tv.tv_sec = timeout / 4;
+    tv.tv_usec = timeout < 4 ? 250000 * timeout : 0;
+    if ((ev = event_new(base, -1, EV_PERSIST, watchdog_pat, 0)) == 0
+        || event_add(ev, &tv) < 0)
+        msg_fatal("watchdog timer: cannot create");
+    alarm(watchdog_timeout);
+}

@@ -1,0 +1,121 @@
+/*
+ * test_param.c - main.cf syntax, expansion, overrides, types and bounds
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "mymalloc.h"
+#include "param.h"
+#include "tap.h"
+
+static long v_int;
+static long v_time;
+static long v_mode;
+static int v_bool;
+static char *v_str;
+static char *v_other;
+static long v_ref;
+
+static const PARAM_DEF table[] = {
+    PARAM_DEF_INT("count", "100", 0, 1000, &v_int),
+    PARAM_DEF_TIME("delay", "1s", 0, 10, &v_time),
+    PARAM_DEF_MODE("mode", "0666", &v_mode),
+    PARAM_DEF_BOOL("flag", "no", &v_bool),
+    PARAM_DEF_STR("name", "x", &v_str),
+    PARAM_DEF_STR("other", "<$name>", &v_other),
+    PARAM_DEF_INT("ref", "$count", 0, 1000, &v_ref),
+    PARAM_DEF_END,
+};
+
+/* load - a fresh set, the text as a config file, the overrides, finish */
+static int load(const char *text, const char *override, char **err)
+{
+    PARAM_SET *set = param_set_create();
+    FILE   *fp = fmemopen((void *) text, strlen(text), "r");
+    int     ret;
+
+    *err = 0;
+    param_set_add(set, table);
+    ret = param_set_read_stream(set, fp, "test.cf", err);
+    fclose(fp);
+    if (ret == 0 && override)
+        ret = param_set_override(set, override, 0, err);
+    if (ret == 0)
+        ret = param_set_finish(set, err);
+    param_set_free(set);
+    return (ret);
+}
+
+/* good - loads, and the check holds */
+#define good(text, override, cond, name) do { \
+	char *err_; \
+	int ret_ = load((text), (override), &err_); \
+	ok(ret_ == 0 && (cond), "%s%s%s", (name), err_ ? ": " : "", err_ ? err_ : ""); \
+	myfree(err_); \
+    } while (0)
+
+/* bad - fails, and the error says what it must */
+static void bad(const char *text, const char *override, const char *want,
+                        const char *name)
+{
+    char   *err;
+    int     ret = load(text, override, &err);
+
+    ok(ret < 0 && err && strstr(err, want), "%s: error \"%s\" contains \"%s\"",
+       name, err ? err : "(none)", want);
+    myfree(err);
+}
+
+int     main(void)
+{
+    good("", 0, v_int == 100 && v_time == 1 && v_mode == 0666 && v_bool == 0
+         && strcmp(v_str, "x") == 0, "defaults");
+    good("count = 5\n", 0, v_int == 5, "simple assignment");
+    good("count=7\n", 0, v_int == 7, "no blanks around =");
+    good("  # comment\n\ncount = 5\n# another\n", 0, v_int == 5,
+         "comments and blank lines");
+    good("name = a\n  b\n\tc\n", 0, strcmp(v_str, "a b c") == 0,
+         "continuation lines");
+    good("count = 5\ncount = 6\n", 0, v_int == 6, "the last assignment wins");
+    good("delay = 10s\n", 0, v_time == 10, "time with unit");
+    good("name = y\n", 0, strcmp(v_other, "<y>") == 0, "$name expansion");
+    good("other = ${name}-$(name)\n", 0, strcmp(v_other, "x-x") == 0,
+         "${name} and $(name)");
+    good("other = $$name\n", 0, strcmp(v_other, "$name") == 0, "$$ is a dollar");
+    good("count = 42\n", 0, v_ref == 42, "default refers to another parameter");
+    good("count = 5\n", "count=9", v_int == 9, "-o wins over the file");
+    good("", "name = spaced ", strcmp(v_str, "spaced") == 0, "-o trims blanks");
+    good("flag = yes\n", 0, v_bool == 1, "boolean");
+    good("mode = 0600\n", 0, v_mode == 0600, "octal mode");
+
+    bad("bogus = 1\n", 0, "test.cf, line 1: unknown parameter \"bogus\"",
+        "unknown parameter in a file");
+    bad("", "bogus=1", "-o bogus=1: unknown parameter \"bogus\"",
+        "unknown parameter in -o");
+    bad("count 5\n", 0, "test.cf, line 1: missing \"=\"", "line without =");
+    bad("\n\nbad name = 1\n", 0, "test.cf, line 3: bad parameter name",
+        "bad name, line number counted");
+    bad("  count = 1\n", 0, "test.cf, line 1: continuation line",
+        "continuation without a parameter");
+    bad("count = abc\n", 0, "test.cf, line 1: parameter count: bad value \"abc\"",
+        "bad number");
+    bad("count = 1001\n", 0, "parameter count: value \"1001\" out of range (0 to 1000)",
+        "number over the bound");
+    bad("count = -1\n", 0, "parameter count: bad value", "negative number");
+    bad("delay = 11\n", 0, "parameter delay: value \"11\" out of range (0s to 10s)",
+        "time over the bound");
+    bad("delay = 1x\n", 0, "parameter delay: bad value \"1x\"", "bad time unit");
+    bad("delay = 1m\n", 0, "out of range", "time unit over the bound");
+    bad("flag = maybe\n", 0, "parameter flag: bad value", "bad boolean");
+    bad("mode = 999\n", 0, "parameter mode: bad value", "bad mode");
+    bad("name = $nope\n", 0, "unknown parameter \"$nope\"", "unknown reference");
+    bad("name = ${name\n", 0, "missing \"}\"", "unclosed brace");
+    bad("name = $other\n", 0, "expansion loop", "expansion loop");
+    bad("", "count=zz", "-o count=zz: parameter count: bad value \"zz\"",
+        "bad value in -o names the option");
+    bad("\n\ncount = $name\n", 0, "test.cf, line 3: parameter count",
+        "expanded bad value names its line");
+    return (done_testing());
+}
