@@ -1,0 +1,196 @@
+#!/usr/bin/env bats
+# usage.bats - the command line: errors exit 100 with one line naming the
+# culprit (and the usage line for usage errors), -h/--help/--version, and
+# option parsing that stops at the first operand.
+
+bats_require_minimum_version 1.5.0
+
+load helper
+
+USAGE_LINE='usage: single-server [-1cdDlSuvVz] '
+
+# show: what the last "run" gave, for the failure report
+show() {
+	echo "status: $status" >&2
+	echo "stdout: $output" >&2
+	echo "stderr: ${stderr:-}" >&2
+}
+
+# usage_error TEXT: exit 100, nothing on stdout, one line naming TEXT on
+# stderr followed by the usage line
+usage_error() {
+	show
+	[ "$status" -eq 100 ]
+	[ -z "$output" ]
+	[ "${#stderr_lines[@]}" -eq 2 ]
+	[[ "${stderr_lines[0]}" == *fatal:*"$1"* ]]
+	[[ "${stderr_lines[1]}" == "$USAGE_LINE"* ]]
+}
+
+# refused TEXT: exit 100, nothing on stdout, one line naming TEXT on stderr
+refused() {
+	show
+	[ "$status" -eq 100 ]
+	[ -z "$output" ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "${stderr_lines[0]}" == *fatal:*"$1"* ]]
+}
+
+@test "an unknown short option is a usage error naming it" {
+	run --separate-stderr "$SS" -q -S cat </dev/null
+	usage_error "unknown option -q"
+}
+
+@test "an unknown long option is a usage error naming it" {
+	run --separate-stderr "$SS" --no-such-option -S cat </dev/null
+	usage_error "unknown option --no-such-option"
+}
+
+@test "a short option missing its argument is a usage error naming it" {
+	run --separate-stderr "$SS" -S -L </dev/null
+	usage_error "-L requires an argument"
+}
+
+@test "a long option missing its argument is a usage error naming it" {
+	run --separate-stderr "$SS" -S --listen </dev/null
+	usage_error "--listen requires an argument"
+}
+
+@test "-o without = is a usage error naming the argument" {
+	run --separate-stderr "$SS" -S -o max_use -- cat </dev/null
+	usage_error "-o max_use"
+}
+
+@test "no handler is a usage error" {
+	run --separate-stderr "$SS" -S </dev/null
+	usage_error "missing handler"
+}
+
+@test "no handler after -- is a usage error" {
+	run --separate-stderr "$SS" -S -- </dev/null
+	usage_error "missing handler"
+}
+
+@test "without -S and without any listening socket it is a usage error" {
+	run --separate-stderr "$SS" -d -- cat </dev/null
+	usage_error "no listening socket"
+}
+
+@test "-s is refused: master(8) mode is not implemented" {
+	run --separate-stderr "$SS" -S -s 1 -- cat </dev/null
+	refused "-s"
+	[[ "$stderr" == *master* ]]
+}
+
+@test "-t is refused: master(8) mode is not implemented" {
+	run --separate-stderr "$SS" -S -t inet -- cat </dev/null
+	refused "-t"
+	[[ "$stderr" == *master* ]]
+}
+
+@test "-s with a count that is not a number is a usage error naming it" {
+	run --separate-stderr "$SS" -S -s many -- cat </dev/null
+	usage_error "-s many"
+}
+
+@test "-c with an empty chroot_directory is an error naming both" {
+	run --separate-stderr "$SS" -S -c -- cat </dev/null
+	refused "-c"
+	[[ "$stderr" == *chroot_directory* ]]
+}
+
+@test "-D with an empty debugger_command is an error naming both" {
+	run --separate-stderr "$SS" -S -D -- cat </dev/null
+	refused "-D"
+	[[ "$stderr" == *debugger_command* ]]
+}
+
+@test "-h prints the usage on stdout and exits 0" {
+	run --separate-stderr "$SS" -h </dev/null
+	show
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "$USAGE_LINE"* ]]
+	[ -z "$stderr" ]
+}
+
+@test "--help prints the usage and the options on stdout and exits 0" {
+	run --separate-stderr "$SS" --help </dev/null
+	show
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "$USAGE_LINE"* ]]
+	[[ "$output" == *--stream* ]]
+	[[ "$output" == *--listen* ]]
+	[ -z "$stderr" ]
+}
+
+@test "--version prints the program name and version and exits 0" {
+	run --separate-stderr "$SS" --version </dev/null
+	show
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" =~ ^single-server\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
+	[ -z "$stderr" ]
+}
+
+@test "options after -- belong to the handler" {
+	run "$SS" -S -- sh -c 'echo "$1"' sh -v <<<x
+	show
+	[ "$status" -eq 0 ]
+	[ "$output" = "-v" ]
+}
+
+@test "option parsing stops at the handler even without --" {
+	run "$SS" -S grep -v foo < <(printf 'x\nfoo\n')
+	show
+	[ "$status" -eq 0 ]
+	[ "$output" = "x" ]
+}
+
+@test "options of ours after the handler are the handler's: -h, -V, -o" {
+	run --separate-stderr "$SS" -S echo -h -V -o x </dev/null
+	show
+	[ "$status" -eq 0 ]
+	[ "$output" = "-h -V -o x" ]
+	[ -z "$stderr" ]
+}
+
+@test "long options work like their short forms: --stream --option" {
+	run "$SS" --stream --option max_use=5 -- cat <<<hello
+	show
+	[ "$status" -eq 0 ]
+	[ "$output" = "hello" ]
+}
+
+# script(1) from util-linux gives the command a terminal on stdin.
+need_tty() {
+	command -v script >/dev/null || skip "script(1) is not installed"
+	script -qec true /dev/null >/dev/null 2>&1 </dev/null ||
+		skip "script(1) cannot allocate a terminal here"
+}
+
+@test "a terminal on stdin is refused: do not run this command by hand" {
+	need_tty
+	run script -qec "$SS -- cat" /dev/null </dev/null
+	show
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"do not run this command by hand"* ]]
+}
+
+@test "-d allows a terminal on stdin" {
+	need_tty
+	run script -qec "$SS -d -- cat" /dev/null </dev/null
+	show
+	# past the terminal check, it finds no listening socket
+	[ "$status" -eq 100 ]
+	[[ "$output" != *"by hand"* ]]
+	[[ "$output" == *"no listening socket"* ]]
+}
+
+@test "-S allows a terminal on stdin" {
+	need_tty
+	run script -qec "$SS -S -- echo served" /dev/null </dev/null
+	show
+	[ "$status" -eq 0 ]
+	[[ "$output" == *served* ]]
+	[[ "$output" != *"by hand"* ]]
+}
