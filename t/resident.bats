@@ -1,0 +1,288 @@
+#!/usr/bin/env bats
+# resident.bats - single-server(8) resident mode: listening addresses, what
+# -1 prints, the environment and descriptors a handler gets, and how the
+# server goes on when a handler or a client misbehaves.
+
+load helper
+
+# var NAME: the value of NAME in an env-dump reply held in $output
+var() {
+	sed -n "s/^$1=//p" <<<"$output"
+}
+
+# have_ipv6: can we bind the IPv6 loopback address?
+have_ipv6() {
+	python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' \
+		2>/dev/null
+}
+
+# --- listening addresses and -1 ---------------------------------------------
+
+@test "-L 127.0.0.1:0 -1 prints the bound address and a client gets the reply" {
+	start_server -L 127.0.0.1:0 "$H/echo-line"
+	[[ $ADDR =~ ^127\.0\.0\.1:[0-9]+$ ]]
+	[ "${ADDR##*:}" -gt 0 ]
+	run client "$ADDR" --send 'ping\n'
+	[ "$status" -eq 0 ]
+	[ "$output" = ping ]
+}
+
+@test "-L [::1]:0 listens on the IPv6 loopback and -1 prints it in brackets" {
+	have_ipv6 || skip "no IPv6 loopback"
+	start_server -L '[::1]:0' "$H/echo-line"
+	[[ $ADDR =~ ^\[::1\]:[0-9]+$ ]]
+	[ "${ADDR##*:}" -gt 0 ]
+	run client "$ADDR" --send 'ping6\n'
+	[ "$status" -eq 0 ]
+	[ "$output" = ping6 ]
+}
+
+@test "-L unix:PATH listens on a unix socket and -1 prints unix:PATH" {
+	local path=$BATS_TEST_TMPDIR/s
+	start_server -L "unix:$path" "$H/echo-line"
+	[ "$ADDR" = "unix:$path" ]
+	[ -S "$path" ]
+	run client "$ADDR" --send 'over unix\n'
+	[ "$status" -eq 0 ]
+	[ "$output" = "over unix" ]
+}
+
+@test "-L with an absolute path listens on a unix socket" {
+	local path=$BATS_TEST_TMPDIR/abs.sock
+	start_server -L "$path" "$H/echo-line"
+	[ "$ADDR" = "unix:$path" ]
+	[ -S "$path" ]
+	run client "$ADDR" --send 'absolute\n'
+	[ "$status" -eq 0 ]
+	[ "$output" = absolute ]
+}
+
+@test "several -L are all served and -1 prints them in command-line order" {
+	local a=$BATS_TEST_TMPDIR/a b=$BATS_TEST_TMPDIR/b i
+	start_server -L "unix:$a" -L 127.0.0.1:0 -L "$b" -L 127.0.0.1:0 \
+		"$H/echo-line"
+	[ "${#ADDRS[@]}" -eq 4 ]
+	[ "${ADDRS[0]}" = "unix:$a" ]
+	[[ ${ADDRS[1]} =~ ^127\.0\.0\.1:[0-9]+$ ]]
+	[ "${ADDRS[2]}" = "unix:$b" ]
+	[[ ${ADDRS[3]} =~ ^127\.0\.0\.1:[0-9]+$ ]]
+	[ "${ADDRS[1]}" != "${ADDRS[3]}" ]
+	for i in 3 2 1 0; do
+		run client "${ADDRS[$i]}" --send "to $i\\n"
+		[ "$status" -eq 0 ]
+		[ "$output" = "to $i" ]
+	done
+}
+
+# --- the handler's environment ------------------------------------------------
+
+@test "a TCP handler gets PROTO=TCP, TCPLOCAL*, TCPREMOTE*, REMOTE_ADDR and REMOTE_PORT" {
+	start_server -L 127.0.0.1:0 "$H/env-dump"
+	run client "$ADDR"
+	[ "$status" -eq 0 ]
+	[ "$(var PROTO)" = TCP ]
+	[ "$(var TCPLOCALIP)" = 127.0.0.1 ]
+	[ "$(var TCPLOCALPORT)" = "${ADDR##*:}" ]
+	[ "$(var TCPREMOTEIP)" = 127.0.0.1 ]
+	[[ $(var TCPREMOTEPORT) =~ ^[0-9]+$ ]]
+	[ "$(var TCPREMOTEPORT)" -gt 0 ]
+	[ "$(var TCPREMOTEPORT)" != "${ADDR##*:}" ]
+	[ "$(var REMOTE_ADDR)" = 127.0.0.1 ]
+	[ "$(var REMOTE_PORT)" = "$(var TCPREMOTEPORT)" ]
+	[ -z "$(var UNIXLOCALPATH)" ]
+}
+
+@test "an IPv6 handler gets its addresses without brackets" {
+	have_ipv6 || skip "no IPv6 loopback"
+	start_server -L '[::1]:0' "$H/env-dump"
+	run client "$ADDR"
+	[ "$status" -eq 0 ]
+	[ "$(var PROTO)" = TCP ]
+	[ "$(var TCPLOCALIP)" = ::1 ]
+	[ "$(var TCPLOCALPORT)" = "${ADDR##*:}" ]
+	[ "$(var TCPREMOTEIP)" = ::1 ]
+	[ "$(var REMOTE_ADDR)" = ::1 ]
+	[[ $(var TCPREMOTEPORT) =~ ^[0-9]+$ ]]
+	[ "$(var REMOTE_PORT)" = "$(var TCPREMOTEPORT)" ]
+}
+
+@test "a unix-socket handler gets PROTO=UNIX, UNIXLOCALPATH and the peer's credentials" {
+	local path=$BATS_TEST_TMPDIR/cred.sock out=$BATS_TEST_TMPDIR/out
+	start_server -L "unix:$path" "$H/env-dump"
+	# python3 itself, not a shell function, so that BG_PID is the client
+	bg python3 "$SRC/t/client.py" "$ADDR" >"$out"
+	local client_pid=$BG_PID
+	wait_status "$client_pid"
+	[ "$STATUS" -eq 0 ]
+	output=$(cat "$out")
+	[ "$(var PROTO)" = UNIX ]
+	[ "$(var UNIXLOCALPATH)" = "$path" ]
+	[ "$(var UNIXREMOTEEUID)" = "$(id -u)" ]
+	[ "$(var UNIXREMOTEEGID)" = "$(id -g)" ]
+	[[ $(var UNIXREMOTEPID) =~ ^[0-9]+$ ]]
+	[ "$(var UNIXREMOTEPID)" -gt 0 ]
+	[ "$(var UNIXREMOTEPID)" != "$SERVER_PID" ]
+	[ "$(var UNIXREMOTEPID)" = "$client_pid" ]
+	[ -z "$(var TCPREMOTEIP)" ]
+	[ -z "$(var REMOTE_ADDR)" ]
+}
+
+@test "handlers get only fds 0-2, default signal dispositions and an empty mask" {
+	# Start the server with an extra inheritable descriptor, ignored
+	# signals (SIGPIPE, SIGUSR2) and blocked ones (SIGUSR1, SIGWINCH): the
+	# handler must inherit none of that.
+	local w=$BATS_TEST_TMPDIR/ss-dirty
+	cat >"$w" <<-'EOF'
+		#!/usr/bin/env python3
+		import os, signal, sys
+		signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+		signal.signal(signal.SIGUSR2, signal.SIG_IGN)
+		signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1, signal.SIGWINCH})
+		os.dup2(os.open("/dev/null", os.O_RDONLY), 7)
+		ss = os.environ["REAL_SS"]
+		os.execv(ss, [ss] + sys.argv[1:])
+	EOF
+	chmod +x "$w"
+	[ -x "$BUILD/t/inspect" ] || {
+		echo "t/inspect is not built: make t/inspect" >&2
+		return 1
+	}
+	export REAL_SS=$SS
+	SS=$w start_server -L 127.0.0.1:0 "$BUILD/t/inspect"
+	# the server itself does hold fd 7, so the handler's list is a real check
+	[ -e "/proc/$SERVER_PID/fd/7" ]
+	run client "$ADDR"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "fds: 0 1 2" ]
+	[ "${lines[1]}" = "not default:" ]
+	[ "${lines[2]}" = "blocked:" ]
+}
+
+@test "handlers see no LISTEN_* or NOTIFY_SOCKET even when the server has them" {
+	export LISTEN_FDS=1 LISTEN_PID=1 LISTEN_FDNAMES=web LISTEN_PIDFDID=42
+	export NOTIFY_SOCKET=$BATS_TEST_TMPDIR/no-such-notify-socket
+	start_server -L 127.0.0.1:0 "$H/env-dump"
+	run client "$ADDR"
+	[ "$status" -eq 0 ]
+	[ "$(var PROTO)" = TCP ]	# the handler did run
+	run grep -cE '^(LISTEN_|NOTIFY_SOCKET)' <<<"$output"
+	[ "$output" = 0 ]
+}
+
+# --- unix socket files --------------------------------------------------------
+
+@test "a stale unix socket file left by a killed server is replaced" {
+	local path=$BATS_TEST_TMPDIR/stale.sock
+	start_server -L "unix:$path" "$H/echo-line"
+	kill -KILL "$SERVER_PID"
+	wait_status "$SERVER_PID"
+	[ -S "$path" ]	# left behind: nobody listens on it now
+	start_server -L "unix:$path" "$H/echo-line"
+	[ "$ADDR" = "unix:$path" ]
+	run client "$ADDR" --send 'fresh\n'
+	[ "$status" -eq 0 ]
+	[ "$output" = fresh ]
+}
+
+@test "a unix socket another server listens on is not taken over: exit 111" {
+	local path=$BATS_TEST_TMPDIR/live.sock
+	start_server -L "unix:$path" "$H/echo-line"
+	run timeout 10 "$SS" -d -L "unix:$path" "$H/echo-line" </dev/null
+	[ "$status" -eq 111 ]
+	[[ $output == *"$path"* ]]
+	run client "$ADDR" --send 'still mine\n'
+	[ "$output" = "still mine" ]
+}
+
+@test "a regular file at the unix socket path is not removed: exit 111" {
+	local path=$BATS_TEST_TMPDIR/regular
+	echo keep >"$path"
+	run timeout 10 "$SS" -d -L "unix:$path" "$H/echo-line" </dev/null
+	[ "$status" -eq 111 ]
+	[[ $output == *"$path"* ]]
+	[ -f "$path" ]
+	[ "$(cat "$path")" = keep ]
+}
+
+@test "unix_socket_mode sets the mode of the socket file" {
+	local path=$BATS_TEST_TMPDIR/mode.sock
+	start_server -o unix_socket_mode=0640 -L "unix:$path" "$H/echo-line"
+	[ "$(stat -c %a "$path")" = 640 ]
+	kill -KILL "$SERVER_PID"
+	wait_status "$SERVER_PID"
+	start_server -o unix_socket_mode=0602 -L "unix:$path" "$H/echo-line"
+	[ "$(stat -c %a "$path")" = 602 ]
+}
+
+# --- starting ------------------------------------------------------------------
+
+@test "without -d a terminal on stdin is refused: do not run this command by hand" {
+	command -v script >/dev/null || skip "no script(1)"
+	run timeout 10 script -qec "$SS -L 127.0.0.1:0 $H/echo-line" /dev/null \
+		</dev/null
+	[ "$status" -eq 100 ]
+	[[ $output == *"do not run this command by hand"* ]]
+}
+
+@test "with -d a terminal on stdin is accepted" {
+	command -v script >/dev/null || skip "no script(1)"
+	run timeout 10 script -qec "$SS -d -i 1 -L 127.0.0.1:0 $H/echo-line" \
+		/dev/null </dev/null
+	[ "$status" -eq 0 ]
+	[[ $output != *"do not run this command by hand"* ]]
+}
+
+@test "no listening socket and no -S is a usage error: exit 100" {
+	run timeout 10 env -u LISTEN_FDS -u LISTEN_PID "$SS" -d "$H/echo-line" </dev/null
+	[ "$status" -eq 100 ]
+	[[ $output == *"no listening socket"* ]]
+	[[ $output == *"-L"* ]]
+}
+
+# --- handlers and clients -----------------------------------------------------
+
+@test "the bundled example handler examples/hello greets the client" {
+	start_server -L 127.0.0.1:0 "$SRC/examples/hello"
+	run client "$ADDR" --send 'hi there\n'
+	[ "$status" -eq 0 ]
+	[[ ${lines[0]} == "hello 127.0.0.1, this is "* ]]
+	[ "${lines[1]}" = "you said: hi there" ]
+}
+
+@test "a handler killed by a signal is logged as killed by signal 11 and the next client is served" {
+	start_server -L 127.0.0.1:0 sh -c \
+		'ulimit -c 0; IFS= read -r l; [ "$l" = crash ] && kill -SEGV $$; echo "$l"'
+	run client "$ADDR" --send 'crash\n'
+	[ "$output" = "" ]
+	wait_for_log "killed by signal 11"
+	run client "$ADDR" --send 'after crash\n'
+	[ "$status" -eq 0 ]
+	[ "$output" = "after crash" ]
+	kill -0 "$SERVER_PID"
+}
+
+@test "a handler's exit status 3 is logged and the server goes on" {
+	start_server -L 127.0.0.1:0 sh -c 'IFS= read -r l; echo "$l"; exit 3'
+	run client "$ADDR" --send 'one\n'
+	[ "$output" = one ]
+	wait_for_log "exit status 3"
+	run client "$ADDR" --send 'two\n'
+	[ "$status" -eq 0 ]
+	[ "$output" = two ]
+	kill -0 "$SERVER_PID"
+}
+
+@test "clients that reset at once disturb nothing: the next client is served" {
+	local i
+	start_server -L 127.0.0.1:0 "$H/echo-line"
+	for i in 1 2 3 4 5; do
+		run client "$ADDR" --reset
+		[ "$status" -eq 0 ]
+	done
+	run client "$ADDR" --send 'after resets\n'
+	[ "$status" -eq 0 ]
+	[ "$output" = "after resets" ]
+	kill -0 "$SERVER_PID"
+	run grep -cE 'fatal:|error:' "$LOG"
+	[ "$output" = 0 ]
+}

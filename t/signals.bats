@@ -1,0 +1,186 @@
+#!/usr/bin/env bats
+# signals.bats - single-server(8) resident mode leaving on a signal,
+# drain_timeout, command_time_limit, and the sd_notify messages.
+
+load helper
+
+setup() {
+	D=$BATS_TEST_TMPDIR/hold
+	mkdir -p "$D"
+}
+
+teardown() {
+	: >"$D/release"	# let held handlers go before the server is stopped
+	cleanup_bg
+}
+
+# track_handler FILE: the pid a handler wrote to FILE is killed in teardown
+track_handler() {
+	wait_for_file "$1"
+	HANDLER_PID=$(cat "$1")
+	BG_PIDS+=("$HANDLER_PID")
+}
+
+# notify_listen SOCKET OUT: receive sd_notify datagrams on SOCKET in the
+# background, one line each in OUT; returns once SOCKET exists
+notify_listen() {
+	bg python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+while True:
+    print(s.recv(4096).decode(), flush=True)
+' "$1" >"$2"
+	wait_for_file "$1"
+}
+
+# leave_on_signal NAME NUMBER: the server stops accepting at once, lets the
+# running handler finish its reply, and exits 0
+leave_on_signal() {
+	local sig=$1 num=$2 client_pid
+	start_server -L 127.0.0.1:0 "$H/hold" "$D"
+	bg client "$ADDR" --send 'A\n' >"$D/out.A"
+	client_pid=$BG_PID
+	wait_for_file "$D/start.A"
+	kill -"$sig" "$SERVER_PID"
+	wait_for_log "signal $num -- exiting"
+	run client "$ADDR" --connect-only
+	[ "$output" = refused ]
+	# nothing already accepted is cut short: the handler is still held
+	kill -0 "$SERVER_PID"
+	[ ! -e "$D/end.A" ]
+	: >"$D/release"
+	wait_status "$client_pid"
+	[ "$STATUS" -eq 0 ]
+	[ "$(cat "$D/out.A")" = "released A" ]
+	wait_status "$SERVER_PID" 5
+	[ "$STATUS" -eq 0 ]
+}
+
+@test "SIGTERM: no new connections, the running handler's reply reaches its client, exit 0" {
+	leave_on_signal TERM 15
+}
+
+@test "SIGINT: no new connections, the running handler's reply reaches its client, exit 0" {
+	leave_on_signal INT 2
+}
+
+@test "SIGHUP: no new connections, the running handler's reply reaches its client, exit 0" {
+	leave_on_signal HUP 1
+}
+
+@test "SIGTERM with no handler running: the server exits 0 at once" {
+	start_server -L 127.0.0.1:0 "$H/echo-line"
+	kill -TERM "$SERVER_PID"
+	wait_status "$SERVER_PID" 2
+	[ "$STATUS" -eq 0 ]
+}
+
+@test "drain_timeout=1: a handler still running a second after SIGTERM is terminated" {
+	local t0 elapsed client_pid
+	start_server -o drain_timeout=1 -L 127.0.0.1:0 \
+		sh -c 'echo $$ >"$1"; exec sleep 30' sh "$D/pid"
+	bg client "$ADDR" --timeout 8 >"$D/out"
+	client_pid=$BG_PID
+	track_handler "$D/pid"
+	kill -TERM "$SERVER_PID"
+	t0=$(now_ms)
+	wait_status "$SERVER_PID" 6
+	elapsed=$(($(now_ms) - t0))
+	[ "$STATUS" -eq 0 ]
+	echo "exited ${elapsed}ms after SIGTERM"
+	[ "$elapsed" -ge 800 ]
+	[ "$elapsed" -le 4000 ]
+	grep -qF "drain timeout" "$LOG"
+	grep -qF "handler pid $HANDLER_PID killed by signal 15" "$LOG"
+	run kill -0 "$HANDLER_PID"
+	[ "$status" -ne 0 ]
+	wait_status "$client_pid" 5	# the connection was closed
+	[ "$STATUS" -eq 0 ]
+}
+
+@test "drain_timeout=1: a handler that ignores SIGTERM is killed a second later" {
+	local t0 elapsed
+	start_server -o drain_timeout=1 -L 127.0.0.1:0 \
+		sh -c 'trap "" TERM; echo $$ >"$1"; exec sleep 30' sh "$D/pid"
+	bg client "$ADDR" --timeout 8 >"$D/out"
+	track_handler "$D/pid"
+	kill -TERM "$SERVER_PID"
+	t0=$(now_ms)
+	wait_status "$SERVER_PID" 8
+	elapsed=$(($(now_ms) - t0))
+	[ "$STATUS" -eq 0 ]
+	echo "exited ${elapsed}ms after SIGTERM"
+	[ "$elapsed" -ge 1800 ]
+	[ "$elapsed" -le 5000 ]
+	grep -qF "drain timeout" "$LOG"
+	grep -qF "handler pid $HANDLER_PID still running -- sending SIGKILL" "$LOG"
+	grep -qF "handler pid $HANDLER_PID killed by signal 9" "$LOG"
+}
+
+# a handler that echoes a line, or sleeps when the line is "slow"
+SLOW='IFS= read -r l; if [ "$l" = slow ]; then echo $$ >"$1"; exec sleep 30; fi; echo "$l"'
+
+@test "command_time_limit=1: a long handler is terminated and the server goes on serving" {
+	local t0 elapsed
+	start_server -o command_time_limit=1 -L 127.0.0.1:0 \
+		sh -c "$SLOW" sh "$D/pid"
+	t0=$(now_ms)
+	run client "$ADDR" --send 'slow\n' --timeout 6
+	elapsed=$(($(now_ms) - t0))
+	[ "$status" -eq 0 ]	# end of file, not the client's timeout
+	[ "$output" = "" ]
+	echo "handler ended after ${elapsed}ms"
+	[ "$elapsed" -ge 800 ]
+	[ "$elapsed" -le 4000 ]
+	HANDLER_PID=$(cat "$D/pid")
+	wait_for_log "handler pid $HANDLER_PID killed by signal 15"
+	grep -qF "time limit" "$LOG"
+	run client "$ADDR" --send 'next\n'
+	[ "$status" -eq 0 ]
+	[ "$output" = next ]
+	kill -0 "$SERVER_PID"
+}
+
+@test "command_time_limit=1: a handler that ignores SIGTERM is killed a second later" {
+	start_server -o command_time_limit=1 -L 127.0.0.1:0 \
+		sh -c "trap '' TERM; $SLOW" sh "$D/pid"
+	run client "$ADDR" --send 'slow\n' --timeout 6
+	[ "$status" -eq 0 ]
+	HANDLER_PID=$(cat "$D/pid")
+	wait_for_log "handler pid $HANDLER_PID killed by signal 9"
+	grep -qF "time limit" "$LOG"
+	grep -qF "handler pid $HANDLER_PID still running -- sending SIGKILL" "$LOG"
+	run client "$ADDR" --send 'next\n'
+	[ "$output" = next ]
+}
+
+@test "NOTIFY_SOCKET: the server sends READY=1 once listening and STOPPING=1 when leaving" {
+	local sock=$BATS_TEST_TMPDIR/notify out=$BATS_TEST_TMPDIR/notify.out
+	notify_listen "$sock" "$out"
+	export NOTIFY_SOCKET=$sock
+	start_server -L 127.0.0.1:0 "$H/echo-line"
+	unset NOTIFY_SOCKET
+	LOG=$out wait_for_log "READY=1"
+	run client "$ADDR" --send 'ready\n'
+	[ "$output" = ready ]
+	kill -TERM "$SERVER_PID"
+	wait_status "$SERVER_PID" 5
+	[ "$STATUS" -eq 0 ]
+	LOG=$out wait_for_log "STOPPING=1"
+	[ "$(cat "$out")" = "$(printf 'READY=1\nSTOPPING=1')" ]
+}
+
+@test "NOTIFY_SOCKET: STOPPING=1 is sent when max_use ends the server too" {
+	local sock=$BATS_TEST_TMPDIR/notify out=$BATS_TEST_TMPDIR/notify.out
+	notify_listen "$sock" "$out"
+	export NOTIFY_SOCKET=$sock
+	start_server -m 1 -L 127.0.0.1:0 "$H/echo-line"
+	unset NOTIFY_SOCKET
+	run client "$ADDR" --send 'only\n'
+	[ "$output" = only ]
+	wait_status "$SERVER_PID" 5
+	[ "$STATUS" -eq 0 ]
+	LOG=$out wait_for_log "STOPPING=1"
+	[ "$(cat "$out")" = "$(printf 'READY=1\nSTOPPING=1')" ]
+}
