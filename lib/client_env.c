@@ -25,6 +25,19 @@ void    client_env_clear(CLIENT_ENV *env)
     env->vars[0] = 0;
 }
 
+/* client_env_copy - copy, pointing the copy's vars at its own buffers */
+void    client_env_copy(CLIENT_ENV *dst, const CLIENT_ENV *src)
+{
+    int     i;
+
+    for (i = 0; i < src->count; i++) {
+        memcpy(dst->buf[i], src->buf[i], CLIENT_ENV_LEN);
+        dst->vars[i] = dst->buf[i];
+    }
+    dst->count = src->count;
+    dst->vars[dst->count] = 0;
+}
+
 /* client_env_set - add one formatted NAME=value */
 static void __attribute__((format(printf, 2, 3)))
 client_env_set(CLIENT_ENV *env, const char *fmt,...)

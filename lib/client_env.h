@@ -18,6 +18,7 @@
  *			int fd);
  *	void	client_env_from_fd(CLIENT_ENV *env, int fd);
  *	void	client_env_clear(CLIENT_ENV *env);
+ *	void	client_env_copy(CLIENT_ENV *dst, const CLIENT_ENV *src);
  * DESCRIPTION
  *	A CLIENT_ENV holds up to CLIENT_ENV_MAX "NAME=value" strings in fixed
  *	buffers, and env->vars, a null-terminated list of them, ready to
@@ -33,6 +34,9 @@
  *
  *	client_env_from_fd() looks at fd itself (stream mode): the TCP or
  *	UNIX set when it is a connected socket, nothing otherwise.
+ *
+ *	client_env_copy() copies a CLIENT_ENV; a plain structure copy would
+ *	leave the copy's vars pointing into the original's buffers.
  *
  *	client_env_names lists every name these functions may set (null
  *	terminated), so that a caller can drop inherited copies once.
@@ -56,5 +60,6 @@ extern void client_env_tcp(CLIENT_ENV *, const char *, const char *,
 extern void client_env_unix(CLIENT_ENV *, const char *, int);
 extern void client_env_from_fd(CLIENT_ENV *, int);
 extern void client_env_clear(CLIENT_ENV *);
+extern void client_env_copy(CLIENT_ENV *, const CLIENT_ENV *);
 
 #endif

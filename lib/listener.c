@@ -175,13 +175,30 @@ int     listener_inherit_systemd(LISTENER_LIST *list, char **err)
     return ((int) count);
 }
 
+/* listener_known - is fd the same socket as one we have already? */
+static int listener_known(LISTENER_LIST *list, int fd)
+{
+    struct stat st;
+    struct stat other;
+    size_t  i;
+
+    if (fstat(fd, &st) < 0)
+        return (0);
+    for (i = 0; i < list->count; i++)
+        if (fstat(list->items[i].fd, &other) == 0
+            && other.st_dev == st.st_dev && other.st_ino == st.st_ino)
+            return (1);
+    return (0);
+}
+
 /* listener_inherit_stdin - take fd 0 when it is a listening socket */
 int     listener_inherit_stdin(LISTENER_LIST *list)
 {
     int     fd;
     int     null;
 
-    if (listener_adopt(0) < 0)
+    /* systemd with StandardInput=socket also passes it as LISTEN_FDS. */
+    if (listener_known(list, 0) || listener_adopt(0) < 0)
         return (0);
     if ((fd = fcntl(0, F_DUPFD_CLOEXEC, 3)) < 0)
         msg_fatal("dup fd 0: %m");

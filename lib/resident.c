@@ -32,10 +32,18 @@
 #define RESIDENT_ACCEPT_BATCH   16      /* accepts per wake-up, for fairness */
 #define RESIDENT_BACKOFF_USEC   100000  /* pause after EMFILE/ENFILE */
 
-/* resident_busy - clients being served now */
+/* A client accepted while the in-flow bucket was empty waits here. */
+typedef struct RESIDENT_PENDING {
+    SINGLE_SERVER_CLIENT client;
+    SKELETON *sk;
+    struct event *timer;
+    struct RESIDENT_PENDING *next;
+} RESIDENT_PENDING;
+
+/* resident_busy - clients being served now, or waiting to be */
 static int resident_busy(SKELETON *sk)
 {
-    return (child_count() + sk->busy_in_process);
+    return (child_count() + sk->busy_in_process + sk->npending);
 }
 
 /* resident_may_accept - are we willing to take one more client now? */
@@ -138,8 +146,12 @@ static void resident_log_client(const SINGLE_SERVER_CLIENT *client, pid_t pid)
     char   *peer = addr_display((struct sockaddr *) &client->peer,
                                 client->peer_len);
 
-    msg_info("connect from %s to %s: handler pid %ld", peer,
-             client->listener->display, (long) pid);
+    if (pid > 0)
+        msg_info("connect from %s to %s: handler pid %ld", peer,
+                 client->listener->display, (long) pid);
+    else
+        msg_info("connect from %s to %s: served in-process", peer,
+                 client->listener->display);
     myfree(peer);
 }
 
@@ -166,6 +178,50 @@ static void resident_serve(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
         resident_idle_start(sk);
     if (app->loop)
         app->loop(app->context);
+}
+
+/* resident_unpend - take a client off the pending list and serve it */
+static void resident_unpend(RESIDENT_PENDING *pp)
+{
+    SKELETON *sk = pp->sk;
+    RESIDENT_PENDING **ppp;
+
+    for (ppp = &sk->pending; *ppp != pp; ppp = &(*ppp)->next)
+         /* void */ ;
+    *ppp = pp->next;
+    sk->npending--;
+    event_free(pp->timer);
+    resident_serve(sk, &pp->client);
+    myfree(pp);
+}
+
+/* resident_pending_event - a client's in-flow pause is over */
+static void resident_pending_event(evutil_socket_t fd, short what, void *arg)
+{
+    RESIDENT_PENDING *pp = arg;
+    SKELETON *sk = pp->sk;
+
+    (void) fd;
+    (void) what;
+    resident_unpend(pp);
+    resident_update(sk);
+}
+
+/* resident_defer - no in-flow token: serve this client after the pause */
+static void resident_defer(SKELETON *sk, const SINGLE_SERVER_CLIENT *client)
+{
+    RESIDENT_PENDING *pp = mymalloc(sizeof(*pp));
+    struct timeval tv = {P.in_flow_delay, 0};
+
+    pp->client = *client;
+    client_env_copy(&pp->client.env, &client->env);
+    pp->sk = sk;
+    if ((pp->timer = evtimer_new(sk->base, resident_pending_event, pp)) == 0)
+        msg_fatal("evtimer_new: out of memory");
+    pp->next = sk->pending;
+    sk->pending = pp;
+    sk->npending++;
+    evtimer_add(pp->timer, &tv);
 }
 
 /* resident_accept_error - what an accept() failure means */
@@ -225,7 +281,10 @@ static void resident_accept_event(evutil_socket_t fd, short what, void *arg)
         resident_client_env(&client, lp);
         if (P.max_use > 0 && ++sk->use_count >= P.max_use)
             resident_stop(sk);
-        resident_serve(sk, &client);
+        if (skeleton_flow_pause(sk))
+            resident_defer(sk, &client);
+        else
+            resident_serve(sk, &client);
     }
     resident_update(sk);
 }
@@ -289,6 +348,8 @@ void    resident_leave(SKELETON *sk, int sig)
              resident_busy(sk));
     sk->leaving = 1;
     resident_stop(sk);
+    while (sk->pending)                 /* accepted: serve them, no more pause */
+        resident_unpend(sk->pending);
     if (child_count() > 0) {
         if (P.drain_timeout > 0)
             evtimer_add(sk->drain_ev, &tv);
@@ -362,6 +423,7 @@ int     resident_run(SKELETON *sk, int argc, char **argv)
         msg_usage("do not run this command by hand (use -d to allow a "
                   "terminal on stdin, or -S for stream mode)");
     resident_listeners(sk);
+    skeleton_flow_open(sk);
     skeleton_init_process(sk, argc, argv);
     resident_events(sk);
     skeleton_signals(sk);

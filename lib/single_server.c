@@ -135,6 +135,9 @@ static void single_server_refuse(SKELETON *sk)
     if (sk->opts.socket_count >= 0 || sk->opts.transport)
         msg_usage("-s and -t: master(8) mode is not implemented in this "
                   "version");
+    if (sk->opts.stream && (sk->opts.nlisten > 0 || sk->opts.print_addresses))
+        msg_usage("-L and -1 are for resident mode; -S serves the client "
+                  "already on stdin/stdout");
     if (sk->opts.chroot && *P.chroot_directory == 0)
         msg_usage("-c: parameter chroot_directory is empty");
     if (sk->opts.debugger && *P.debugger_command == 0)
@@ -169,6 +172,29 @@ void    skeleton_init_process(SKELETON *sk, int argc, char **argv)
         privs_drop(&sk->privs);
     if (app->post_init)
         app->post_init(app->context);
+}
+
+/* skeleton_flow_open - the in-flow bucket, when flow control is on */
+void    skeleton_flow_open(SKELETON *sk)
+{
+    char   *err;
+
+    if (P.in_flow_rate == 0)
+        return;                         /* off: no file is touched */
+    if ((sk->flow = flow_open(P.state_directory, P.service_name,
+                              P.in_flow_rate, P.in_flow_burst, &err)) == 0)
+        msg_fatal("%s", err);
+}
+
+/* skeleton_flow_pause - a token for a new client, or a pause */
+int     skeleton_flow_pause(SKELETON *sk)
+{
+    if (sk->flow == 0 || P.in_flow_delay == 0 || flow_take(sk->flow))
+        return (0);
+    if (msg_verbose)
+        msg_info("service %s: no in-flow token -- pausing %lds before "
+                 "serving the client", P.service_name, P.in_flow_delay);
+    return (1);
 }
 
 /* skeleton_signal_event - every signal we handle, in one place */

@@ -14,10 +14,17 @@
  *		the two modes; each returns the exit status.
  *	void	resident_leave(SKELETON *sk, int sig);
  *		a signal asked the resident loop to leave.
+ *	void	skeleton_flow_open(SKELETON *sk);
+ *		open the in-flow bucket when in_flow_rate is set (before
+ *		privileges are dropped); exit 111 when it is unsafe.
+ *	int	skeleton_flow_pause(SKELETON *sk);
+ *		take a token for a new client; 1 when the client must wait
+ *		in_flow_delay first (logged with -v).
  */
 
 #include <event2/event.h>
 
+#include "flow.h"
 #include "listener.h"
 #include "options.h"
 #include "privs.h"
@@ -30,6 +37,7 @@ typedef struct SKELETON {
     LISTENER_LIST listeners;
     PRIVS   privs;
     struct event *signal_ev[4];         /* CHLD, TERM, INT, HUP */
+    FLOW   *flow;                       /* in-flow bucket, or null */
     /* stream mode */
     int     stream_status;              /* exit status from the handler */
     /* resident mode */
@@ -39,6 +47,8 @@ typedef struct SKELETON {
     int     leaving;                    /* a signal came */
     int     backoff;                    /* accept ran out of descriptors */
     int     busy_in_process;            /* an in-process service runs */
+    struct RESIDENT_PENDING *pending;   /* clients in their in-flow pause */
+    int     npending;
     struct event *idle_ev;              /* max_idle */
     struct event *drain_ev;             /* drain_timeout */
     struct event *backoff_ev;           /* EMFILE/ENFILE pause */
@@ -49,5 +59,7 @@ extern void skeleton_signals(SKELETON *);
 extern int stream_run(SKELETON *, int, char **);
 extern int resident_run(SKELETON *, int, char **);
 extern void resident_leave(SKELETON *, int);
+extern void skeleton_flow_open(SKELETON *);
+extern int skeleton_flow_pause(SKELETON *);
 
 #endif

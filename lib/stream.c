@@ -100,7 +100,11 @@ int     stream_run(SKELETON *sk, int argc, char **argv)
     pid_t   pid;
 
     stream_client(&client);
+    skeleton_flow_open(sk);
     skeleton_init_process(sk, argc, argv);
+    if (skeleton_flow_pause(sk))
+        sleep((unsigned) P.in_flow_delay);
+    watchdog_start(sk->base, P.daemon_timeout);
     if (app->service) {
         app->service(&client, app->context);
         if (app->pre_exit)
@@ -108,7 +112,6 @@ int     stream_run(SKELETON *sk, int argc, char **argv)
         return (0);
     }
     skeleton_signals(sk);
-    watchdog_start(sk->base, P.daemon_timeout);
     child_init(sk->base, P.command_time_limit, stream_child_exit, sk);
     if ((pid = app->spawn(&client, app->context)) < 0)
         return (stream_spawn_failed(errno));

@@ -1,0 +1,205 @@
+/*
+ * flow.c - in-flow delay: a token bucket shared by every process of a service
+ *
+ * Postfix pauses a client when its queue manager has not handed out a
+ * token; here the token bucket is a small file, so that the many short
+ * stream-mode processes of one service (one per client under inetd or
+ * systemd Accept=yes) share the budget with resident ones.
+ *
+ * The file holds one line, rewritten in place at a fixed width:
+ *	"ssflow1 TOKENS STAMP\n"
+ * An empty or unreadable line means a full bucket (a new service).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "flow.h"
+#include "msg.h"
+#include "mymalloc.h"
+
+struct FLOW {
+    int     fd;
+    char   *path;
+    long    rate;
+    long    burst;
+};
+
+#define FLOW_FORMAT "ssflow1 %20" PRId64 " %20" PRId64 "\n"
+#define FLOW_LINE   (8 + 20 + 1 + 20 + 1)
+
+/* flow_bucket_take - refill for the elapsed time, then take one token */
+void    flow_bucket_take(FLOW_BUCKET *b, int64_t now_us, long rate, long burst)
+{
+    int64_t cap = (int64_t) burst * FLOW_UNIT;
+    int64_t elapsed;
+
+    /* A damaged file may hold anything: start from sane values. */
+    if (b->stamp_us < 0 || b->stamp_us > now_us)
+        b->stamp_us = now_us;           /* also: the clock went backwards */
+    elapsed = now_us - b->stamp_us;
+    if (b->tokens > cap)
+        b->tokens = cap;
+    if (b->tokens < -cap)
+        b->tokens = -cap;
+    /* Clamp the gap first: elapsed * rate could overflow after years. */
+    if (elapsed > 0 && rate > 0)
+        b->tokens = elapsed >= (cap - b->tokens) / rate + 1 ? cap
+            : b->tokens + elapsed * rate;
+    b->stamp_us = now_us;
+    b->granted = b->tokens >= FLOW_UNIT;
+
+    /*
+     * A client without a token still uses one: it borrows from the next
+     * refill, so that the clients after it wait too until the rate has
+     * caught up. The debt is bounded by the burst, so a flood is
+     * forgotten after at most 2 * burst / rate seconds.
+     */
+    b->tokens -= FLOW_UNIT;
+    if (b->tokens < -cap)
+        b->tokens = -cap;
+}
+
+/* flow_check_dir - make the directory, or refuse an unsafe one */
+static int flow_check_dir(const char *dir, char **err)
+{
+    struct stat st;
+
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+        *err = myasprintf("state_directory %s: cannot create: %s", dir,
+                          strerror(errno));
+        return (-1);
+    }
+    if (lstat(dir, &st) < 0) {
+        *err = myasprintf("state_directory %s: %s", dir, strerror(errno));
+        return (-1);
+    }
+    if (!S_ISDIR(st.st_mode))
+        *err = myasprintf("state_directory %s: not a directory", dir);
+    else if (st.st_uid != geteuid())
+        *err = myasprintf("state_directory %s: owned by uid %ld, not by us "
+                          "(uid %ld)", dir, (long) st.st_uid, (long) geteuid());
+    else if (st.st_mode & 022)
+        *err = myasprintf("state_directory %s: writable by group or others "
+                          "(mode %03o)", dir, (unsigned) (st.st_mode & 0777));
+    else
+        return (0);
+    return (-1);
+}
+
+/* flow_file_name - a file name from the service name, nothing but [-._A-Za-z0-9] */
+static char *flow_file_name(const char *dir, const char *service)
+{
+    char   *name = myasprintf("%s.flow", service);
+    char   *cp;
+    char   *path;
+
+    for (cp = name; *cp; cp++)
+        if (!(*cp >= 'a' && *cp <= 'z') && !(*cp >= 'A' && *cp <= 'Z')
+            && !(*cp >= '0' && *cp <= '9') && *cp != '-' && *cp != '_'
+            && *cp != '.')
+            *cp = '_';
+    if (name[0] == '.')
+        name[0] = '_';
+    path = myasprintf("%s/%s", dir, name);
+    myfree(name);
+    return (path);
+}
+
+/* flow_open - the service's bucket file, checked */
+FLOW   *flow_open(const char *dir, const char *service, long rate, long burst,
+                          char **err)
+{
+    FLOW   *flow;
+    struct stat st;
+    int     fd;
+    char   *path;
+
+    if (flow_check_dir(dir, err) < 0)
+        return (0);
+    path = flow_file_name(dir, service);
+    fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        *err = errno == ELOOP ?
+            myasprintf("state file %s: is a symbolic link; not followed", path)
+            : myasprintf("state file %s: %s", path, strerror(errno));
+    } else if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        *err = myasprintf("state file %s: not a regular file", path);
+    } else if (st.st_uid != geteuid()) {
+        *err = myasprintf("state file %s: owned by uid %ld, not by us",
+                          path, (long) st.st_uid);
+    } else {
+        flow = mymalloc(sizeof(*flow));
+        flow->fd = fd;
+        flow->path = path;
+        flow->rate = rate;
+        flow->burst = burst;
+        return (flow);
+    }
+    if (fd >= 0)
+        close(fd);
+    myfree(path);
+    return (0);
+}
+
+/* flow_read - the bucket from the file; a full one when there is none */
+static void flow_read(FLOW *flow, FLOW_BUCKET *b, int64_t now_us)
+{
+    char    line[FLOW_LINE + 1];
+    ssize_t n = pread(flow->fd, line, FLOW_LINE, 0);
+
+    if (n > 0) {
+        line[n] = 0;
+        if (sscanf(line, "ssflow1 %" SCNd64 " %" SCNd64, &b->tokens,
+                   &b->stamp_us) == 2)
+            return;
+    }
+    b->tokens = (int64_t) flow->burst * FLOW_UNIT;
+    b->stamp_us = now_us;
+}
+
+/* flow_now - microseconds on the clock that every process shares */
+static int64_t flow_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ((int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+}
+
+/* flow_take - take a token under the lock: 1 taken, 0 none */
+int     flow_take(FLOW *flow)
+{
+    FLOW_BUCKET b;
+    char    line[FLOW_LINE + 1];
+    int64_t now;
+
+    if (flock(flow->fd, LOCK_EX) < 0) {
+        msg_warn("lock %s: %m -- serving without in-flow delay", flow->path);
+        return (1);
+    }
+    now = flow_now();
+    flow_read(flow, &b, now);
+    flow_bucket_take(&b, now, flow->rate, flow->burst);
+    snprintf(line, sizeof(line), FLOW_FORMAT, b.tokens, b.stamp_us);
+    if (pwrite(flow->fd, line, FLOW_LINE, 0) != FLOW_LINE)
+        msg_warn("write %s: %m", flow->path);
+    (void) flock(flow->fd, LOCK_UN);
+    return (b.granted);
+}
+
+/* flow_close - release the bucket */
+void    flow_close(FLOW *flow)
+{
+    close(flow->fd);
+    myfree(flow->path);
+    myfree(flow);
+}

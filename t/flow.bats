@@ -1,0 +1,187 @@
+#!/usr/bin/env bats
+bats_require_minimum_version 1.5.0
+# In-flow delay: a token bucket shared by every process of a service.
+# A client without a token is served after in_flow_delay, never refused.
+
+load helper
+
+setup() {
+	STATE=$BATS_TEST_TMPDIR/state
+	FLOW=(-n svc -o state_directory="$STATE")
+}
+
+# now_ms: a monotonic-enough wall clock in milliseconds
+now_ms() {
+	date +%s%3N
+}
+
+# stream_run EXTRA...: one stream-mode run of service svc, logging with -v
+stream_run() {
+	echo x | "$SS" -S -V -v "${FLOW[@]}" "$@" -- cat 2>>"$BATS_TEST_TMPDIR/stream.log"
+}
+
+@test "rate 1, burst 1, delay 1s: three back-to-back stream runs are paused, not refused" {
+	local t0 t1 i
+	t0=$(now_ms)
+	for i in 1 2 3; do
+		run stream_run -o in_flow_rate=1 -o in_flow_burst=1 -o in_flow_delay=1s
+		[ "$status" -eq 0 ]
+		[ "$output" = x ]
+	done
+	t1=$(now_ms)
+	[ $((t1 - t0)) -ge 1500 ]
+	[ $((t1 - t0)) -le 4500 ]
+	[ "$(grep -c 'no in-flow token -- pausing 1s' "$BATS_TEST_TMPDIR/stream.log")" -eq 2 ]
+}
+
+@test "in_flow_delay=0: clients without a token are not paused" {
+	local t0 t1 i
+	t0=$(now_ms)
+	for i in 1 2 3; do
+		run stream_run -o in_flow_rate=1 -o in_flow_burst=1 -o in_flow_delay=0
+		[ "$status" -eq 0 ]
+		[ "$output" = x ]
+	done
+	t1=$(now_ms)
+	[ $((t1 - t0)) -lt 1500 ]
+	[ "$(grep -c pausing "$BATS_TEST_TMPDIR/stream.log")" -eq 0 ]
+}
+
+@test "in_flow_rate=0 (the default): no pause and no state file touched" {
+	local t0 t1 i
+	t0=$(now_ms)
+	for i in 1 2 3 4; do
+		run stream_run
+		[ "$status" -eq 0 ]
+		[ "$output" = x ]
+	done
+	t1=$(now_ms)
+	[ $((t1 - t0)) -lt 1000 ]
+	[ ! -e "$STATE" ]
+}
+
+@test "twenty simultaneous stream runs at rate 5, burst 5: all served, the paused count fits the rate" {
+	local pids=() p i t0 t1 paused served=0
+	t0=$(now_ms)
+	for i in $(seq 20); do
+		echo "c$i" | "$SS" -S -V -v "${FLOW[@]}" -o in_flow_rate=5 -o in_flow_burst=5 \
+			-o in_flow_delay=1s -- cat >"$BATS_TEST_TMPDIR/out.$i" \
+			2>>"$BATS_TEST_TMPDIR/stream.log" 3>&- &
+		pids+=($!)
+		BG_PIDS+=($!)
+	done
+	for p in "${pids[@]}"; do
+		wait_exit "$p" 15
+		[ "$STATUS" -eq 0 ]
+	done
+	t1=$(now_ms)
+	for i in $(seq 20); do
+		[ "$(cat "$BATS_TEST_TMPDIR/out.$i")" = "c$i" ] && served=$((served + 1))
+	done
+	[ "$served" -eq 20 ]
+	paused=$(grep -c 'no in-flow token -- pausing' "$BATS_TEST_TMPDIR/stream.log")
+	# Unpaused clients: the burst of 5, plus at most 5 per second of the
+	# run (rounded up, plus one for the partly elapsed second).
+	local unpaused=$((20 - paused)) budget=$((5 + 5 * ((t1 - t0) / 1000 + 2)))
+	echo "paused=$paused unpaused=$unpaused budget=$budget ms=$((t1 - t0))"
+	[ "$unpaused" -ge 5 ]
+	[ "$unpaused" -le "$budget" ]
+	[ "$paused" -ge 5 ]
+}
+
+@test "a resident server and stream runs of one service share the bucket" {
+	start_server -v "${FLOW[@]}" -z -o in_flow_rate=1 -o in_flow_burst=1 \
+		-o in_flow_delay=1s -L 127.0.0.1:0 -- "$H/echo-line"
+	# The stream run takes the only token of the fresh bucket...
+	run stream_run -o in_flow_rate=1 -o in_flow_burst=1 -o in_flow_delay=1s
+	[ "$status" -eq 0 ]
+	[ "$(grep -c pausing "$BATS_TEST_TMPDIR/stream.log")" -eq 0 ]
+	# ...so the resident server's next client has to wait.
+	run client "$ADDR" --send 'hi\n'
+	[ "$status" -eq 0 ]
+	[ "$output" = hi ]
+	grep -q 'service svc: no in-flow token -- pausing 1s' "$LOG"
+}
+
+@test "during a resident pause, other clients' handlers run and finish" {
+	local rel=$BATS_TEST_TMPDIR/release
+	start_server -v "${FLOW[@]}" -z -o in_flow_rate=1 -o in_flow_burst=1 \
+		-o in_flow_delay=3s -L 127.0.0.1:0 -- "$H/hold-until" "$BATS_TEST_TMPDIR/started" "$rel"
+	# First client: takes the token, its handler runs until released.
+	bg sh -c "python3 '$SRC/t/client.py' '$ADDR' >'$BATS_TEST_TMPDIR/first'"
+	local first=$BG_PID
+	wait_for_file "$BATS_TEST_TMPDIR/started"
+	rm -f "$BATS_TEST_TMPDIR/started"
+	# Second client: no token, paused for 3 s.
+	bg sh -c "python3 '$SRC/t/client.py' '$ADDR' >'$BATS_TEST_TMPDIR/second'"
+	local second=$BG_PID
+	wait_for_log 'pausing 3s'
+	# While it waits, the first handler is released and finishes.
+	: >"$rel"
+	wait_exit "$first" 5
+	[ "$(cat "$BATS_TEST_TMPDIR/first")" = released ]
+	[ ! -e "$BATS_TEST_TMPDIR/started" ]   # the second handler has not started
+	kill -0 "$second"                      # and its client still waits
+	wait_exit "$second" 10
+	[ "$(cat "$BATS_TEST_TMPDIR/second")" = released ]
+}
+
+@test "a state file that is a symbolic link is refused, not followed" {
+	mkdir -m 700 "$STATE"
+	echo precious >"$BATS_TEST_TMPDIR/target"
+	ln -s "$BATS_TEST_TMPDIR/target" "$STATE/svc.flow"
+	run --separate-stderr "$SS" -S "${FLOW[@]}" -o in_flow_rate=1 -- true </dev/null
+	[ "$status" -eq 111 ]
+	[[ "$stderr" == *"svc.flow"*"symbolic link"* ]]
+	[ "$(cat "$BATS_TEST_TMPDIR/target")" = precious ]
+}
+
+@test "a state file that is not a regular file is refused" {
+	mkdir -m 700 "$STATE"
+	mkfifo "$STATE/svc.flow"
+	run --separate-stderr "$SS" -S "${FLOW[@]}" -o in_flow_rate=1 -- true </dev/null
+	[ "$status" -eq 111 ]
+	[[ "$stderr" == *"svc.flow"*"not a regular file"* ]]
+}
+
+@test "a state directory owned by another user is refused" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to chown"
+	mkdir -m 700 "$STATE"
+	chown nobody "$STATE"
+	run --separate-stderr "$SS" -S "${FLOW[@]}" -o in_flow_rate=1 -- true </dev/null
+	[ "$status" -eq 111 ]
+	[[ "$stderr" == *"state_directory $STATE: owned by uid"* ]]
+}
+
+@test "a state directory writable by others is refused" {
+	mkdir -m 777 "$STATE"
+	run --separate-stderr "$SS" -S "${FLOW[@]}" -o in_flow_rate=1 -- true </dev/null
+	[ "$status" -eq 111 ]
+	[[ "$stderr" == *"writable by group or others"* ]]
+}
+
+@test "a missing state directory is created with mode 0700" {
+	run stream_run -o in_flow_rate=5
+	[ "$status" -eq 0 ]
+	[ "$(stat -c %a "$STATE")" = 700 ]
+	[ -f "$STATE/svc.flow" ]
+	[ "$(stat -c %a "$STATE/svc.flow")" = 600 ]
+}
+
+@test "in_flow_burst must be at least 1 when in_flow_rate is set" {
+	run --separate-stderr "$SS" -S "${FLOW[@]}" -o in_flow_rate=2 -o in_flow_burst=0 -- true </dev/null
+	[ "$status" -eq 100 ]
+	[[ "$stderr" == *"in_flow_burst"* ]]
+}
+
+@test "a resident client served after its pause still gets its UCSPI variables" {
+	start_server -v "${FLOW[@]}" -z -o in_flow_rate=1 -o in_flow_burst=1 \
+		-o in_flow_delay=1s -L 127.0.0.1:0 -- "$H/env-dump"
+	run client "$ADDR"
+	[[ "$output" == *"TCPREMOTEIP=127.0.0.1"* ]]
+	run client "$ADDR"
+	grep -q 'pausing 1s' "$LOG"
+	[[ "$output" == *"PROTO=TCP"* ]]
+	[[ "$output" == *"TCPREMOTEIP=127.0.0.1"* ]]
+	[[ "$output" == *"TCPLOCALPORT=${ADDR##*:}"* ]]
+}
