@@ -94,6 +94,7 @@ void    spawn_cmd_init(SPAWN_CMD *cmd, const char *path, char **argv,
     cmd->path = mystrdup(path);
     cmd->argv = argv;
     cmd->envp = mycalloc(n + SPAWN_EXTRA_MAX + 1, sizeof(char *));
+    cmd->actions_in = cmd->actions_out = -1;
     cmd->nbase = 0;
     for (ep = environ_in; ep && *ep; ep++)
         if (!spawn_cmd_dropped(*ep, drop))
@@ -118,11 +119,33 @@ void    spawn_cmd_init(SPAWN_CMD *cmd, const char *path, char **argv,
         msg_fatal("posix_spawnattr: %m");
 }
 
+/* spawn_cmd_actions - file actions for these fds, made once and kept */
+static int spawn_cmd_actions(SPAWN_CMD *cmd, int in_fd, int out_fd)
+{
+    int     err;
+
+    if (cmd->actions_in == in_fd && cmd->actions_out == out_fd)
+        return (0);
+    if (cmd->actions_in >= 0)
+        posix_spawn_file_actions_destroy(&cmd->actions);
+    cmd->actions_in = cmd->actions_out = -1;
+    if ((err = posix_spawn_file_actions_init(&cmd->actions)) != 0)
+        return (err);
+    if ((err = posix_spawn_file_actions_adddup2(&cmd->actions, in_fd, 0)) != 0
+        || (err = posix_spawn_file_actions_adddup2(&cmd->actions, out_fd, 1)) != 0
+        || (err = posix_spawn_file_actions_addclosefrom_np(&cmd->actions, 3)) != 0) {
+        posix_spawn_file_actions_destroy(&cmd->actions);
+        return (err);
+    }
+    cmd->actions_in = in_fd;
+    cmd->actions_out = out_fd;
+    return (0);
+}
+
 /* spawn_cmd_start - start the program on a connection */
 pid_t   spawn_cmd_start(SPAWN_CMD *cmd, int in_fd, int out_fd,
                                 char *const *extra)
 {
-    posix_spawn_file_actions_t fa;
     size_t  n = cmd->nbase;
     pid_t   pid;
     int     err;
@@ -130,17 +153,9 @@ pid_t   spawn_cmd_start(SPAWN_CMD *cmd, int in_fd, int out_fd,
     while (extra && *extra && n < cmd->nbase + SPAWN_EXTRA_MAX)
         cmd->envp[n++] = *extra++;
     cmd->envp[n] = 0;
-    if ((err = posix_spawn_file_actions_init(&fa)) != 0) {
-        errno = err;
-        return (-1);
-    }
-    if ((err = posix_spawn_file_actions_adddup2(&fa, in_fd, 0)) == 0
-        && (err = posix_spawn_file_actions_adddup2(&fa, out_fd, 1)) == 0
-        && (err = posix_spawn_file_actions_addclosefrom_np(&fa, 3)) == 0)
-        err = posix_spawn(&pid, cmd->path, &fa, &cmd->attr, cmd->argv,
-                          cmd->envp);
-    posix_spawn_file_actions_destroy(&fa);
-    if (err != 0) {
+    if ((err = spawn_cmd_actions(cmd, in_fd, out_fd)) != 0
+        || (err = posix_spawn(&pid, cmd->path, &cmd->actions, &cmd->attr,
+                              cmd->argv, cmd->envp)) != 0) {
         errno = err;
         return (-1);
     }
@@ -157,4 +172,6 @@ void    spawn_cmd_free(SPAWN_CMD *cmd)
     myfree(cmd->envp);
     myfree(cmd->path);
     posix_spawnattr_destroy(&cmd->attr);
+    if (cmd->actions_in >= 0)
+        posix_spawn_file_actions_destroy(&cmd->actions);
 }

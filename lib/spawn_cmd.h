@@ -33,7 +33,9 @@
  *	(null-terminated, at most SPAWN_EXTRA_MAX entries) appended to the
  *	environment. It uses posix_spawn(), so the child runs no code of
  *	ours (no libevent, no handlers) before exec. It returns the pid, or
- *	-1 with errno set (the exec error included).
+ *	-1 with errno set (the exec error included). The file actions are
+ *	kept for the next call: accept() nearly always returns the same
+ *	descriptor number, so they are rarely made again.
  *--*/
 
 #include <signal.h>
@@ -48,6 +50,9 @@ typedef struct SPAWN_CMD {
     char  **envp;                       /* base, then extra, then null */
     size_t  nbase;                      /* base entries */
     posix_spawnattr_t attr;             /* signal mask and defaults */
+    posix_spawn_file_actions_t actions; /* dup2 in/out, close from 3 */
+    int     actions_in;                 /* the fds actions were made for, */
+    int     actions_out;                /* or -1 */
 } SPAWN_CMD;
 
 extern int spawn_cmd_resolve(const char *, char **);
