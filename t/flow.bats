@@ -10,11 +10,6 @@ setup() {
 	FLOW=(-n svc -o state_directory="$STATE")
 }
 
-# now_ms: a monotonic-enough wall clock in milliseconds
-now_ms() {
-	date +%s%3N
-}
-
 # stream_run EXTRA...: one stream-mode run of service svc, logging with -v
 stream_run() {
 	echo x | "$SS" -S -V -v "${FLOW[@]}" "$@" -- cat 2>>"$BATS_TEST_TMPDIR/stream.log"
