@@ -301,7 +301,7 @@ static int param_reference(PARAM_SET *set, PARAM_ENTRY *ent, const char *text,
 static int param_expand(PARAM_SET *set, PARAM_ENTRY *ent, int depth, char **err)
 {
     const char *cp;
-    char   *out = mystrdup("");
+    char   *out;
     size_t  outlen = 0;
     int     used;
 
@@ -310,9 +310,9 @@ static int param_expand(PARAM_SET *set, PARAM_ENTRY *ent, int depth, char **err)
     if (ent->state == PARAM_EXPANDING || depth > PARAM_MAX_DEPTH) {
         *err = myasprintf("%s: parameter %s: expansion loop in \"%s\"",
                           ent->origin, ent->def->name, ent->raw);
-        myfree(out);
         return (-1);
     }
+    out = mystrdup("");
     ent->state = PARAM_EXPANDING;
     for (cp = ent->raw; *cp; cp += used) {
         if (*cp != '$') {
