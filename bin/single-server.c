@@ -21,6 +21,8 @@
 extern char **environ;
 
 static SPAWN_CMD handler;
+static char **handler_argv;
+static int handler_stream;
 
 /*
  * What handlers must not inherit from us: systemd's protocol variables
@@ -64,7 +66,19 @@ static void handler_pre_init(int argc, char **argv, int stream, void *context)
 {
     (void) argc;
     (void) context;
-    handler_resolve(argv, stream);
+    handler_argv = argv;
+    handler_stream = stream;
+}
+
+/*
+ * handler_post_init - resolve the handler inside any chroot and after -u
+ * dropped privileges: as root, access(X_OK) passes for files that the
+ * handler's user could not execute.
+ */
+static void handler_post_init(void *context)
+{
+    (void) context;
+    handler_resolve(handler_argv, handler_stream);
 }
 
 /* handler_spawn - start the handler on one client */
@@ -82,6 +96,7 @@ int     main(int argc, char **argv)
         .operands = "handler [arg ...]",
         .min_operands = 1,
         .pre_init = handler_pre_init,
+        .post_init = handler_post_init,
         .spawn = handler_spawn,
     };
 

@@ -99,7 +99,8 @@ int     addr_parse(const char *spec, ADDR_SPEC *out, char **err)
         *err = myasprintf("listen address \"%s\": %s", spec, gai_strerror(gai));
         myfree(host);
         myfree(port);
-        return (-1);
+        return (gai == EAI_AGAIN || gai == EAI_SYSTEM || gai == EAI_MEMORY ?
+                ADDR_ERR_TEMP : -1);
     }
     memset(out, 0, sizeof(*out));
     memcpy(&out->sa, res->ai_addr, res->ai_addrlen);

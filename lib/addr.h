@@ -30,11 +30,14 @@
  *	"unix:/path" (IPv6-safe).
  * DIAGNOSTICS
  *	addr_parse() returns -1 and sets *err (free with myfree()) to a
- *	message that names the address.
+ *	message that names the address; ADDR_ERR_TEMP (-2) instead when the
+ *	resolver failed for a passing reason (EAI_AGAIN and the like).
  *--*/
 
 #include <stddef.h>
 #include <sys/socket.h>
+
+#define ADDR_ERR_TEMP   (-2)
 
 typedef struct ADDR_SPEC {
     int     family;                     /* AF_INET, AF_INET6, AF_UNIX */

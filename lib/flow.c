@@ -35,6 +35,7 @@ struct FLOW {
 
 #define FLOW_FORMAT "ssflow1 %20" PRId64 " %20" PRId64 "\n"
 #define FLOW_LINE   (8 + 20 + 1 + 20 + 1)
+#define FLOW_LOCK_TRIES 50              /* about 50 ms in all */
 
 /* flow_bucket_take - refill for the elapsed time, then take one token */
 void    flow_bucket_take(FLOW_BUCKET *b, int64_t now_us, long rate, long burst)
@@ -175,6 +176,27 @@ static int64_t flow_now(void)
     return ((int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
 }
 
+/*
+ * flow_lock - the lock, without waiting long: a process of the service
+ * that was stopped (SIGSTOP, a debugger) while holding it must not stall
+ * every other one. The update under the lock takes microseconds.
+ */
+static int flow_lock(FLOW *flow)
+{
+    struct timespec ms = {0, 1000000};
+    int     tries;
+
+    for (tries = 0; tries < FLOW_LOCK_TRIES; tries++) {
+        if (flock(flow->fd, LOCK_EX | LOCK_NB) == 0)
+            return (0);
+        if (errno != EWOULDBLOCK && errno != EINTR)
+            return (-1);
+        nanosleep(&ms, 0);
+    }
+    errno = EWOULDBLOCK;
+    return (-1);
+}
+
 /* flow_take - take a token under the lock: 1 taken, 0 none */
 int     flow_take(FLOW *flow)
 {
@@ -182,7 +204,7 @@ int     flow_take(FLOW *flow)
     char    line[FLOW_LINE + 1];
     int64_t now;
 
-    if (flock(flow->fd, LOCK_EX) < 0) {
+    if (flow_lock(flow) < 0) {
         msg_warn("lock %s: %m -- serving without in-flow delay", flow->path);
         return (1);
     }

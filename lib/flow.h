@@ -33,9 +33,11 @@
  *
  *	flow_take() takes a token under an exclusive flock() on the file
  *	(the kernel drops the lock of a process that dies, so a crash
- *	leaves nothing that blocks the others). It returns 1 when a token
- *	was taken, 0 when the bucket was empty. An I/O error is logged and
- *	counts as a token: flow control must never stop the service.
+ *	leaves nothing that blocks the others; and it waits at most about
+ *	50 ms for a process that holds it but was stopped). It returns 1
+ *	when a token was taken, 0 when the bucket was empty. A lock or I/O
+ *	error is logged and counts as a token: flow control must never stop
+ *	the service.
  *
  *	flow_bucket_take() is the arithmetic alone, on a FLOW_BUCKET and a
  *	clock reading in microseconds passed in (CLOCK_MONOTONIC in

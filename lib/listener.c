@@ -57,7 +57,8 @@ static int listener_unix_stale(const ADDR_SPEC *spec)
 
     if (lstat(spec->path, &st) < 0 || !S_ISSOCK(st.st_mode))
         return (0);
-    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+    /* Non-blocking: a live server with a full backlog says EAGAIN. */
+    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
         return (0);
     stale = connect(fd, (struct sockaddr *) &spec->sa, spec->len) < 0
         && errno == ECONNREFUSED;
@@ -84,9 +85,10 @@ int     listener_open(LISTENER_LIST *list, const char *spec, int backlog,
     ADDR_SPEC addr;
     int     fd;
     int     on = 1;
+    int     ret;
 
-    if (addr_parse(spec, &addr, err) < 0)
-        return (MSG_EXIT_USAGE);
+    if ((ret = addr_parse(spec, &addr, err)) < 0)
+        return (ret == ADDR_ERR_TEMP ? MSG_EXIT_SYSTEM : MSG_EXIT_USAGE);
     if ((fd = socket(addr.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
                      0)) < 0) {
         *err = myasprintf("listen address \"%s\": socket: %s",

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -20,6 +22,7 @@ int     msg_verbose;
 
 static char msg_tag[256] = "single-server";
 static int msg_to_syslog;
+static int msg_syslog_facility = LOG_DAEMON;
 static int msg_to_stderr = MSG_STDERR_PROBLEMS;
 static void (*msg_cleanup_fn)(void);
 
@@ -39,6 +42,7 @@ void    msg_syslog(const char *tag, int facility)
 	closelog();
     openlog(msg_tag, LOG_PID | LOG_NDELAY, facility);
     msg_to_syslog = 1;
+    msg_syslog_facility = facility;
 }
 
 /* msg_stderr - choose what is copied to stderr */
@@ -166,4 +170,37 @@ int     msg_facility(const char *name)
 	if (strcasecmp(name, table[i].name) == 0)
 	    return (table[i].value);
     return (-1);
+}
+
+static char msg_emerg_stderr[512];
+static char msg_emerg_syslog[512];
+static int msg_emerg_fd = -1;
+
+/* msg_emergency_prepare - format a fatal line now, to send it later */
+void    msg_emergency_prepare(const char *text)
+{
+    struct sockaddr_un sun = {.sun_family = AF_UNIX, .sun_path = "/dev/log"};
+
+    snprintf(msg_emerg_stderr, sizeof(msg_emerg_stderr), "%s[%ld]: fatal: %s\n",
+             msg_tag, (long) getpid(), text);
+    snprintf(msg_emerg_syslog, sizeof(msg_emerg_syslog), "<%d>%s[%ld]: fatal: %s",
+             msg_syslog_facility | LOG_CRIT, msg_tag, (long) getpid(), text);
+    if (msg_to_syslog && msg_emerg_fd < 0
+        && (msg_emerg_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) >= 0
+        && connect(msg_emerg_fd, (struct sockaddr *) &sun, sizeof(sun)) < 0) {
+        close(msg_emerg_fd);
+        msg_emerg_fd = -1;
+    }
+}
+
+/* msg_emergency - send the prepared line: write() and send() only */
+void    msg_emergency(void)
+{
+    if (msg_emerg_fd >= 0)
+        (void) send(msg_emerg_fd, msg_emerg_syslog, strlen(msg_emerg_syslog),
+                    MSG_NOSIGNAL);
+    if (msg_to_stderr != MSG_STDERR_NONE
+        && write(STDERR_FILENO, msg_emerg_stderr, strlen(msg_emerg_stderr)) < 0) {
+        /* nowhere left to complain */ ;
+    }
 }

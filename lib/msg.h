@@ -48,6 +48,11 @@
  *
  *	msg_verbose counts -v options; callers test it before chatter.
  *
+ *	msg_emergency_prepare() formats a fatal line now, for
+ *	msg_emergency() to send later from a signal handler: it only calls
+ *	write() and send() (async-signal-safe), to stderr as msg_stderr()
+ *	says and to syslog over a socket connected in advance.
+ *
  *	msg_facility() maps a syslog facility name ("daemon", "local0", ...)
  *	to its LOG_* value, or -1.
  *
@@ -74,6 +79,8 @@ extern void msg_syslog(const char *, int);
 extern void msg_stderr(int);
 extern void msg_cleanup(void (*)(void));
 extern int msg_facility(const char *);
+extern void msg_emergency_prepare(const char *);
+extern void msg_emergency(void);
 
 extern void msg_info(const char *,...) MSG_PRINTF(1, 2);
 extern void msg_warn(const char *,...) MSG_PRINTF(1, 2);

@@ -2,7 +2,8 @@
  * notify.c - tell a service manager about our state (sd_notify protocol)
  *
  * The protocol is one datagram on a unix socket; linking libsystemd for
- * that is not worth a dependency.
+ * that is not worth a dependency. The socket is connected when we start,
+ * before any chroot would hide the path.
  */
 #include "config.h"
 
@@ -16,22 +17,31 @@
 #include "msg.h"
 #include "notify.h"
 
-static struct sockaddr_un notify_addr;
-static socklen_t notify_len;
+static int notify_fd = -1;
+static int notify_stopped;
 
-/* notify_init - take NOTIFY_SOCKET from the environment */
+/* notify_init - connect to $NOTIFY_SOCKET, then hide it from handlers */
 void    notify_init(void)
 {
     const char *path = getenv("NOTIFY_SOCKET");
+    struct sockaddr_un sun;
     size_t  len;
 
     if (path && (path[0] == '/' || path[0] == '@')
-        && (len = strlen(path)) < sizeof(notify_addr.sun_path)) {
-        notify_addr.sun_family = AF_UNIX;
-        memcpy(notify_addr.sun_path, path, len);
+        && (len = strlen(path)) < sizeof(sun.sun_path)) {
+        memset(&sun, 0, sizeof(sun));
+        sun.sun_family = AF_UNIX;
+        memcpy(sun.sun_path, path, len);
         if (path[0] == '@')
-            notify_addr.sun_path[0] = 0;
-        notify_len = offsetof(struct sockaddr_un, sun_path) + len;
+            sun.sun_path[0] = 0;
+        if ((notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0
+            || connect(notify_fd, (struct sockaddr *) &sun,
+                       offsetof(struct sockaddr_un, sun_path) + len) < 0) {
+            msg_warn("NOTIFY_SOCKET %s: %m", path);
+            if (notify_fd >= 0)
+                close(notify_fd);
+            notify_fd = -1;
+        }
     }
     unsetenv("NOTIFY_SOCKET");
 }
@@ -39,16 +49,15 @@ void    notify_init(void)
 /* notify_send - one state datagram */
 void    notify_send(const char *state)
 {
-    int     fd;
-
-    if (notify_len == 0)
-        return;
-    if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0) {
-        msg_warn("notify socket: %m");
-        return;
-    }
-    if (sendto(fd, state, strlen(state), MSG_NOSIGNAL,
-               (struct sockaddr *) &notify_addr, notify_len) < 0)
+    if (notify_fd >= 0 && send(notify_fd, state, strlen(state), MSG_NOSIGNAL) < 0)
         msg_warn("notify %s: %m", state);
-    close(fd);
+}
+
+/* notify_stopping - STOPPING=1, once */
+void    notify_stopping(void)
+{
+    if (!notify_stopped) {
+        notify_stopped = 1;
+        notify_send("STOPPING=1");
+    }
 }

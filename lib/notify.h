@@ -11,16 +11,24 @@
  *
  *	void	notify_init(void);
  *	void	notify_send(const char *state);
+ *	void	notify_stopping(void);
  * DESCRIPTION
  *	notify_init() takes $NOTIFY_SOCKET (a path, or "@name" for the
- *	abstract namespace) and removes it from the environment, so that
- *	handlers do not inherit it. notify_send() sends one datagram such as
- *	"READY=1" or "STOPPING=1" there; without a socket it does nothing.
+ *	abstract namespace), removes it from the environment so that
+ *	handlers do not inherit it, and connects a datagram socket to it
+ *	at once, so that it still works after a chroot.
+ *
+ *	notify_send() sends one datagram such as "READY=1"; without a
+ *	socket it does nothing. notify_stopping() sends "STOPPING=1" the
+ *	first time it is called and nothing after that; it fits
+ *	msg_cleanup(), so that a fatal exit says it too.
+ *
  *	Failures are logged as warnings: a manager that went away is not a
  *	reason to stop serving.
  *--*/
 
 extern void notify_init(void);
 extern void notify_send(const char *);
+extern void notify_stopping(void);
 
 #endif

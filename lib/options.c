@@ -92,8 +92,7 @@ noreturn void options_help(const char *operands)
 }
 
 /* options_error - one line naming the culprit, the usage line, exit 100 */
-static noreturn void __attribute__((format(printf, 1, 2)))
-options_error(const char *fmt,...)
+noreturn void options_error(const char *fmt,...)
 {
     va_list ap;
     char    text[512];

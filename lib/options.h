@@ -23,7 +23,9 @@
  *	--help and --version print to stdout and exit 0.
  *
  *	options_usage() prints the usage line; options_help() prints it with
- *	a summary of the options and exits 0. "operands" describes what
+ *	a summary of the options and exits 0. options_error() is a usage
+ *	error found later (options that do not go together): one line, the
+ *	usage line, exit 100. "operands" describes what
  *	follows the options (for example "handler [arg ...]").
  * DIAGNOSTICS
  *	A usage error (unknown option, missing or bad argument) prints one
@@ -62,6 +64,8 @@ typedef struct OPTIONS {
 extern void options_parse(OPTIONS *, int, char **, const char *);
 extern void options_usage(FILE *, const char *);
 extern noreturn void options_help(const char *);
+extern noreturn void options_error(const char *,...)
+            __attribute__((format(printf, 1, 2)));
 extern void options_free(OPTIONS *);
 
 #endif

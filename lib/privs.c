@@ -36,6 +36,24 @@ static int privs_group(const char *name, gid_t *gid)
     return (-1);
 }
 
+/* privs_groups - the user's group list, read now (before any chroot) */
+static void privs_groups(PRIVS *privs)
+{
+    int     n = 16;
+
+    for (;;) {
+        privs->groups = myrealloc(privs->groups, n * sizeof(gid_t));
+        privs->ngroups = n;
+        if (getgrouplist(privs->name, privs->gid, privs->groups,
+                         &privs->ngroups) >= 0)
+            return;
+        if (privs->ngroups <= n)
+            n *= 2;
+        else
+            n = privs->ngroups;
+    }
+}
+
 /* privs_lookup - resolve user[:group] */
 int     privs_lookup(const char *spec, PRIVS *privs, char **err)
 {
@@ -60,9 +78,14 @@ int     privs_lookup(const char *spec, PRIVS *privs, char **err)
     } else {
         privs->name = mystrdup(pw->pw_name);
         privs->uid = pw->pw_uid;
-        if (!group)
+        if (group) {
+            privs->groups = mymalloc(sizeof(gid_t));
+            privs->groups[0] = privs->gid;
+            privs->ngroups = 1;
+        } else {
             privs->gid = pw->pw_gid;
-        privs->explicit_group = group != 0;
+            privs_groups(privs);
+        }
         myfree(user);
         return (0);
     }
@@ -82,8 +105,7 @@ void    privs_chroot(const char *dir)
 /* privs_drop - groups, gid, uid, then check */
 void    privs_drop(const PRIVS *privs)
 {
-    if (privs->explicit_group ? setgroups(1, &privs->gid) < 0
-        : initgroups(privs->name, privs->gid) < 0)
+    if (setgroups((size_t) privs->ngroups, privs->groups) < 0)
         msg_fatal("setting the groups of user %s: %m", privs->name);
     if (setgid(privs->gid) < 0)
         msg_fatal("setgid %ld: %m", (long) privs->gid);

@@ -13,16 +13,17 @@
  *	void	privs_chroot(const char *dir);
  *	void	privs_drop(const PRIVS *privs);
  * DESCRIPTION
- *	privs_lookup() resolves "user" or "user:group" (names or numbers)
- *	while the user database is still reachable, that is before any
- *	chroot. Root (uid 0) is refused.
+ *	privs_lookup() resolves "user" or "user:group" (names or numbers),
+ *	and the user's supplementary groups, while the user and group
+ *	databases are still reachable, that is before any chroot. Root
+ *	(uid 0) is refused.
  *
  *	privs_chroot() changes the root to dir and the working directory
  *	to the new "/".
  *
- *	privs_drop() sets the supplementary groups (initgroups(), or only
- *	the given group with "user:group"), then the gid, then the uid, in
- *	that order, and checks that root cannot be had back.
+ *	privs_drop() sets the supplementary groups (the user's, or only the
+ *	given group with "user:group"), then the gid, then the uid, in that
+ *	order, and checks that root cannot be had back.
  * DIAGNOSTICS
  *	privs_lookup() returns -1 with *err set for an unknown or root user
  *	or an unknown group. privs_chroot() and privs_drop() are fatal on
@@ -35,7 +36,8 @@ typedef struct PRIVS {
     char   *name;
     uid_t   uid;
     gid_t   gid;
-    int     explicit_group;
+    gid_t  *groups;                     /* supplementary groups */
+    int     ngroups;
 } PRIVS;
 
 extern int privs_lookup(const char *, PRIVS *, char **);

@@ -31,8 +31,12 @@
 
 #define RESIDENT_ACCEPT_BATCH   16      /* accepts per wake-up, for fairness */
 #define RESIDENT_BACKOFF_USEC   100000  /* pause after EMFILE/ENFILE */
+#define RESIDENT_RETRY_SEC      1       /* retry after a failed spawn */
 
-/* A client accepted while the in-flow bucket was empty waits here. */
+/*
+ * A client waits here when the in-flow bucket was empty, or to retry a
+ * spawn that failed for want of processes or memory.
+ */
 typedef struct RESIDENT_PENDING {
     SINGLE_SERVER_CLIENT client;
     SKELETON *sk;
@@ -73,7 +77,7 @@ static void resident_watch(SKELETON *sk, int on)
 /* resident_finish - leave the event loop for a normal exit */
 static void resident_finish(SKELETON *sk)
 {
-    notify_send("STOPPING=1");
+    notify_stopping();
     if (sk->app->pre_exit)
         sk->app->pre_exit(sk->app->context);
     event_base_loopbreak(sk->base);
@@ -106,6 +110,7 @@ static void resident_stop(SKELETON *sk)
 
     resident_watch(sk, 0);
     sk->stopping = 1;
+    notify_stopping();                  /* the manager may start a successor */
     evtimer_del(sk->idle_ev);
     for (i = 0; i < sk->listeners.count; i++) {
         lp = &sk->listeners.items[i];
@@ -155,6 +160,23 @@ static void resident_log_client(const SINGLE_SERVER_CLIENT *client, pid_t pid)
     myfree(peer);
 }
 
+static void resident_defer(SKELETON *, const SINGLE_SERVER_CLIENT *, long);
+
+/* resident_spawn_failed - keep the client for a retry when that can help */
+static void resident_spawn_failed(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
+{
+    /*
+     * Out of processes or memory passes; a handler that vanished since
+     * start-up does not, and every later client would fail the same way.
+     */
+    if (errno != EAGAIN && errno != ENOMEM && errno != EMFILE && errno != ENFILE)
+        msg_fatal("cannot start handler for a client of %s: %m",
+                  client->listener->display);
+    msg_warn("cannot start handler for a client of %s: %m -- retrying in %ds",
+             client->listener->display, RESIDENT_RETRY_SEC);
+    resident_defer(sk, client, RESIDENT_RETRY_SEC);
+}
+
 /* resident_serve - hand one accepted client to the application */
 static void resident_serve(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
 {
@@ -166,8 +188,8 @@ static void resident_serve(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
         app->service(client, app->context);
         sk->busy_in_process = 0;
     } else if ((pid = app->spawn(client, app->context)) < 0) {
-        msg_fatal("cannot start handler for a client of %s: %m",
-                  client->listener->display);
+        resident_spawn_failed(sk, client);
+        return;
     } else {
         child_add(pid);
     }
@@ -180,19 +202,26 @@ static void resident_serve(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
         app->loop(app->context);
 }
 
+/* resident_pending_serve - serve a client that is off the pending list */
+static void resident_pending_serve(RESIDENT_PENDING *pp)
+{
+    SKELETON *sk = pp->sk;
+
+    sk->npending--;
+    event_free(pp->timer);
+    resident_serve(sk, &pp->client);    /* may defer it anew: a copy */
+    myfree(pp);
+}
+
 /* resident_unpend - take a client off the pending list and serve it */
 static void resident_unpend(RESIDENT_PENDING *pp)
 {
-    SKELETON *sk = pp->sk;
     RESIDENT_PENDING **ppp;
 
-    for (ppp = &sk->pending; *ppp != pp; ppp = &(*ppp)->next)
+    for (ppp = &pp->sk->pending; *ppp != pp; ppp = &(*ppp)->next)
          /* void */ ;
     *ppp = pp->next;
-    sk->npending--;
-    event_free(pp->timer);
-    resident_serve(sk, &pp->client);
-    myfree(pp);
+    resident_pending_serve(pp);
 }
 
 /* resident_pending_event - a client's in-flow pause is over */
@@ -207,11 +236,12 @@ static void resident_pending_event(evutil_socket_t fd, short what, void *arg)
     resident_update(sk);
 }
 
-/* resident_defer - no in-flow token: serve this client after the pause */
-static void resident_defer(SKELETON *sk, const SINGLE_SERVER_CLIENT *client)
+/* resident_defer - serve this client later: in-flow pause, spawn retry */
+static void resident_defer(SKELETON *sk, const SINGLE_SERVER_CLIENT *client,
+                                   long delay)
 {
     RESIDENT_PENDING *pp = mymalloc(sizeof(*pp));
-    struct timeval tv = {P.in_flow_delay, 0};
+    struct timeval tv = {delay, 0};
 
     pp->client = *client;
     client_env_copy(&pp->client.env, &client->env);
@@ -245,8 +275,9 @@ static int resident_accept_error(SKELETON *sk, LISTENER *lp)
          * in the backlog; stop watching for a moment instead of spinning
          * on a listener that stays readable.
          */
-        if (!sk->backoff)
+        if (!sk->backoff_warned)
             msg_warn("accept on %s: %m -- pausing", lp->display);
+        sk->backoff_warned = 1;
         sk->backoff = 1;
         resident_watch(sk, 0);
         evtimer_add(sk->backoff_ev, &tv);
@@ -274,6 +305,10 @@ static void resident_accept_event(evutil_socket_t fd, short what, void *arg)
                 break;
             continue;
         }
+        if (sk->backoff_warned) {
+            msg_info("accept on %s works again", lp->display);
+            sk->backoff_warned = 0;
+        }
         evtimer_del(sk->idle_ev);
         client.out_fd = client.in_fd;
         client.listener = lp;
@@ -282,7 +317,7 @@ static void resident_accept_event(evutil_socket_t fd, short what, void *arg)
         if (P.max_use > 0 && ++sk->use_count >= P.max_use)
             resident_stop(sk);
         if (skeleton_flow_pause(sk))
-            resident_defer(sk, &client);
+            resident_defer(sk, &client, P.in_flow_delay);
         else
             resident_serve(sk, &client);
     }
@@ -335,6 +370,20 @@ static void resident_backoff_event(evutil_socket_t fd, short what, void *arg)
     resident_update(sk);
 }
 
+/* resident_serve_pending_now - leaving: no more pauses for the accepted */
+static void resident_serve_pending_now(SKELETON *sk)
+{
+    RESIDENT_PENDING *list = sk->pending;
+    RESIDENT_PENDING *next;
+
+    /* Detached first: a spawn that fails again re-queues on a fresh list. */
+    sk->pending = 0;
+    for (; list; list = next) {
+        next = list->next;
+        resident_pending_serve(list);
+    }
+}
+
 /* resident_leave - SIGTERM, SIGINT, SIGHUP: stop accepting, drain */
 void    resident_leave(SKELETON *sk, int sig)
 {
@@ -348,8 +397,7 @@ void    resident_leave(SKELETON *sk, int sig)
              resident_busy(sk));
     sk->leaving = 1;
     resident_stop(sk);
-    while (sk->pending)                 /* accepted: serve them, no more pause */
-        resident_unpend(sk->pending);
+    resident_serve_pending_now(sk);
     if (child_count() > 0) {
         if (P.drain_timeout > 0)
             evtimer_add(sk->drain_ev, &tv);
@@ -374,13 +422,9 @@ static void resident_listeners(SKELETON *sk)
     if (listener_inherit_systemd(&sk->listeners, &err) < 0)
         msg_usage("%s", err);
     (void) listener_inherit_stdin(&sk->listeners);
-    if (sk->listeners.count == 0) {
-        fprintf(stderr, "%s[%ld]: fatal: no listening socket: give -L "
-                "address or -S, or start under systemd, inetd or master(8)\n",
-                program_invocation_short_name, (long) getpid());
-        options_usage(stderr, sk->app->operands ? sk->app->operands : "");
-        exit(MSG_EXIT_USAGE);
-    }
+    if (sk->listeners.count == 0)
+        options_error("no listening socket: give -L address or -S, or "
+                      "start under systemd, inetd or master(8)");
 }
 
 /* resident_print_addresses - -1: each bound address, then close stdout */
@@ -392,8 +436,8 @@ static void resident_print_addresses(SKELETON *sk)
         printf("%s\n", sk->listeners.items[i].display);
     if (fflush(stdout) != 0)
         msg_warn("writing addresses to stdout: %m");
-    if (!freopen("/dev/null", "w", stdout))
-        msg_fatal("reopen stdout: %m");
+    if (dup2(sk->devnull, 1) < 0)       /* the reader sees end-of-file */
+        msg_fatal("dup2 /dev/null: %m");
 }
 
 /* resident_events - an event per listener and the loop's timers */

@@ -54,17 +54,18 @@ static PARAM_DEF single_server_param_table[] = {
     PARAM_DEF_END,
 };
 
-/* single_server_stdio - make sure fds 0, 1 and 2 are open */
-static void single_server_stdio(void)
+/* single_server_stdio - fds 0, 1 and 2 open; a /dev/null fd kept for later */
+static int single_server_stdio(void)
 {
     int     fd;
 
     /* A closed 0, 1 or 2 would be reused by accept() or a listener. */
-    while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
-         /* void */ ;
+    while ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0 && fd <= 2)
+        if (fcntl(fd, F_SETFD, 0) < 0)
+            msg_fatal("fcntl /dev/null: %m");
     if (fd < 0)
         msg_fatal("open /dev/null: %m");
-    close(fd);
+    return (fd);                        /* still there after a chroot */
 }
 
 /* single_server_state_default - where state files go by default */
@@ -136,8 +137,8 @@ static void single_server_refuse(SKELETON *sk)
         msg_usage("-s and -t: master(8) mode is not implemented in this "
                   "version");
     if (sk->opts.stream && (sk->opts.nlisten > 0 || sk->opts.print_addresses))
-        msg_usage("-L and -1 are for resident mode; -S serves the client "
-                  "already on stdin/stdout");
+        options_error("-L and -1 are for resident mode; -S serves the "
+                      "client already on stdin/stdout");
     if (sk->opts.chroot && *P.chroot_directory == 0)
         msg_usage("-c: parameter chroot_directory is empty");
     if (sk->opts.debugger && *P.debugger_command == 0)
@@ -239,17 +240,15 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
     static SKELETON sk;
     char   *tag;
 
-    single_server_stdio();
+    sk.devnull = single_server_stdio();
     msg_open(app->name ? app->name : argv[0]);
+    if (app->service == 0 && app->spawn == 0)
+        msg_panic("single_server_main: the application has neither a "
+                  "service nor a spawn function");
     sk.app = app;
     options_parse(&sk.opts, argc, argv, app->operands ? app->operands : "");
-    if (argc - sk.opts.first_operand < app->min_operands) {
-        fprintf(stderr, "%s[%ld]: fatal: missing %s\n",
-                program_invocation_short_name, (long) getpid(),
-                app->operands ? app->operands : "operand");
-        options_usage(stderr, app->operands ? app->operands : "");
-        exit(MSG_EXIT_USAGE);
-    }
+    if (argc - sk.opts.first_operand < app->min_operands)
+        options_error("missing %s", app->operands ? app->operands : "operand");
     msg_verbose = sk.opts.verbose;
     P.service_name = single_server_name(&sk, argc, argv);
     single_server_params_read(&sk, P.service_name);
@@ -259,6 +258,7 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
     single_server_refuse(&sk);
     (void) signal(SIGPIPE, SIG_IGN);
     notify_init();
+    msg_cleanup(notify_stopping);
     if (sk.opts.debugger)
         single_server_debugger();
     if ((sk.base = event_base_new()) == 0)

@@ -34,6 +34,7 @@ typedef struct SKELETON {
     const SINGLE_SERVER_APP *app;
     OPTIONS opts;
     struct event_base *base;
+    int     devnull;                    /* /dev/null, opened before chroot */
     LISTENER_LIST listeners;
     PRIVS   privs;
     struct event *signal_ev[4];         /* CHLD, TERM, INT, HUP */
@@ -46,6 +47,7 @@ typedef struct SKELETON {
     int     stopping;                   /* no more accepts: max_use, signal */
     int     leaving;                    /* a signal came */
     int     backoff;                    /* accept ran out of descriptors */
+    int     backoff_warned;             /* said so; cleared by an accept */
     int     busy_in_process;            /* an in-process service runs */
     struct RESIDENT_PENDING *pending;   /* clients in their in-flow pause */
     int     npending;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -56,19 +57,26 @@ static void stream_client(SINGLE_SERVER_CLIENT *client)
         msg_fatal("fcntl fd %d: %m", fd);
 }
 
-/* stream_release - drop our copies of the connection */
-static void stream_release(SINGLE_SERVER_CLIENT *client)
+/* stream_same_file - do two descriptors refer to the same open object? */
+static int stream_same_file(int fd1, int fd2)
 {
-    int     null = open("/dev/null", O_RDWR);
+    struct stat st1;
+    struct stat st2;
 
-    if (null < 0)
-        msg_fatal("open /dev/null: %m");
-    if (dup2(null, 0) < 0 || dup2(null, 1) < 0)
+    return (fstat(fd1, &st1) == 0 && fstat(fd2, &st2) == 0
+            && st1.st_dev == st2.st_dev && st1.st_ino == st2.st_ino);
+}
+
+/* stream_release - drop our copies of the connection */
+static void stream_release(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
+{
+    /* inetd "nowait" gives the socket on fd 2 as well. */
+    if (stream_same_file(2, client->in_fd) && dup2(sk->devnull, 2) < 0)
+        msg_fatal("dup2 /dev/null: %m");
+    if (dup2(sk->devnull, 0) < 0 || dup2(sk->devnull, 1) < 0)
         msg_fatal("dup2 /dev/null: %m");
     if (client->in_fd > 2)
         close(client->in_fd);
-    if (null > 2)
-        close(null);
 }
 
 /* stream_child_exit - the handler ended: its status becomes ours */
@@ -116,7 +124,7 @@ int     stream_run(SKELETON *sk, int argc, char **argv)
     if ((pid = app->spawn(&client, app->context)) < 0)
         return (stream_spawn_failed(errno));
     child_add(pid);
-    stream_release(&client);
+    stream_release(sk, &client);
     if (!sk->opts.log_stderr)
         msg_stderr(MSG_STDERR_NONE);    /* stderr may be the client's */
     if (event_base_dispatch(sk->base) < 0)

@@ -3,8 +3,9 @@
  *
  * The alarm is re-armed from a timer in the event loop, not from a
  * callback we trust: if any callback blocks, the timer does not run,
- * the alarm goes off, and the signal handler (async-signal-safe: write
- * and _exit only) ends the process.
+ * the alarm goes off, and the signal handler (async-signal-safe: a line
+ * formatted in advance, sent with write and send, then _exit) ends the
+ * process.
  */
 #include "config.h"
 
@@ -22,12 +23,8 @@ static unsigned watchdog_timeout;
 /* watchdog_alarm - the loop is stuck: leave */
 static void watchdog_alarm(int sig)
 {
-    static const char text[] = "fatal: watchdog timeout -- exiting\n";
-
     (void) sig;
-    if (write(STDERR_FILENO, text, sizeof(text) - 1) < 0) {
-        /* nothing more to do */ ;
-    }
+    msg_emergency();                    /* prepared in watchdog_start() */
     _exit(MSG_EXIT_SYSTEM);
 }
 
@@ -50,6 +47,7 @@ void    watchdog_start(struct event_base *base, long timeout)
     if (timeout <= 0)
         return;
     watchdog_timeout = (unsigned) timeout;
+    msg_emergency_prepare("watchdog timeout -- exiting");
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = watchdog_alarm;
     sigemptyset(&sa.sa_mask);

@@ -142,3 +142,16 @@ now_ms() {
 wait_status() {
 	wait_exit "$@" || return 1
 }
+
+# notify_listen SOCKET OUT: receive sd_notify datagrams on SOCKET in the
+# background, one line each in OUT; returns once SOCKET exists
+notify_listen() {
+	bg python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+while True:
+    print(s.recv(4096).decode(), flush=True)
+' "$1" >"$2"
+	wait_for_file "$1"
+}

@@ -230,4 +230,7 @@ check_released() {
 		[ "$(cat "$D/out.$i")" = "client $i" ]
 	done
 	kill -0 "$SERVER_PID"
+	# Said once per episode, not every 100 ms, and the end is said too.
+	[ "$(grep -c 'Too many open files -- pausing' "$LOG")" -eq 1 ]
+	grep -q "accept on $ADDR works again" "$LOG"
 }

@@ -67,3 +67,55 @@ load helper
 	[ "$name" = echo ]
 	[ "$pid" -gt 1 ]
 }
+
+@test "-u: a handler that \$user may not execute is refused at start (exit 100)" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	cp "$H/echo-line" "$BATS_TEST_TMPDIR/private"
+	chmod 700 "$BATS_TEST_TMPDIR/private"
+	chmod 755 "$BATS_TEST_TMPDIR"
+	run --separate-stderr "$SS" -d -u -o user=nobody -L 127.0.0.1:0 -- "$BATS_TEST_TMPDIR/private" </dev/null
+	[ "$status" -eq 100 ]
+	[[ "$stderr" == *"private: not executable"* ]]
+	run --separate-stderr "$SS" -S -u -o user=nobody -- "$BATS_TEST_TMPDIR/private" </dev/null
+	[ "$status" -eq 126 ]
+}
+
+# chroot_with_handler: a directory with nothing but a static handler in it
+chroot_with_handler() {
+	ROOT=$BATS_TEST_TMPDIR/root
+	mkdir -p "$ROOT/bin"
+	cp "$BUILD/t/static-echo" "$ROOT/bin/"
+}
+
+@test "-c: stream mode in a chroot without /dev passes the handler's status on" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	chroot_with_handler
+	run --separate-stderr sh -c "echo hi | '$SS' -S -c -o chroot_directory='$ROOT' -- /bin/static-echo 3"
+	[ "$status" -eq 3 ]
+	[ "$output" = "static: hi" ]
+}
+
+@test "-c with -1: resident mode in a chroot without /dev prints its address and serves" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	chroot_with_handler
+	start_server -c -o chroot_directory="$ROOT" -L 127.0.0.1:0 -- /bin/static-echo
+	run client "$ADDR" --send 'in jail\n'
+	[ "$status" -eq 0 ]
+	[ "$output" = "static: in jail" ]
+}
+
+@test "-c: READY=1 reaches a NOTIFY_SOCKET outside the chroot" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	chroot_with_handler
+	notify_listen "$BATS_TEST_TMPDIR/notify" "$BATS_TEST_TMPDIR/notify.out"
+	NOTIFY_SOCKET=$BATS_TEST_TMPDIR/notify start_server -c -o chroot_directory="$ROOT" \
+		-L 127.0.0.1:0 -- /bin/static-echo
+	wait_for_file "$BATS_TEST_TMPDIR/notify.out"
+	local i
+	for ((i = 0; i < 100; i++)); do
+		grep -qx 'READY=1' "$BATS_TEST_TMPDIR/notify.out" && break
+		sleep 0.05
+	done
+	grep -qx 'READY=1' "$BATS_TEST_TMPDIR/notify.out"
+	! grep -q warning "$LOG" || false
+}

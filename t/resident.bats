@@ -3,6 +3,8 @@
 # -1 prints, the environment and descriptors a handler gets, and how the
 # server goes on when a handler or a client misbehaves.
 
+bats_require_minimum_version 1.5.0
+
 load helper
 
 # var NAME: the value of NAME in an env-dump reply held in $output
@@ -285,4 +287,27 @@ have_ipv6() {
 	kill -0 "$SERVER_PID"
 	run grep -cE 'fatal:|error:' "$LOG"
 	[ "$output" = 0 ]
+}
+
+@test "a unix socket path with a live server whose queue is full: exit 111 at once, no hang" {
+	local path=$BATS_TEST_TMPDIR/busy.sock
+	# A live server that never accepts, its backlog filled.
+	bg python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1]); s.listen(0)
+held = []
+for i in range(8):
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); c.setblocking(False)
+    try: c.connect(sys.argv[1])
+    except OSError: pass
+    held.append(c)
+open(sys.argv[1] + ".full", "w").close()
+time.sleep(30)
+' "$path"
+	wait_for_file "$path.full"
+	run --separate-stderr timeout 5 "$SS" -d -L "unix:$path" -- cat </dev/null
+	[ "$status" -eq 111 ]
+	[[ "$stderr" == *"$path"*"in use"* ]]
+	[ -S "$path" ]
 }

@@ -21,19 +21,6 @@ track_handler() {
 	BG_PIDS+=("$HANDLER_PID")
 }
 
-# notify_listen SOCKET OUT: receive sd_notify datagrams on SOCKET in the
-# background, one line each in OUT; returns once SOCKET exists
-notify_listen() {
-	bg python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-while True:
-    print(s.recv(4096).decode(), flush=True)
-' "$1" >"$2"
-	wait_for_file "$1"
-}
-
 # leave_on_signal NAME NUMBER: the server stops accepting at once, lets the
 # running handler finish its reply, and exits 0
 leave_on_signal() {
@@ -183,4 +170,16 @@ SLOW='IFS= read -r l; if [ "$l" = slow ]; then echo $$ >"$1"; exec sleep 30; fi;
 	[ "$STATUS" -eq 0 ]
 	LOG=$out wait_for_log "STOPPING=1"
 	[ "$(cat "$out")" = "$(printf 'READY=1\nSTOPPING=1')" ]
+}
+
+@test "daemon_timeout: a server whose loop stood still that long exits 111, logged" {
+	start_server -o daemon_timeout=1 -L 127.0.0.1:0 -- "$H/echo-line"
+	# A stopped process cannot pat its watchdog; the alarm is delivered
+	# as soon as it runs again.
+	kill -STOP "$SERVER_PID"
+	sleep 1.5	# the timeout itself is what is measured
+	kill -CONT "$SERVER_PID"
+	wait_status "$SERVER_PID" 5
+	[ "$STATUS" -eq 111 ]
+	grep -q "fatal: watchdog timeout -- exiting" "$LOG"
 }
