@@ -99,26 +99,28 @@ stream_run() {
 }
 
 @test "during a resident pause, other clients' handlers run and finish" {
-	local rel=$BATS_TEST_TMPDIR/release
+	local d=$BATS_TEST_TMPDIR/hold
+	mkdir -p "$d"
 	start_server -v "${FLOW[@]}" -z -o in_flow_rate=1 -o in_flow_burst=1 \
-		-o in_flow_delay=3s -L 127.0.0.1:0 -- "$H/hold-until" "$BATS_TEST_TMPDIR/started" "$rel"
+		-o in_flow_delay=3s -L 127.0.0.1:0 -- "$H/hold" "$d"
 	# First client: takes the token, its handler runs until released.
-	bg sh -c "python3 '$SRC/t/client.py' '$ADDR' >'$BATS_TEST_TMPDIR/first'"
+	bg sh -c "python3 '$SRC/t/client.py' '$ADDR' --send 'first\n' >'$d/first'"
 	local first=$BG_PID
-	wait_for_file "$BATS_TEST_TMPDIR/started"
-	rm -f "$BATS_TEST_TMPDIR/started"
+	wait_for_file "$d/start.first"
 	# Second client: no token, paused for 3 s.
-	bg sh -c "python3 '$SRC/t/client.py' '$ADDR' >'$BATS_TEST_TMPDIR/second'"
+	bg sh -c "python3 '$SRC/t/client.py' '$ADDR' --send 'second\n' >'$d/second'"
 	local second=$BG_PID
 	wait_for_log 'pausing 3s'
 	# While it waits, the first handler is released and finishes.
-	: >"$rel"
+	: >"$d/release.first"
 	wait_exit "$first" 5
-	[ "$(cat "$BATS_TEST_TMPDIR/first")" = released ]
-	[ ! -e "$BATS_TEST_TMPDIR/started" ]   # the second handler has not started
-	kill -0 "$second"                      # and its client still waits
+	[ "$(cat "$d/first")" = "released first" ]
+	[ ! -e "$d/start.second" ]      # the second handler has not started
+	kill -0 "$second"               # and its client still waits
+	: >"$d/release.second"
 	wait_exit "$second" 10
-	[ "$(cat "$BATS_TEST_TMPDIR/second")" = released ]
+	[ "$(cat "$d/second")" = "released second" ]
+	[ "$(cat "$d/events")" = "$(printf 'start first\nend first\nstart second\nend second')" ]
 }
 
 @test "a state file that is a symbolic link is refused, not followed" {

@@ -155,3 +155,15 @@ while True:
 ' "$1" >"$2"
 	wait_for_file "$1"
 }
+
+# hold_setup, hold_teardown: for tests whose handlers are t/handlers/hold
+# in $D; teardown releases every held handler before stopping the server
+hold_setup() {
+	D=$BATS_TEST_TMPDIR/hold
+	mkdir -p "$D"
+}
+
+hold_teardown() {
+	: >"$D/release"
+	cleanup_bg
+}

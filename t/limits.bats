@@ -9,13 +9,11 @@
 load helper
 
 setup() {
-	D=$BATS_TEST_TMPDIR/hold
-	mkdir -p "$D"
+	hold_setup
 }
 
 teardown() {
-	: >"$D/release"	# let held handlers go before the server is stopped
-	cleanup_bg
+	hold_teardown
 }
 
 # backlog PORT: connections waiting in the accept queue of the TCP
@@ -72,9 +70,11 @@ check_released() {
 
 # --- max_use -------------------------------------------------------------------
 
-@test "max_use=3: exactly three clients are served, then the server exits 0" {
+# serve_three_then_exit OPTION...: a server with OPTION serves exactly
+# three clients, exits 0, and a fourth connection is refused
+serve_three_then_exit() {
 	local i
-	start_server -o max_use=3 -L 127.0.0.1:0 "$H/echo-line"
+	start_server "$@" -L 127.0.0.1:0 "$H/echo-line"
 	for i in 1 2 3; do
 		run client "$ADDR" --send "client $i\\n"
 		[ "$status" -eq 0 ]
@@ -86,17 +86,12 @@ check_released() {
 	[ "$output" = refused ]
 }
 
+@test "max_use=3: exactly three clients are served, then the server exits 0" {
+	serve_three_then_exit -o max_use=3
+}
+
 @test "-m 3 is max_use=3" {
-	local i
-	start_server -m 3 -L 127.0.0.1:0 "$H/echo-line"
-	for i in 1 2 3; do
-		run client "$ADDR" --send "client $i\\n"
-		[ "$output" = "client $i" ]
-	done
-	wait_status "$SERVER_PID" 5
-	[ "$STATUS" -eq 0 ]
-	run client "$ADDR" --connect-only
-	[ "$output" = refused ]
+	serve_three_then_exit -m 3
 }
 
 @test "max_use reached: no more connections, running handlers finish before the exit" {

@@ -5,13 +5,11 @@
 load helper
 
 setup() {
-	D=$BATS_TEST_TMPDIR/hold
-	mkdir -p "$D"
+	hold_setup
 }
 
 teardown() {
-	: >"$D/release"	# let held handlers go before the server is stopped
-	cleanup_bg
+	hold_teardown
 }
 
 # track_handler FILE: the pid a handler wrote to FILE is killed in teardown
