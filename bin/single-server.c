@@ -95,6 +95,7 @@ int     main(int argc, char **argv)
         .name = "single-server",
         .operands = "handler [arg ...]",
         .min_operands = 1,
+        .name_from_operand = 1,
         .pre_init = handler_pre_init,
         .post_init = handler_post_init,
         .spawn = handler_spawn,

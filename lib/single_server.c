@@ -95,6 +95,8 @@ static void single_server_params_read(SKELETON *sk, const char *name)
     if (sk->app->params)
         param_set_add(set, sk->app->params);
     param_set_default(set, "state_directory", state);
+    if (sk->app->name)
+        param_set_default(set, "syslog_name", sk->app->name);
     param_set_default(set, "process_id", pid);
     param_set_default(set, "process_name", name);
     if (sk->opts.config_file
@@ -117,7 +119,7 @@ static void single_server_params_read(SKELETON *sk, const char *name)
     myfree(pid);
 }
 
-/* single_server_name - -n, else the first operand's basename */
+/* single_server_name - -n, else the first operand's or the program's */
 static const char *single_server_name(SKELETON *sk, int argc, char **argv)
 {
     const char *name;
@@ -125,8 +127,8 @@ static const char *single_server_name(SKELETON *sk, int argc, char **argv)
 
     if (sk->opts.name)
         return (sk->opts.name);
-    name = sk->opts.first_operand < argc ? argv[sk->opts.first_operand]
-        : sk->app->name ? sk->app->name : argv[0];
+    name = sk->app->name_from_operand && sk->opts.first_operand < argc ?
+        argv[sk->opts.first_operand] : sk->app->name ? sk->app->name : argv[0];
     return ((slash = strrchr(name, '/')) != 0 && slash[1] ? slash + 1 : name);
 }
 
@@ -252,7 +254,8 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
     msg_verbose = sk.opts.verbose;
     P.service_name = single_server_name(&sk, argc, argv);
     single_server_params_read(&sk, P.service_name);
-    tag = myasprintf("%s/%s", P.syslog_name, P.service_name);
+    tag = strcmp(P.syslog_name, P.service_name) == 0 ? mystrdup(P.syslog_name)
+        : myasprintf("%s/%s", P.syslog_name, P.service_name);
     msg_syslog(tag, msg_facility(P.syslog_facility));
     msg_stderr(sk.opts.log_stderr ? MSG_STDERR_ALL : MSG_STDERR_PROBLEMS);
     single_server_refuse(&sk);

@@ -31,6 +31,9 @@
  * .IP operands, min_operands
  *	what follows the options on the usage line ("handler [arg ...]"),
  *	and how many operands are required (usage error when fewer).
+ * .IP name_from_operand
+ *	when set, the service name (without -n) is the basename of the
+ *	first operand, as for a handler program; otherwise it is name.
  * .IP params
  *	a PARAM_DEF table of the application's own parameters, read from
  *	the same file and -o options as the skeleton's.
@@ -83,6 +86,7 @@ typedef struct SINGLE_SERVER_APP {
     const char *name;
     const char *operands;
     int     min_operands;
+    int     name_from_operand;
     const PARAM_DEF *params;
     void    (*pre_init) (int, char **, int, void *);
     void    (*post_init) (void *);
