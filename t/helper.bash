@@ -115,17 +115,25 @@ start_socket_activate() {
 			</dev/null >/dev/null 2>>"$LOG" 3>&- &
 		SERVER_PID=$!
 		BG_PIDS+=("$SERVER_PID")
-		for ((i = 0; i < 200; i++)); do
-			if grep -q '^Listening on' "$LOG"; then
-				ADDR=127.0.0.1:$port
-				return 0
-			fi
-			kill -0 "$SERVER_PID" 2>/dev/null || break
-			sleep 0.05
-		done
+		if activate_listening "127.0.0.1:$port"; then
+			ADDR=127.0.0.1:$port
+			return 0
+		fi
 	done
 	echo "systemd-socket-activate never listened" >&2
 	cat "$LOG" >&2
+	return 1
+}
+
+# activate_listening ADDRESS: wait (bounded) until the activator started
+# as SERVER_PID logs that it listens on ADDRESS; fails if it died
+activate_listening() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		grep -q "^Listening on $1 " "$LOG" && return 0
+		kill -0 "$SERVER_PID" 2>/dev/null || return 1
+		sleep 0.05
+	done
 	return 1
 }
 

@@ -24,18 +24,14 @@ no_listen_vars() {
 # start_activate2 ARGS...: systemd-socket-activate on two free ports,
 # ADDR and ADDR2; retried (bounded) when a port was taken meanwhile
 start_activate2() {
-	local try i port2
+	local try port2
 	for ((try = 0; try < 3; try++)); do
 		port2=$(free_port)
 		start_socket_activate -l "127.0.0.1:$port2" "$@" || continue
-		for ((i = 0; i < 100; i++)); do
-			if grep -q "^Listening on 127.0.0.1:$port2 " "$LOG"; then
-				ADDR2=127.0.0.1:$port2
-				return 0
-			fi
-			kill -0 "$SERVER_PID" 2>/dev/null || break
-			sleep 0.05
-		done
+		if activate_listening "127.0.0.1:$port2"; then
+			ADDR2=127.0.0.1:$port2
+			return 0
+		fi
 	done
 	echo "systemd-socket-activate never listened on two ports" >&2
 	return 1
