@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <sys/un.h>
 
 #include "addr.h"
+#include "conv.h"
 #include "mymalloc.h"
 
 /* addr_parse_unix - "unix:PATH" or "/PATH" */
@@ -83,6 +85,7 @@ int     addr_parse(const char *spec, ADDR_SPEC *out, char **err)
     struct addrinfo *res;
     char   *host;
     char   *port;
+    long    portnum;
     int     gai;
 
     if (strncmp(spec, "unix:", 5) == 0)
@@ -91,6 +94,15 @@ int     addr_parse(const char *spec, ADDR_SPEC *out, char **err)
         return (addr_parse_unix(spec, spec, out, err));
     if (addr_split(spec, &host, &port, err) < 0)
         return (-1);
+    /* getaddrinfo() would quietly take port 99999 as 99999 % 65536. */
+    if (isdigit((unsigned char) *port)
+        && conv_long(port, 0, 65535, &portnum) != CONV_OK) {
+        *err = myasprintf("listen address \"%s\": port \"%s\" is not a "
+                          "number from 0 to 65535", spec, port);
+        myfree(host);
+        myfree(port);
+        return (-1);
+    }
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = spec[0] == '[' ? AF_INET6 : AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;

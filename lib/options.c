@@ -129,7 +129,11 @@ static void options_one(OPTIONS *opts, int ch, char *arg)
     case 'f': opts->config_file = arg; break;
     case 'h': options_help(options_operands);
     case 'l': opts->solitary = 1; break;
-    case 'n': opts->name = arg; break;
+    case 'n':
+        if (*arg == 0)
+            options_error("-n: the service name is empty");
+        opts->name = arg;
+        break;
     case 'S': opts->stream = 1; break;
     case 't': opts->transport = arg; break;
     case 'u': opts->user = 1; break;

@@ -219,7 +219,7 @@ int     param_set_read_file(PARAM_SET *set, const char *path, char **err)
     int     ret;
 
     if ((fp = fopen(path, "r")) == 0) {
-        *err = myasprintf("cannot open configuration file %s: %s",
+        *err = myasprintf("cannot open configuration file \"%s\": %s",
                           path, strerror(errno));
         return (-1);
     }

@@ -76,6 +76,25 @@ refused() {
 	usage_error "no listening socket"
 }
 
+@test "an empty -n is a usage error" {
+	run --separate-stderr "$SS" -S -n '' -- true </dev/null
+	usage_error "-n: the service name is empty"
+}
+
+@test "a listen port over 65535 is refused, not wrapped around" {
+	run --separate-stderr "$SS" -d -L 127.0.0.1:99999 -- true </dev/null
+	refused 'listen address "127.0.0.1:99999": port "99999" is not a number from 0 to 65535'
+}
+
+@test "a listen address without a port is refused naming it" {
+	run --separate-stderr "$SS" -d -L 127.0.0.1 -- true </dev/null
+	refused 'listen address "127.0.0.1": expected HOST:PORT'
+}
+
+@test "bin/single-server in the build tree is a real executable, not a wrapper script" {
+	[ "$(head -c 4 "$SS" | od -An -tx1 | tr -d ' ')" = 7f454c46 ]
+}
+
 @test "-s is refused: master(8) mode is not implemented" {
 	run --separate-stderr "$SS" -S -s 1 -- cat </dev/null
 	refused "-s"
