@@ -182,3 +182,20 @@ stream_run() {
 	[[ "$output" == *"TCPREMOTEIP=127.0.0.1"* ]]
 	[[ "$output" == *"TCPLOCALPORT=${ADDR##*:}"* ]]
 }
+
+@test "SIGTERM during a client's in-flow pause: it is served at once, then the server exits 0" {
+	start_server -v "${FLOW[@]}" -z -o in_flow_rate=1 -o in_flow_burst=1 \
+		-o in_flow_delay=10s -L 127.0.0.1:0 -- "$H/echo-line"
+	run client "$ADDR" --send 'first\n'
+	[ "$output" = first ]
+	bg sh -c "python3 '$SRC/t/client.py' '$ADDR' --send 'paused\\n' >'$BATS_TEST_TMPDIR/paused'"
+	local paused=$BG_PID t0
+	wait_for_log 'pausing 10s'
+	t0=$(now_ms)
+	kill -TERM "$SERVER_PID"
+	wait_exit "$paused" 5
+	[ "$(cat "$BATS_TEST_TMPDIR/paused")" = paused ]
+	[ $(($(now_ms) - t0)) -lt 5000 ]        # not after the 10 s pause
+	wait_status "$SERVER_PID" 5
+	[ "$STATUS" -eq 0 ]
+}

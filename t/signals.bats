@@ -181,3 +181,18 @@ SLOW='IFS= read -r l; if [ "$l" = slow ]; then echo $$ >"$1"; exec sleep 30; fi;
 	[ "$STATUS" -eq 111 ]
 	grep -q "fatal: watchdog timeout -- exiting" "$LOG"
 }
+
+@test "drain_timeout=0: running handlers get SIGTERM at once" {
+	local t0
+	start_server -o drain_timeout=0 -L 127.0.0.1:0 \
+		sh -c 'echo $$ >"$1"; exec sleep 30' sh "$D/pid"
+	bg client "$ADDR" --timeout 8 >"$D/out"
+	track_handler "$D/pid"
+	t0=$(now_ms)
+	kill -TERM "$SERVER_PID"
+	wait_status "$SERVER_PID" 5
+	[ "$STATUS" -eq 0 ]
+	[ $(($(now_ms) - t0)) -lt 900 ]
+	grep -qF "handler pid $HANDLER_PID killed by signal 15" "$LOG"
+	[ "$(grep -c 'drain timeout' "$LOG")" -eq 0 ]
+}
