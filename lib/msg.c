@@ -25,6 +25,7 @@ static int msg_to_syslog;
 static int msg_syslog_facility = LOG_DAEMON;
 static int msg_to_stderr = MSG_STDERR_PROBLEMS;
 static void (*msg_cleanup_fn)(void);
+static const char *msg_hint;
 
 /* msg_open - set the tag used before syslog is opened */
 void    msg_open(const char *tag)
@@ -134,10 +135,20 @@ void    msg_fatal_status(int status, const char *fmt,...)
     msg_leave(status);
 }
 
+/* msg_usage_hint - a line for msg_usage() to add on stderr */
+void    msg_usage_hint(const char *line)
+{
+    msg_hint = line;
+}
+
 /* msg_usage - a usage or configuration error: exit 100 */
 void    msg_usage(const char *fmt,...)
 {
     MSG_FORWARD(LOG_CRIT, "fatal: ");
+    if (msg_hint && msg_to_stderr != MSG_STDERR_NONE
+        && write(STDERR_FILENO, msg_hint, strlen(msg_hint)) < 0) {
+        /* nowhere left to complain */ ;
+    }
     msg_leave(MSG_EXIT_USAGE);
 }
 

@@ -48,6 +48,9 @@
  *
  *	msg_verbose counts -v options; callers test it before chatter.
  *
+ *	msg_usage_hint() names a line (the usage line) that msg_usage()
+ *	then writes to stderr after its own.
+ *
  *	msg_emergency_prepare() formats a fatal line now, for
  *	msg_emergency() to send later from a signal handler: it only calls
  *	write() and send() (async-signal-safe), to stderr as msg_stderr()
@@ -79,6 +82,7 @@ extern void msg_syslog(const char *, int);
 extern void msg_stderr(int);
 extern void msg_cleanup(void (*)(void));
 extern int msg_facility(const char *);
+extern void msg_usage_hint(const char *);
 extern void msg_emergency_prepare(const char *);
 extern void msg_emergency(void);
 

@@ -52,13 +52,24 @@ static const struct option options_long[] = {
 
 static const char *options_operands;
 
+static char *options_usage_line(char *, size_t, const char *);
+
 /* options_usage - the usage line */
 void    options_usage(FILE *fp, const char *operands)
 {
-    fprintf(fp, "usage: %s [-1cdDlSuvVz] [-f file] [-i max_idle] "
-            "[-L address]... [-m max_use] [-n name] [-o name=value]... "
-            "[-s count] [-t transport] [--] %s\n",
-            program_invocation_short_name, operands);
+    char    line[512];
+
+    fputs(options_usage_line(line, sizeof(line), operands), fp);
+}
+
+/* options_usage_line - the usage line, formatted into buf */
+static char *options_usage_line(char *buf, size_t len, const char *operands)
+{
+    snprintf(buf, len, "usage: %s [-1cdDlSuvVz] [-f file] [-i max_idle] "
+             "[-L address]... [-m max_use] [-n name] [-o name=value]... "
+             "[-s count] [-t transport] [--] %s\n",
+             program_invocation_short_name, operands);
+    return (buf);
 }
 
 /* options_help - usage and an option summary, exit 0 */
@@ -97,13 +108,13 @@ noreturn void options_error(const char *fmt,...)
     va_list ap;
     char    text[512];
 
+    static char line[512];
+
     va_start(ap, fmt);
     vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
-    fprintf(stderr, "%s[%ld]: fatal: %s\n", program_invocation_short_name,
-            (long) getpid(), text);
-    options_usage(stderr, options_operands);
-    exit(MSG_EXIT_USAGE);
+    msg_usage_hint(options_usage_line(line, sizeof(line), options_operands));
+    msg_usage("%s", text);
 }
 
 /* options_override - remember an override with its label */

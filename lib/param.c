@@ -334,6 +334,7 @@ static int param_expand(PARAM_SET *set, PARAM_ENTRY *ent, int depth, char **err)
 static char *param_describe_bound(const PARAM_DEF *def, long val)
 {
     return (def->type == PARAM_TIME ? myasprintf("%lds", val)
+            : def->type == PARAM_MODE ? myasprintf("%#lo", val)
             : myasprintf("%ld", val));
 }
 

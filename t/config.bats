@@ -201,3 +201,8 @@ config_error() {
 	[ "$status" -eq 0 ]
 	[ "$output" = ok ]
 }
+
+@test "an octal mode out of range is reported with octal bounds" {
+	run --separate-stderr "$SS" -S -o unix_socket_mode=17777 -- true </dev/null
+	config_error "-o unix_socket_mode=17777" 'parameter unix_socket_mode: value "17777" out of range (0 to 07777)'
+}

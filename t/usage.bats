@@ -213,3 +213,9 @@ need_tty() {
 	[[ "$output" == *served* ]]
 	[[ "$output" != *"by hand"* ]]
 }
+
+@test "command-line errors after the parameters are read carry the service tag" {
+	run --separate-stderr "$SS" -S -L 127.0.0.1:0 -- true </dev/null
+	usage_error "-L and -1 are for resident mode"
+	[[ "${stderr_lines[0]}" == "single-server/true["*"]: fatal: "* ]]
+}
