@@ -126,11 +126,13 @@ void    child_reap(void)
     char    text[64];
 
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-        child_status_text(status, text, sizeof(text));
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        /* Text only when it is logged: a normal end is the common case. */
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            child_status_text(status, text, sizeof(text));
             msg_warn("handler pid %ld %s", (long) pid, text);
-        else if (msg_verbose)
-            msg_info("handler pid %ld %s", (long) pid, text);
+        } else if (msg_verbose) {
+            msg_info("handler pid %ld exit status 0", (long) pid);
+        }
         if (child_forget(pid) && child_exit_fn)
             child_exit_fn(pid, status, child_context);
     }

@@ -74,10 +74,9 @@ static void resident_watch(SKELETON *sk, int on)
     sk->watching = on;
 }
 
-/* resident_finish - leave the event loop for a normal exit */
+/* resident_finish - leave the event loop (resident_stop said STOPPING=1) */
 static void resident_finish(SKELETON *sk)
 {
-    notify_stopping();
     if (sk->app->pre_exit)
         sk->app->pre_exit(sk->app->context);
     event_base_loopbreak(sk->base);
