@@ -4,6 +4,13 @@
  * The text is formatted once into a local buffer and then handed to
  * syslog() and/or written to stderr with a single write(), so that lines
  * from concurrent processes sharing one stderr do not interleave.
+ *
+ * Why stderr is looked at once, at msg_open(): under inetd "nowait" fd 2
+ * is the client's socket and under "wait" the listening socket; a line
+ * written there would reach a remote peer (or kill us with SIGPIPE), so
+ * a socket on fd 2 is never written to. Syslog is probed the same way:
+ * glibc's syslog() drops messages silently when /dev/log is missing (a
+ * bare container), and then stderr is the only place left.
  */
 #include "config.h"
 
@@ -12,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -24,21 +32,44 @@ static char msg_tag[256] = "single-server";
 static int msg_to_syslog;
 static int msg_syslog_facility = LOG_DAEMON;
 static int msg_to_stderr = MSG_STDERR_PROBLEMS;
+static int msg_stderr_socket;			/* fd 2 is a socket: never write */
+static int msg_syslog_fd = -1;			/* connected to /dev/log, or -1 */
 static void (*msg_cleanup_fn)(void);
 static const char *msg_hint;
 
-/* msg_open - set the tag used before syslog is opened */
+/* msg_syslog_probe - a datagram socket connected to /dev/log, or -1 */
+static int msg_syslog_probe(void)
+{
+    struct sockaddr_un sun = {.sun_family = AF_UNIX, .sun_path = "/dev/log"};
+    int     fd;
+
+    if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+	return (-1);
+    if (connect(fd, (struct sockaddr *) &sun, sizeof(sun)) < 0) {
+	close(fd);
+	return (-1);
+    }
+    return (fd);
+}
+
+/* msg_open - the tag, syslog from now on, and what fd 2 is */
 void    msg_open(const char *tag)
 {
     const char *slash = strrchr(tag, '/');
+    struct stat st;
 
     snprintf(msg_tag, sizeof msg_tag, "%s", slash ? slash + 1 : tag);
+    msg_stderr_socket = fstat(STDERR_FILENO, &st) == 0 && S_ISSOCK(st.st_mode);
+    if (msg_syslog_fd < 0)
+	msg_syslog_fd = msg_syslog_probe();	/* kept for msg_emergency() */
+    msg_syslog(msg_tag, LOG_DAEMON);
 }
 
-/* msg_syslog - start logging to syslog under the final tag */
+/* msg_syslog - log to syslog under this tag and facility */
 void    msg_syslog(const char *tag, int facility)
 {
-    snprintf(msg_tag, sizeof msg_tag, "%s", tag);
+    if (tag != msg_tag)
+	snprintf(msg_tag, sizeof msg_tag, "%s", tag);
     if (msg_to_syslog)
 	closelog();
     openlog(msg_tag, LOG_PID | LOG_NDELAY, facility);
@@ -58,6 +89,17 @@ void    msg_cleanup(void (*fn)(void))
     msg_cleanup_fn = fn;
 }
 
+/* msg_stderr_wanted - is a line at this level copied to stderr? */
+static int msg_stderr_wanted(int level)
+{
+    if (msg_stderr_socket)
+	return (0);				/* it may be a client */
+    if (msg_syslog_fd < 0)
+	return (1);				/* or it would go nowhere */
+    return (msg_to_stderr == MSG_STDERR_ALL
+	    || (msg_to_stderr == MSG_STDERR_PROBLEMS && level <= LOG_WARNING));
+}
+
 /* msg_vlog - format one line and send it where it belongs */
 static void msg_vlog(int level, const char *label, const char *fmt, va_list ap)
 {
@@ -70,8 +112,7 @@ static void msg_vlog(int level, const char *label, const char *fmt, va_list ap)
     vsnprintf(text, sizeof text, fmt, ap);
     if (msg_to_syslog)
 	syslog(level, "%s%s", label, text);
-    if (msg_to_stderr == MSG_STDERR_ALL
-	|| (msg_to_stderr == MSG_STDERR_PROBLEMS && level <= LOG_WARNING)) {
+    if (msg_stderr_wanted(level)) {
 	len = snprintf(line, sizeof line, "%s[%ld]: %s%s\n",
 		       msg_tag, (long) getpid(), label, text);
 	if (len > (int) sizeof line - 1) {
@@ -145,7 +186,7 @@ void    msg_usage_hint(const char *line)
 void    msg_usage(const char *fmt,...)
 {
     MSG_FORWARD(LOG_CRIT, "fatal: ");
-    if (msg_hint && msg_to_stderr != MSG_STDERR_NONE
+    if (msg_hint && msg_stderr_wanted(LOG_CRIT)
         && write(STDERR_FILENO, msg_hint, strlen(msg_hint)) < 0) {
         /* nowhere left to complain */ ;
     }
@@ -185,32 +226,23 @@ int     msg_facility(const char *name)
 
 static char msg_emerg_stderr[512];
 static char msg_emerg_syslog[512];
-static int msg_emerg_fd = -1;
 
 /* msg_emergency_prepare - format a fatal line now, to send it later */
 void    msg_emergency_prepare(const char *text)
 {
-    struct sockaddr_un sun = {.sun_family = AF_UNIX, .sun_path = "/dev/log"};
-
     snprintf(msg_emerg_stderr, sizeof(msg_emerg_stderr), "%s[%ld]: fatal: %s\n",
              msg_tag, (long) getpid(), text);
     snprintf(msg_emerg_syslog, sizeof(msg_emerg_syslog), "<%d>%s[%ld]: fatal: %s",
              msg_syslog_facility | LOG_CRIT, msg_tag, (long) getpid(), text);
-    if (msg_to_syslog && msg_emerg_fd < 0
-        && (msg_emerg_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) >= 0
-        && connect(msg_emerg_fd, (struct sockaddr *) &sun, sizeof(sun)) < 0) {
-        close(msg_emerg_fd);
-        msg_emerg_fd = -1;
-    }
 }
 
 /* msg_emergency - send the prepared line: write() and send() only */
 void    msg_emergency(void)
 {
-    if (msg_emerg_fd >= 0)
-        (void) send(msg_emerg_fd, msg_emerg_syslog, strlen(msg_emerg_syslog),
+    if (msg_syslog_fd >= 0)
+        (void) send(msg_syslog_fd, msg_emerg_syslog, strlen(msg_emerg_syslog),
                     MSG_NOSIGNAL);
-    if (msg_to_stderr != MSG_STDERR_NONE
+    if (msg_stderr_wanted(LOG_CRIT)
         && write(STDERR_FILENO, msg_emerg_stderr, strlen(msg_emerg_stderr)) < 0) {
         /* nowhere left to complain */ ;
     }

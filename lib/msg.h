@@ -26,14 +26,19 @@
  *	int	msg_facility(const char *name);
  * DESCRIPTION
  *	One line per event. Each line is written to syslog (with LOG_PID)
- *	once msg_syslog() was called, and to stderr as
- *	"tag[pid]: level: text" as msg_stderr() says.
+ *	and to stderr as "tag[pid]: level: text" as msg_stderr() says.
  *
  *	msg_open() sets the tag (program name) before anything else is
- *	known; until msg_syslog() nothing goes to syslog, and warnings,
- *	errors and fatal messages go to stderr (MSG_STDERR_PROBLEMS).
+ *	known and opens syslog under it (facility daemon), so that even a
+ *	usage error is logged. It also looks at fd 2 and at /dev/log, once:
+ *	a socket on fd 2 is never written to (under inetd it is the client
+ *	or the listening socket), and when /dev/log cannot be reached (no
+ *	syslog daemon) every line goes to stderr instead, whatever
+ *	msg_stderr() says, unless fd 2 is a socket. Until msg_stderr() is
+ *	called, warnings, errors and fatal messages are copied to stderr
+ *	(MSG_STDERR_PROBLEMS).
  *
- *	msg_syslog() opens syslog with the final tag (for example
+ *	msg_syslog() reopens syslog with the final tag (for example
  *	"single-server/echo") and facility (a LOG_* value).
  *
  *	msg_stderr() chooses what is copied to stderr: MSG_STDERR_NONE,

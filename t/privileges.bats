@@ -60,7 +60,7 @@ load helper
 
 @test "-D runs \$debugger_command with \$process_id expanded, then serves" {
 	local out=$BATS_TEST_TMPDIR/dbg
-	run "$SS" -S -D -o "debugger_command=echo \$process_id \$process_name >$out" -- echo served </dev/null
+	run --separate-stderr "$SS" -S -D -o "debugger_command=echo \$process_id \$process_name >$out" -- echo served </dev/null
 	[ "$status" -eq 0 ]
 	[ "$output" = served ]
 	read -r pid name <"$out"
