@@ -39,7 +39,7 @@ static int addr_parse_unix(const char *spec, const char *path, ADDR_SPEC *out,
     return (0);
 }
 
-/* addr_split - HOST:PORT or [HOST]:PORT into copies */
+/* addr_split - HOST:PORT, [HOST]:PORT, :PORT, *:PORT or PORT into copies */
 static int addr_split(const char *spec, char **host, char **port, char **err)
 {
     const char *colon;
@@ -53,24 +53,28 @@ static int addr_split(const char *spec, char **host, char **port, char **err)
         }
         *host = mystrndup(spec + 1, close - spec - 1);
         colon = close + 1;
-    } else {
-        if ((colon = strrchr(spec, ':')) == 0) {
+    } else if ((colon = strrchr(spec, ':')) == 0) {
+        if (strchr(spec, '.')) {        /* a host without its port */
             *err = myasprintf("listen address \"%s\": expected HOST:PORT, "
-                              "[IPV6]:PORT, unix:PATH or /PATH", spec);
+                              "[IPV6]:PORT, PORT, unix:PATH or /PATH", spec);
             return (-1);
         }
+        *host = mystrdup("");           /* PORT alone: every address */
+        colon = spec - 1;
+    } else {
         if (memchr(spec, ':', colon - spec)) {
             *err = myasprintf("listen address \"%s\": write an IPv6 address "
                               "in brackets, as [%.*s]:PORT",
                               spec, (int) (colon - spec), spec);
             return (-1);
         }
-        *host = mystrndup(spec, colon - spec);
+        *host = colon - spec == 1 && *spec == '*' ? mystrdup("")
+            : mystrndup(spec, colon - spec);
     }
     *port = mystrdup(colon + 1);
-    if (**host == 0 || **port == 0) {
+    if (**port == 0 || (spec[0] == '[' && **host == 0)) {
         *err = myasprintf("listen address \"%s\": missing %s", spec,
-                          **host == 0 ? "host" : "port");
+                          **port == 0 ? "port" : "host");
         myfree(*host);
         myfree(*port);
         return (-1);
@@ -78,39 +82,85 @@ static int addr_split(const char *spec, char **host, char **port, char **err)
     return (0);
 }
 
-/* addr_parse - split and resolve a listen address */
-int     addr_parse(const char *spec, ADDR_SPEC *out, char **err)
+/*
+ * addr_port - a port number or a service name, checked here: getaddrinfo()
+ * would take 99999 as 99999 % 65536, and its message for an unknown
+ * service ("Servname not supported for ai_socktype") names nothing.
+ */
+static int addr_port(const char *spec, const char *port, unsigned *num,
+                             char **err)
+{
+    struct servent *se;
+    long    val;
+
+    if (isdigit((unsigned char) *port)) {
+        if (conv_long(port, 0, 65535, &val) == CONV_OK) {
+            *num = (unsigned) val;
+            return (0);
+        }
+        *err = myasprintf("listen address \"%s\": port \"%s\" is not a "
+                          "number from 0 to 65535", spec, port);
+        return (-1);
+    }
+    if ((se = getservbyname(port, "tcp")) == 0) {
+        *err = myasprintf("listen address \"%s\": unknown service \"%s\" "
+                          "(not in /etc/services)", spec, port);
+        return (-1);
+    }
+    *num = ntohs((uint16_t) se->s_port);
+    return (0);
+}
+
+/* addr_wildcard - every address: IPv6 dual-stack, IPv4 as the fallback */
+static void addr_wildcard(ADDR_SPEC *out, unsigned port)
+{
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) &out->sa;
+
+    memset(out, 0, sizeof(*out));
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_addr = in6addr_any;
+    sin6->sin6_port = htons((uint16_t) port);
+    out->family = AF_INET6;
+    out->len = sizeof(*sin6);
+    out->wildcard = 1;
+}
+
+/* addr_wildcard_ipv4 - the fallback: 0.0.0.0 on the same port */
+void    addr_wildcard_ipv4(ADDR_SPEC *spec)
+{
+    struct sockaddr_in *sin = (struct sockaddr_in *) &spec->sa;
+    uint16_t port = ((struct sockaddr_in6 *) &spec->sa)->sin6_port;
+
+    memset(&spec->sa, 0, sizeof(spec->sa));
+    sin->sin_family = AF_INET;
+    sin->sin_addr.s_addr = htonl(INADDR_ANY);
+    sin->sin_port = port;
+    spec->family = AF_INET;
+    spec->len = sizeof(*sin);
+    spec->wildcard = 0;
+}
+
+/* addr_resolve - a host name or address, numeric port already known */
+static int addr_resolve(const char *spec, const char *host, unsigned port,
+                                ADDR_SPEC *out, char **err)
 {
     struct addrinfo hints;
     struct addrinfo *res;
-    char   *host;
-    char   *port;
-    long    portnum;
+    char    portbuf[8];
     int     gai;
 
-    if (strncmp(spec, "unix:", 5) == 0)
-        return (addr_parse_unix(spec, spec + 5, out, err));
-    if (spec[0] == '/')
-        return (addr_parse_unix(spec, spec, out, err));
-    if (addr_split(spec, &host, &port, err) < 0)
-        return (-1);
-    /* getaddrinfo() would quietly take port 99999 as 99999 % 65536. */
-    if (isdigit((unsigned char) *port)
-        && conv_long(port, 0, 65535, &portnum) != CONV_OK) {
-        *err = myasprintf("listen address \"%s\": port \"%s\" is not a "
-                          "number from 0 to 65535", spec, port);
-        myfree(host);
-        myfree(port);
-        return (-1);
-    }
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = spec[0] == '[' ? AF_INET6 : AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE;        /* no AI_ADDRCONFIG: loopback-only hosts */
-    if ((gai = getaddrinfo(host, port, &hints, &res)) != 0) {
-        *err = myasprintf("listen address \"%s\": %s", spec, gai_strerror(gai));
-        myfree(host);
-        myfree(port);
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;   /* no AI_ADDRCONFIG: */
+    snprintf(portbuf, sizeof(portbuf), "%u", port); /* loopback-only hosts */
+    if ((gai = getaddrinfo(host, portbuf, &hints, &res)) != 0) {
+        if (gai == EAI_NONAME || gai == EAI_NODATA || gai == EAI_FAMILY)
+            *err = myasprintf("listen address \"%s\": unknown host \"%s\"",
+                              spec, host);
+        else
+            *err = myasprintf("listen address \"%s\": cannot look up host "
+                              "\"%s\": %s", spec, host, gai_strerror(gai));
         return (gai == EAI_AGAIN || gai == EAI_SYSTEM || gai == EAI_MEMORY ?
                 ADDR_ERR_TEMP : -1);
     }
@@ -119,9 +169,32 @@ int     addr_parse(const char *spec, ADDR_SPEC *out, char **err)
     out->len = res->ai_addrlen;
     out->family = res->ai_family;
     freeaddrinfo(res);
+    return (0);
+}
+
+/* addr_parse - split and resolve a listen address */
+int     addr_parse(const char *spec, ADDR_SPEC *out, char **err)
+{
+    char   *host;
+    char   *port;
+    unsigned portnum;
+    int     ret;
+
+    if (strncmp(spec, "unix:", 5) == 0)
+        return (addr_parse_unix(spec, spec + 5, out, err));
+    if (spec[0] == '/')
+        return (addr_parse_unix(spec, spec, out, err));
+    if (addr_split(spec, &host, &port, err) < 0)
+        return (-1);
+    if ((ret = addr_port(spec, port, &portnum, err)) == 0) {
+        if (*host == 0)
+            addr_wildcard(out, portnum);
+        else
+            ret = addr_resolve(spec, host, portnum, out, err);
+    }
     myfree(host);
     myfree(port);
-    return (0);
+    return (ret);
 }
 
 /* addr_free - release what addr_parse() allocated */

@@ -10,16 +10,21 @@
  *	#include <addr.h>
  *
  *	int	addr_parse(const char *spec, ADDR_SPEC *out, char **err);
+ *	void	addr_wildcard_ipv4(ADDR_SPEC *spec);
  *	void	addr_free(ADDR_SPEC *spec);
  *	int	addr_numeric(const struct sockaddr *sa, socklen_t len,
  *			char *host, size_t hostlen, char *port, size_t portlen);
  *	char   *addr_display(const struct sockaddr *sa, socklen_t len);
  * DESCRIPTION
  *	addr_parse() splits a listen address: "HOST:PORT", "[IPV6]:PORT",
- *	"unix:PATH" or an absolute "/PATH". For TCP, HOST is resolved once
- *	with getaddrinfo() and the first answer is kept; PORT may be a
- *	number (0 picks a free port) or a service name. The result holds a
- *	ready-to-bind sockaddr.
+ *	"unix:PATH" or an absolute "/PATH"; "PORT", ":PORT" and "*:PORT"
+ *	mean every address. For TCP, HOST is resolved once with
+ *	getaddrinfo() and the first answer is kept; PORT may be a number
+ *	(0 picks a free port) or a service name from /etc/services. The
+ *	result holds a ready-to-bind sockaddr; for every address that is
+ *	the IPv6 "::" with spec->wildcard set, meaning: bind it dual-stack
+ *	(IPV6_V6ONLY off), and where the host has no IPv6, call
+ *	addr_wildcard_ipv4() to make it 0.0.0.0 on the same port.
  *
  *	addr_numeric() writes the numeric host (IPv6 without brackets; an
  *	IPv4-mapped IPv6 address as plain IPv4) and port of a TCP address.
@@ -44,10 +49,12 @@ typedef struct ADDR_SPEC {
     struct sockaddr_storage sa;
     socklen_t len;
     char   *path;                       /* AF_UNIX only */
+    int     wildcard;                   /* "::", dual-stack, IPv4 fallback */
 } ADDR_SPEC;
 
 extern int addr_parse(const char *, ADDR_SPEC *, char **);
 extern void addr_free(ADDR_SPEC *);
+extern void addr_wildcard_ipv4(ADDR_SPEC *);
 extern int addr_numeric(const struct sockaddr *, socklen_t, char *, size_t,
                                 char *, size_t);
 extern char *addr_display(const struct sockaddr *, socklen_t);

@@ -78,35 +78,55 @@ static int listener_bind(int fd, const ADDR_SPEC *spec, long unix_mode)
     return (0);
 }
 
+/* listener_socket - a socket for spec; dual-stack for the wildcard */
+static int listener_socket(ADDR_SPEC *spec)
+{
+    int     fd;
+    int     on = 1;
+    int     off = 0;
+
+    fd = socket(spec->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0 && spec->wildcard && errno == EAFNOSUPPORT) {
+        addr_wildcard_ipv4(spec);       /* a host without IPv6 */
+        return (listener_socket(spec));
+    }
+    if (fd < 0)
+        return (-1);
+    if (spec->family != AF_UNIX)
+        (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+    if (spec->wildcard)                 /* whatever net.ipv6.bindv6only says */
+        (void) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
+    return (fd);
+}
+
 /* listener_open - create, bind and listen */
 int     listener_open(LISTENER_LIST *list, const char *spec, int backlog,
                               long unix_mode, char **err)
 {
     ADDR_SPEC addr;
     int     fd;
-    int     on = 1;
     int     ret;
 
     if ((ret = addr_parse(spec, &addr, err)) < 0)
         return (ret == ADDR_ERR_TEMP ? MSG_EXIT_SYSTEM : MSG_EXIT_USAGE);
-    if ((fd = socket(addr.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                     0)) < 0) {
-        *err = myasprintf("listen address \"%s\": socket: %s",
-                          spec, strerror(errno));
-        addr_free(&addr);
-        return (MSG_EXIT_SYSTEM);
-    }
-    if (addr.family != AF_UNIX)
-        (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-    if (listener_bind(fd, &addr, unix_mode) < 0 || listen(fd, backlog) < 0) {
-        *err = myasprintf("listen address \"%s\": %s", spec, strerror(errno));
+    for (;;) {
+        if ((fd = listener_socket(&addr)) < 0)
+            break;
+        if (listener_bind(fd, &addr, unix_mode) == 0 && listen(fd, backlog) == 0) {
+            addr_free(&addr);
+            (void) listener_add(list, fd);
+            return (0);
+        }
+        ret = errno;
         close(fd);
-        addr_free(&addr);
-        return (MSG_EXIT_SYSTEM);
+        errno = ret;
+        if (!addr.wildcard || errno != EADDRNOTAVAIL)
+            break;
+        addr_wildcard_ipv4(&addr);      /* IPv6 is there but disabled */
     }
+    *err = myasprintf("listen address \"%s\": %s", spec, strerror(errno));
     addr_free(&addr);
-    (void) listener_add(list, fd);
-    return (0);
+    return (MSG_EXIT_SYSTEM);
 }
 
 /* listener_adopt - make an inherited socket ours: checked, non-blocking */

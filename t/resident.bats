@@ -39,6 +39,34 @@ have_ipv6() {
 	[ "$output" = ping6 ]
 }
 
+# wildcard_serves SPEC: -L SPEC binds every address on a free port, and a
+# client on 127.0.0.1 (and ::1 where the host has IPv6) is answered
+wildcard_serves() {
+	local port
+	start_server -L "$1" "$H/echo-line"
+	[[ "$ADDR" == "[::]:"* || "$ADDR" == "0.0.0.0:"* ]]
+	port=${ADDR##*:}
+	[ "$port" -gt 0 ]
+	run client "127.0.0.1:$port" --send 'four\n'
+	[ "$output" = four ]
+	if [[ "$ADDR" == "[::]:"* ]]; then
+		run client "[::1]:$port" --send 'six\n'
+		[ "$output" = six ]
+	fi
+}
+
+@test "-L 0 (a port alone) listens on every address, IPv4 and IPv6" {
+	wildcard_serves 0
+}
+
+@test "-L :0 listens on every address" {
+	wildcard_serves :0
+}
+
+@test "-L '*:0' listens on every address" {
+	wildcard_serves '*:0'
+}
+
 @test "-L unix:PATH listens on a unix socket and -1 prints unix:PATH" {
 	local path=$BATS_TEST_TMPDIR/s
 	start_server -L "unix:$path" "$H/echo-line"

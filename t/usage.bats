@@ -91,6 +91,24 @@ refused() {
 	refused 'listen address "127.0.0.1": expected HOST:PORT'
 }
 
+@test "an unknown service name in a listen address is refused naming it" {
+	run --separate-stderr "$SS" -d -L 127.0.0.1:nosuchsvc -- true </dev/null
+	refused 'listen address "127.0.0.1:nosuchsvc": unknown service "nosuchsvc"'
+}
+
+@test "an unknown host in a listen address is refused naming it" {
+	run --separate-stderr "$SS" -d -L nosuchhost.invalid:0 -- true </dev/null
+	refused 'listen address "nosuchhost.invalid:0": unknown host "nosuchhost.invalid"'
+}
+
+@test "--help says which options belong to master(8) mode" {
+	run --separate-stderr "$SS" --help
+	[ "$status" -eq 0 ]
+	grep -E -- '^ +-s, --socket-count .*master\(8\)' <<<"$output"
+	grep -E -- '^ +-t, --transport .*master\(8\)' <<<"$output"
+	grep -E -- '^ +-l, --solitary .*master\(8\)' <<<"$output"
+}
+
 @test "bin/single-server in the build tree is a real executable, not a wrapper script" {
 	[ "$(head -c 4 "$SS" | od -An -tx1 | tr -d ' ')" = 7f454c46 ]
 }
