@@ -86,6 +86,7 @@ static pid_t handler_spawn(SINGLE_SERVER_CLIENT *client, void *context)
 {
     (void) context;
     return (spawn_cmd_start(&handler, client->in_fd, client->out_fd,
+                            client->err_fd, client->new_group,
                             client->env.vars));
 }
 

@@ -1,9 +1,21 @@
 /*
- * child.c - track, time-limit and reap handler processes
+ * child.c - track, time-limit and reap handler processes; log their stderr
  *
  * Each tracked child has a slot with its own timer event. Slots are kept
  * on a free list and reused, so starting a child allocates nothing once
  * the pool has grown to the largest number of children seen at once.
+ *
+ * A child's stderr pipe has a slot of its own (CHILD_LOG), because the
+ * two ends are independent: the child may be reaped while something it
+ * started still writes to the pipe, or the pipe may close long before
+ * the child exits. Each read takes at most one buffer's worth, so a child
+ * that floods its stderr gets one turn per pass of the event loop like
+ * every other event, and memory stays bounded by the line length.
+ *
+ * Signals go to the child's process group when it leads one (the
+ * skeleton starts handlers that way), so that a shell handler's own
+ * children are reached too; getpgid() is asked only when a signal is
+ * sent, never per connection.
  */
 #include "config.h"
 
@@ -12,6 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -26,6 +39,17 @@ typedef struct CHILD {
     struct CHILD *next;
 } CHILD;
 
+#define CHILD_LOG_FLUSH_READS 64        /* reads per pipe when leaving */
+
+typedef struct CHILD_LOG {
+    pid_t   pid;                        /* for the log lines */
+    int     fd;                         /* read end of the stderr pipe */
+    struct event *ev;
+    size_t  len;                        /* bytes of a partial line in buf */
+    char    buf[CHILD_LOG_LINE];
+    struct CHILD_LOG *next;
+} CHILD_LOG;
+
 static struct event_base *child_base;
 static long child_time_limit;
 static CHILD_EXIT_FN child_exit_fn;
@@ -33,6 +57,14 @@ static void *child_context;
 static CHILD *child_running;
 static CHILD *child_free_list;
 static int child_nrunning;
+static CHILD_LOG *child_logs;
+static CHILD_LOG *child_log_free_list;
+
+/* child_kill - signal a child's process group when it leads one */
+static void child_kill(pid_t pid, int sig)
+{
+    (void) kill(getpgid(pid) == pid ? -pid : pid, sig);
+}
 
 /* child_init - remember the loop, the limit and the exit function */
 void    child_init(struct event_base *base, long time_limit,
@@ -55,18 +87,120 @@ static void child_timer_event(evutil_socket_t fd, short what, void *arg)
     if (cp->killing) {
         msg_warn("handler pid %ld still running -- sending SIGKILL",
                  (long) cp->pid);
-        (void) kill(cp->pid, SIGKILL);
+        child_kill(cp->pid, SIGKILL);
         return;
     }
     msg_warn("handler pid %ld: time limit of %lds exceeded -- sending SIGTERM",
              (long) cp->pid, child_time_limit);
-    (void) kill(cp->pid, SIGTERM);
+    child_kill(cp->pid, SIGTERM);
     cp->killing = 1;
     evtimer_add(cp->timer, &one);
 }
 
+/* child_log_emit - log one line (or a piece of a long one) */
+static void child_log_emit(CHILD_LOG *lp, const char *text, size_t len)
+{
+    if (len > 0 && text[len - 1] == '\r')
+        len--;
+    msg_warn("handler %ld: %.*s", (long) lp->pid, (int) len, text);
+}
+
+/* child_log_close - the pipe is done: the rest of a line, then free */
+static void child_log_close(CHILD_LOG *lp)
+{
+    CHILD_LOG **lpp;
+
+    if (lp->len > 0)
+        child_log_emit(lp, lp->buf, lp->len);
+    for (lpp = &child_logs; *lpp != lp; lpp = &(*lpp)->next)
+         /* void */ ;
+    *lpp = lp->next;
+    event_del(lp->ev);
+    close(lp->fd);
+    lp->fd = -1;
+    lp->next = child_log_free_list;
+    child_log_free_list = lp;
+}
+
+/* child_log_read - one read from a stderr pipe: 1 data, 0 EOF, -1 none now */
+static int child_log_read(CHILD_LOG *lp)
+{
+    ssize_t n = read(lp->fd, lp->buf + lp->len, sizeof(lp->buf) - lp->len);
+    char   *start;
+    char   *nl;
+    char   *end;
+
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return (-1);
+    if (n <= 0)
+        return (0);                     /* end of file, or nothing to wait for */
+    end = lp->buf + lp->len + n;
+    for (start = lp->buf; (nl = memchr(start, '\n', end - start)) != 0;
+         start = nl + 1)
+        child_log_emit(lp, start, nl - start);
+    lp->len = end - start;
+    if (lp->len == sizeof(lp->buf)) {   /* a long line: log this piece */
+        child_log_emit(lp, lp->buf, lp->len);
+        lp->len = 0;
+    } else if (start != lp->buf) {
+        memmove(lp->buf, start, lp->len);
+    }
+    return (1);
+}
+
+/* child_log_event - a stderr pipe is readable */
+static void child_log_event(evutil_socket_t fd, short what, void *arg)
+{
+    CHILD_LOG *lp = arg;
+
+    (void) fd;
+    (void) what;
+    if (child_log_read(lp) == 0)
+        child_log_close(lp);
+}
+
+/* child_log_add - read a child's stderr pipe from the event loop */
+static void child_log_add(pid_t pid, int fd)
+{
+    CHILD_LOG *lp;
+
+    if ((lp = child_log_free_list) != 0) {
+        child_log_free_list = lp->next;
+        if (event_assign(lp->ev, child_base, fd, EV_READ | EV_PERSIST,
+                         child_log_event, lp) < 0)
+            msg_fatal("event_assign: cannot watch a stderr pipe");
+    } else {
+        lp = mycalloc(1, sizeof(*lp));
+        if ((lp->ev = event_new(child_base, fd, EV_READ | EV_PERSIST,
+                                child_log_event, lp)) == 0)
+            msg_fatal("event_new: out of memory");
+    }
+    lp->pid = pid;
+    lp->fd = fd;
+    lp->len = 0;
+    lp->next = child_logs;
+    child_logs = lp;
+    if (event_add(lp->ev, 0) < 0)
+        msg_fatal("event_add: cannot watch a stderr pipe");
+}
+
+/*
+ * child_log_flush - leaving: log what the pipes hold now, then close.
+ * Bounded: a process left behind may still be writing.
+ */
+void    child_log_flush(void)
+{
+    int     n;
+
+    while (child_logs) {
+        for (n = 0; n < CHILD_LOG_FLUSH_READS && child_log_read(child_logs) > 0; n++)
+             /* void */ ;
+        child_log_close(child_logs);
+    }
+}
+
 /* child_add - track a child that was just started */
-void    child_add(pid_t pid)
+void    child_add(pid_t pid, int log_fd)
 {
     CHILD  *cp;
     struct timeval limit = {child_time_limit, 0};
@@ -85,6 +219,8 @@ void    child_add(pid_t pid)
     child_nrunning++;
     if (child_time_limit > 0)
         evtimer_add(cp->timer, &limit);
+    if (log_fd >= 0)
+        child_log_add(pid, log_fd);
 }
 
 /* child_status_text - decode a wait status */
@@ -152,7 +288,7 @@ void    child_signal_all(int sig)
     CHILD  *cp;
 
     for (cp = child_running; cp; cp = cp->next)
-        (void) kill(cp->pid, sig);
+        child_kill(cp->pid, sig);
 }
 
 /* child_terminate_all - SIGTERM now, SIGKILL in a second */
@@ -162,7 +298,7 @@ void    child_terminate_all(void)
     struct timeval one = {1, 0};
 
     for (cp = child_running; cp; cp = cp->next) {
-        (void) kill(cp->pid, SIGTERM);
+        child_kill(cp->pid, SIGTERM);
         cp->killing = 1;
         evtimer_add(cp->timer, &one);
     }

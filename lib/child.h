@@ -11,7 +11,8 @@
  *
  *	void	child_init(struct event_base *base, long time_limit,
  *			CHILD_EXIT_FN on_exit, void *context);
- *	void	child_add(pid_t pid);
+ *	void	child_add(pid_t pid, int log_fd);
+ *	void	child_log_flush(void);
  *	void	child_reap(void);
  *	int	child_count(void);
  *	void	child_signal_all(int sig);
@@ -24,7 +25,17 @@
  *
  *	child_add() starts tracking a child that was just started. When its
  *	time limit passes it gets SIGTERM, and SIGKILL one second later if
- *	it is still there; both are logged.
+ *	it is still there; both are logged. Every signal this module sends
+ *	goes to the child's process group when the child leads one, so that
+ *	what a shell handler started is reached too; once the child itself
+ *	was reaped, what it left running is left alone. log_fd, unless -1,
+ *	is the non-blocking read end of a pipe on the child's stderr: the
+ *	event loop reads it and logs each line as a warning, "handler PID:
+ *	LINE", a line longer than CHILD_LOG_LINE bytes in pieces of that
+ *	size; the module closes it at end of file.
+ *
+ *	child_log_flush() logs what the stderr pipes hold now and closes
+ *	them: for a process that is leaving its event loop.
  *
  *	child_reap() collects every child that has ended (waitpid() with
  *	WNOHANG in a loop; call it on SIGCHLD), logs an abnormal end decoded
@@ -43,10 +54,13 @@
 
 struct event_base;
 
+#define CHILD_LOG_LINE 1024             /* longest stderr line logged whole */
+
 typedef void (*CHILD_EXIT_FN)(pid_t, int, void *);
 
 extern void child_init(struct event_base *, long, CHILD_EXIT_FN, void *);
-extern void child_add(pid_t);
+extern void child_add(pid_t, int);
+extern void child_log_flush(void);
 extern void child_reap(void);
 extern int child_count(void);
 extern void child_signal_all(int);

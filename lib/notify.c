@@ -46,6 +46,12 @@ void    notify_init(void)
     unsetenv("NOTIFY_SOCKET");
 }
 
+/* notify_enabled - is there a service manager to tell? */
+int     notify_enabled(void)
+{
+    return (notify_fd >= 0);
+}
+
 /* notify_send - one state datagram */
 void    notify_send(const char *state)
 {

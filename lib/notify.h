@@ -12,6 +12,7 @@
  *	void	notify_init(void);
  *	void	notify_send(const char *state);
  *	void	notify_stopping(void);
+ *	int	notify_enabled(void);
  * DESCRIPTION
  *	notify_init() takes $NOTIFY_SOCKET (a path, or "@name" for the
  *	abstract namespace), removes it from the environment so that
@@ -23,6 +24,9 @@
  *	first time it is called and nothing after that; it fits
  *	msg_cleanup(), so that a fatal exit says it too.
  *
+ *	notify_enabled() tells whether there is a socket to send to, so
+ *	that callers can skip preparing messages nobody reads.
+ *
  *	Failures are logged as warnings: a manager that went away is not a
  *	reason to stop serving.
  *--*/
@@ -30,5 +34,6 @@
 extern void notify_init(void);
 extern void notify_send(const char *);
 extern void notify_stopping(void);
+extern int notify_enabled(void);
 
 #endif

@@ -82,9 +82,46 @@ static void resident_finish(SKELETON *sk)
     event_base_loopbreak(sk->base);
 }
 
+/* resident_status_text - the STATUS= line for the service manager */
+static void resident_status_text(SKELETON *sk, char *buf, size_t len)
+{
+    snprintf(buf, len, "STATUS=served %ld, running %d, paused %d, refused %ld",
+             sk->served, child_count() + sk->busy_in_process, sk->npending,
+             sk->refused);
+}
+
+/* resident_status_event - send STATUS= if it changed since the last one */
+static void resident_status_event(evutil_socket_t fd, short what, void *arg)
+{
+    SKELETON *sk = arg;
+    char    text[sizeof(sk->status_sent)];
+
+    (void) fd;
+    (void) what;
+    resident_status_text(sk, text, sizeof(text));
+    if (strcmp(text, sk->status_sent) != 0) {
+        notify_send(text);
+        memcpy(sk->status_sent, text, sizeof(text));
+    }
+}
+
+/*
+ * resident_status_later - the counters may have changed: look in a
+ * second. One timer, so STATUS= goes out at most once a second and costs
+ * no system call per client.
+ */
+static void resident_status_later(SKELETON *sk)
+{
+    struct timeval one = {1, 0};
+
+    if (sk->status_ev && !evtimer_pending(sk->status_ev, 0))
+        evtimer_add(sk->status_ev, &one);
+}
+
 /* resident_update - the one place that decides what to watch */
 static void resident_update(SKELETON *sk)
 {
+    resident_status_later(sk);
     if (sk->stopping && resident_busy(sk) == 0) {
         resident_finish(sk);
         return;
@@ -186,12 +223,11 @@ static void resident_serve(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
         sk->busy_in_process = 1;
         app->service(client, app->context);
         sk->busy_in_process = 0;
-    } else if ((pid = app->spawn(client, app->context)) < 0) {
+    } else if ((pid = skeleton_spawn(sk, client)) < 0) {
         resident_spawn_failed(sk, client);
         return;
-    } else {
-        child_add(pid);
     }
+    sk->served++;
     close(client->in_fd);
     if (msg_verbose)
         resident_log_client(client, pid);
@@ -313,12 +349,17 @@ static void resident_accept_event(evutil_socket_t fd, short what, void *arg)
         client.listener = lp;
         client.service_name = P.service_name;
         resident_client_env(&client, lp);
-        if (P.max_use > 0 && ++sk->use_count >= P.max_use)
-            resident_stop(sk);
+        sk->use_count++;
         if (skeleton_flow_pause(sk))
             resident_defer(sk, &client, P.in_flow_delay);
         else
             resident_serve(sk, &client);
+        if (P.max_use > 0 && sk->use_count >= P.max_use) {
+            if (msg_verbose)
+                msg_info("use limit reached -- exiting after %d running "
+                         "handler(s)", resident_busy(sk));
+            resident_stop(sk);
+        }
     }
     resident_update(sk);
 }
@@ -457,6 +498,9 @@ static void resident_events(SKELETON *sk)
     sk->backoff_ev = evtimer_new(sk->base, resident_backoff_event, sk);
     if (!sk->idle_ev || !sk->drain_ev || !sk->backoff_ev)
         msg_fatal("evtimer_new: out of memory");
+    if (notify_enabled()
+        && (sk->status_ev = evtimer_new(sk->base, resident_status_event, sk)) == 0)
+        msg_fatal("evtimer_new: out of memory");
 }
 
 /* resident_run - the resident loop */
@@ -485,5 +529,6 @@ int     resident_run(SKELETON *sk, int argc, char **argv)
     resident_update(sk);
     if (event_base_dispatch(sk->base) < 0)
         msg_fatal("event loop failed");
+    child_log_flush();
     return (0);
 }

@@ -34,7 +34,7 @@ static char *single_server_process_name;
 static PARAM_DEF single_server_param_table[] = {
     PARAM_DEF_INT("max_use", "100", 0, INT_MAX, &P.max_use),
     PARAM_DEF_TIME("max_idle", "100s", 0, TIME_MAX, &P.max_idle),
-    PARAM_DEF_INT("process_limit", "1", 0, 1000000, &P.process_limit),
+    PARAM_DEF_INT("process_limit", "100", 0, 1000000, &P.process_limit),
     PARAM_DEF_TIME("command_time_limit", "1000s", 0, TIME_MAX, &P.command_time_limit),
     PARAM_DEF_TIME("drain_timeout", "10s", 0, TIME_MAX, &P.drain_timeout),
     PARAM_DEF_TIME("in_flow_delay", "1s", 0, 10, &P.in_flow_delay),
@@ -49,16 +49,18 @@ static PARAM_DEF single_server_param_table[] = {
     PARAM_DEF_STR("syslog_name", "single-server", &P.syslog_name),
     PARAM_DEF_STR("syslog_facility", "daemon", &P.syslog_facility),
     PARAM_DEF_STR("debugger_command", "", &P.debugger_command),
+    PARAM_DEF_STR("handler_stderr", "auto", &P.handler_stderr),
     PARAM_DEF_STR("process_id", "", &single_server_process_id),
     PARAM_DEF_STR("process_name", "", &single_server_process_name),
     PARAM_DEF_END,
 };
 
 /* single_server_stdio - fds 0, 1 and 2 open; a /dev/null fd kept for later */
-static int single_server_stdio(void)
+static int single_server_stdio(SKELETON *sk)
 {
     int     fd;
 
+    sk->stderr_closed = fcntl(2, F_GETFD) < 0;
     /* A closed 0, 1 or 2 would be reused by accept() or a listener. */
     while ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0 && fd <= 2)
         if (fcntl(fd, F_SETFD, 0) < 0)
@@ -117,6 +119,32 @@ static void single_server_params_read(SKELETON *sk, const char *name)
     param_set_free(set);
     myfree(state);
     myfree(pid);
+}
+
+/*
+ * single_server_stderr_mode - where handlers' stderr goes. "auto" logs
+ * it when our own fd 2 is no place for it: closed, or the listening
+ * socket that inetd "wait" and systemd StandardInput=socket put on fds
+ * 0-2 (a write there fails with ENOTCONN, or SIGPIPE kills the handler).
+ */
+static SKELETON_STDERR single_server_stderr_mode(SKELETON *sk)
+{
+    int     val = 0;
+    socklen_t len = sizeof(val);
+
+    if (strcmp(P.handler_stderr, "inherit") == 0)
+        return (SKELETON_STDERR_INHERIT);
+    if (strcmp(P.handler_stderr, "log") == 0)
+        return (SKELETON_STDERR_LOG);
+    if (strcmp(P.handler_stderr, "null") == 0)
+        return (SKELETON_STDERR_NULL);
+    if (strcmp(P.handler_stderr, "auto") != 0)
+        msg_usage("parameter handler_stderr: expected auto, inherit, log "
+                  "or null, not \"%s\"", P.handler_stderr);
+    if (sk->stderr_closed
+        || (getsockopt(2, SOL_SOCKET, SO_ACCEPTCONN, &val, &len) == 0 && val))
+        return (SKELETON_STDERR_LOG);
+    return (SKELETON_STDERR_INHERIT);
 }
 
 /* single_server_name - -n, else the first operand's or the program's */
@@ -200,6 +228,47 @@ int     skeleton_flow_pause(SKELETON *sk)
     return (1);
 }
 
+/* skeleton_stderr_pipe - a pipe for a handler's stderr: we read fds[0] */
+static int skeleton_stderr_pipe(int fds[2])
+{
+    /* Only our end is non-blocking: the handler's writes must block. */
+    if (pipe2(fds, O_CLOEXEC) < 0)
+        return (-1);
+    if (fcntl(fds[0], F_SETFL, O_NONBLOCK) < 0)
+        msg_fatal("fcntl O_NONBLOCK on a stderr pipe: %m");
+    return (0);
+}
+
+/* skeleton_spawn - the application's spawn, its stderr as configured */
+pid_t   skeleton_spawn(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
+{
+    int     fds[2] = {-1, -1};
+    pid_t   pid;
+    int     saved_errno;
+
+    client->new_group = sk->new_group;
+    client->err_fd = -1;
+    if (sk->handler_stderr == SKELETON_STDERR_NULL)
+        client->err_fd = sk->devnull;
+    else if (sk->handler_stderr == SKELETON_STDERR_LOG) {
+        if (skeleton_stderr_pipe(fds) < 0)
+            return (-1);
+        client->err_fd = fds[1];
+    }
+    pid = sk->app->spawn(client, sk->app->context);
+    saved_errno = errno;
+    if (fds[1] >= 0)
+        close(fds[1]);                  /* the handler has it now */
+    if (pid < 0) {
+        if (fds[0] >= 0)
+            close(fds[0]);
+        errno = saved_errno;
+        return (-1);
+    }
+    child_add(pid, fds[0]);
+    return (pid);
+}
+
 /* skeleton_signal_event - every signal we handle, in one place */
 static void skeleton_signal_event(evutil_socket_t sig, short what, void *arg)
 {
@@ -242,7 +311,7 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
     static SKELETON sk;
     char   *tag;
 
-    sk.devnull = single_server_stdio();
+    sk.devnull = single_server_stdio(&sk);
     msg_open(app->name ? app->name : argv[0]);
     if (app->service == 0 && app->spawn == 0)
         msg_panic("single_server_main: the application has neither a "
@@ -259,6 +328,9 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
     msg_syslog(tag, msg_facility(P.syslog_facility));
     msg_stderr(sk.opts.log_stderr ? MSG_STDERR_ALL : MSG_STDERR_PROBLEMS);
     single_server_refuse(&sk);
+    sk.handler_stderr = single_server_stderr_mode(&sk);
+    /* A handler in a group of its own cannot read a terminal (SIGTTIN). */
+    sk.new_group = !sk.opts.stream || !isatty(0);
     (void) signal(SIGPIPE, SIG_IGN);
     notify_init();
     msg_cleanup(notify_stopping);

@@ -52,9 +52,13 @@
  *	served one at a time.
  * .IP spawn(client, context)
  *	start a child process that serves the client and return its pid
- *	(-1 with errno set on failure). The skeleton reaps it, applies
- *	command_time_limit and process_limit, and in stream mode exits with
- *	its status.
+ *	(-1 with errno set on failure), with client->in_fd and out_fd on
+ *	its fds 0 and 1, client->err_fd on its fd 2 (-1: leave fd 2 as it
+ *	is), and as the leader of a new process group when
+ *	client->new_group is set (spawn_cmd_start() does all of that). The
+ *	skeleton reaps it, logs what it writes to err_fd, applies
+ *	command_time_limit and process_limit to its process group, and in
+ *	stream mode exits with its status.
  * .IP pre_exit(context)
  *	called before a normal exit.
  * .IP context
@@ -75,6 +79,8 @@
 typedef struct SINGLE_SERVER_CLIENT {
     int     in_fd;                      /* read the client here */
     int     out_fd;                     /* write to the client here */
+    int     err_fd;                     /* spawn: the child's fd 2, or -1 */
+    int     new_group;                  /* spawn: lead a new process group */
     const LISTENER *listener;           /* null in stream mode */
     struct sockaddr_storage peer;       /* resident mode: from accept() */
     socklen_t peer_len;
@@ -116,6 +122,7 @@ typedef struct SINGLE_SERVER_PARAMS {
     char   *syslog_name;
     char   *syslog_facility;
     char   *debugger_command;
+    char   *handler_stderr;
     const char *service_name;           /* -n, or derived */
 } SINGLE_SERVER_PARAMS;
 

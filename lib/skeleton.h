@@ -20,6 +20,10 @@
  *	int	skeleton_flow_pause(SKELETON *sk);
  *		take a token for a new client; 1 when the client must wait
  *		in_flow_delay first (logged with -v).
+ *	pid_t	skeleton_spawn(SKELETON *sk, SINGLE_SERVER_CLIENT *client);
+ *		the application's spawn(), with the child's stderr as
+ *		handler_stderr says and its own process group; tracked by
+ *		child.c. -1 with errno set on failure.
  */
 
 #include <event2/event.h>
@@ -30,11 +34,20 @@
 #include "privs.h"
 #include "single_server.h"
 
+typedef enum SKELETON_STDERR {
+    SKELETON_STDERR_INHERIT,            /* the tool's own fd 2 */
+    SKELETON_STDERR_LOG,                /* a pipe, logged line by line */
+    SKELETON_STDERR_NULL,               /* /dev/null */
+} SKELETON_STDERR;
+
 typedef struct SKELETON {
     const SINGLE_SERVER_APP *app;
     OPTIONS opts;
     struct event_base *base;
     int     devnull;                    /* /dev/null, opened before chroot */
+    int     stderr_closed;              /* fd 2 was closed when we started */
+    SKELETON_STDERR handler_stderr;     /* handlers' fd 2 */
+    int     new_group;                  /* handlers lead their own group */
     LISTENER_LIST listeners;
     PRIVS   privs;
     struct event *signal_ev[4];         /* CHLD, TERM, INT, HUP */
@@ -43,6 +56,10 @@ typedef struct SKELETON {
     int     stream_status;              /* exit status from the handler */
     /* resident mode */
     long    use_count;                  /* clients accepted */
+    long    served;                     /* clients handed to the application */
+    long    refused;                    /* clients refused (rules, limits) */
+    char    status_sent[128];           /* the last STATUS= sent */
+    struct event *status_ev;            /* STATUS= at most once a second */
     int     watching;                   /* listeners armed */
     int     stopping;                   /* no more accepts: max_use, signal */
     int     leaving;                    /* a signal came */
@@ -63,5 +80,6 @@ extern int resident_run(SKELETON *, int, char **);
 extern void resident_leave(SKELETON *, int);
 extern void skeleton_flow_open(SKELETON *);
 extern int skeleton_flow_pause(SKELETON *);
+extern pid_t skeleton_spawn(SKELETON *, SINGLE_SERVER_CLIENT *);
 
 #endif

@@ -5,8 +5,9 @@
  * so a spawn does not copy the page tables of the server, and the child
  * runs no code of ours between clone and exec: no libevent callback and
  * no signal handler of ours can run in a half-made child. The file
- * actions (dup2 onto 0 and 1, close everything from 3) and the signal
- * attributes do what a hand-written child would do.
+ * actions (dup2 onto 0, 1 and maybe 2, close everything from 3), the
+ * process group and the signal attributes do what a hand-written child
+ * would do.
  */
 #include "config.h"
 
@@ -94,7 +95,7 @@ void    spawn_cmd_init(SPAWN_CMD *cmd, const char *path, char **argv,
     cmd->path = mystrdup(path);
     cmd->argv = argv;
     cmd->envp = mycalloc(n + SPAWN_EXTRA_MAX + 1, sizeof(char *));
-    cmd->actions_in = cmd->actions_out = -1;
+    cmd->actions_fds[0] = cmd->actions_fds[1] = cmd->actions_fds[2] = -1;
     cmd->nbase = 0;
     for (ep = environ_in; ep && *ep; ep++)
         if (!spawn_cmd_dropped(*ep, drop))
@@ -111,49 +112,67 @@ void    spawn_cmd_init(SPAWN_CMD *cmd, const char *path, char **argv,
     for (sig = 1; sig < NSIG; sig++)
         if (sigaction(sig, 0, &sa) == 0 && sa.sa_handler == SIG_IGN)
             sigaddset(&deflt, sig);
+    cmd->flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
     if ((errno = posix_spawnattr_init(&cmd->attr)) != 0
         || (errno = posix_spawnattr_setsigmask(&cmd->attr, &mask)) != 0
         || (errno = posix_spawnattr_setsigdefault(&cmd->attr, &deflt)) != 0
-        || (errno = posix_spawnattr_setflags(&cmd->attr, POSIX_SPAWN_SETSIGMASK
-                                             | POSIX_SPAWN_SETSIGDEF)) != 0)
+        || (errno = posix_spawnattr_setpgroup(&cmd->attr, 0)) != 0
+        || (errno = posix_spawnattr_setflags(&cmd->attr, cmd->flags)) != 0)
         msg_fatal("posix_spawnattr: %m");
 }
 
-/* spawn_cmd_actions - file actions for these fds, made once and kept */
-static int spawn_cmd_actions(SPAWN_CMD *cmd, int in_fd, int out_fd)
+/* spawn_cmd_group - a new process group for the child, or not */
+static int spawn_cmd_group(SPAWN_CMD *cmd, int new_group)
 {
-    int     err;
+    short   want = (short) (new_group ? cmd->flags | POSIX_SPAWN_SETPGROUP
+                            : cmd->flags & ~POSIX_SPAWN_SETPGROUP);
 
-    if (cmd->actions_in == in_fd && cmd->actions_out == out_fd)
+    if (want == cmd->flags)
         return (0);
-    if (cmd->actions_in >= 0)
+    cmd->flags = want;
+    return (posix_spawnattr_setflags(&cmd->attr, want));
+}
+
+/* spawn_cmd_actions - file actions for these fds, made once and kept */
+static int spawn_cmd_actions(SPAWN_CMD *cmd, const int fds[3])
+{
+    int     err = 0;
+    int     i;
+
+    if (memcmp(cmd->actions_fds, fds, sizeof(cmd->actions_fds)) == 0)
+        return (0);
+    if (cmd->actions_fds[0] >= 0)
         posix_spawn_file_actions_destroy(&cmd->actions);
-    cmd->actions_in = cmd->actions_out = -1;
+    cmd->actions_fds[0] = -1;
     if ((err = posix_spawn_file_actions_init(&cmd->actions)) != 0)
         return (err);
-    if ((err = posix_spawn_file_actions_adddup2(&cmd->actions, in_fd, 0)) != 0
-        || (err = posix_spawn_file_actions_adddup2(&cmd->actions, out_fd, 1)) != 0
-        || (err = posix_spawn_file_actions_addclosefrom_np(&cmd->actions, 3)) != 0) {
+    for (i = 0; i < 3 && err == 0; i++)
+        if (fds[i] >= 0)
+            err = posix_spawn_file_actions_adddup2(&cmd->actions, fds[i], i);
+    if (err == 0)
+        err = posix_spawn_file_actions_addclosefrom_np(&cmd->actions, 3);
+    if (err != 0) {
         posix_spawn_file_actions_destroy(&cmd->actions);
         return (err);
     }
-    cmd->actions_in = in_fd;
-    cmd->actions_out = out_fd;
+    memcpy(cmd->actions_fds, fds, sizeof(cmd->actions_fds));
     return (0);
 }
 
 /* spawn_cmd_start - start the program on a connection */
-pid_t   spawn_cmd_start(SPAWN_CMD *cmd, int in_fd, int out_fd,
-                                char *const *extra)
+pid_t   spawn_cmd_start(SPAWN_CMD *cmd, int in_fd, int out_fd, int err_fd,
+                                int new_group, char *const *extra)
 {
     size_t  n = cmd->nbase;
+    int     fds[3] = {in_fd, out_fd, err_fd};
     pid_t   pid;
     int     err;
 
     while (extra && *extra && n < cmd->nbase + SPAWN_EXTRA_MAX)
         cmd->envp[n++] = *extra++;
     cmd->envp[n] = 0;
-    if ((err = spawn_cmd_actions(cmd, in_fd, out_fd)) != 0
+    if ((err = spawn_cmd_actions(cmd, fds)) != 0
+        || (err = spawn_cmd_group(cmd, new_group)) != 0
         || (err = posix_spawn(&pid, cmd->path, &cmd->actions, &cmd->attr,
                               cmd->argv, cmd->envp)) != 0) {
         errno = err;
@@ -172,6 +191,6 @@ void    spawn_cmd_free(SPAWN_CMD *cmd)
     myfree(cmd->envp);
     myfree(cmd->path);
     posix_spawnattr_destroy(&cmd->attr);
-    if (cmd->actions_in >= 0)
+    if (cmd->actions_fds[0] >= 0)
         posix_spawn_file_actions_destroy(&cmd->actions);
 }

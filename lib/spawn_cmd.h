@@ -13,7 +13,7 @@
  *	void	spawn_cmd_init(SPAWN_CMD *cmd, const char *path, char **argv,
  *			char **environ, const char *const *drop);
  *	pid_t	spawn_cmd_start(SPAWN_CMD *cmd, int in_fd, int out_fd,
- *			char *const *extra_env);
+ *			int err_fd, int new_group, char *const *extra_env);
  *	void	spawn_cmd_free(SPAWN_CMD *cmd);
  * DESCRIPTION
  *	spawn_cmd_resolve() finds a program the way a shell would: a name with a
@@ -29,7 +29,9 @@
  *	(SIGPIPE); exec resets caught ones by itself.
  *
  *	spawn_cmd_start() starts the program with in_fd on fd 0, out_fd on fd 1,
- *	fd 2 inherited, every other descriptor closed, and extra_env
+ *	err_fd on fd 2 (-1: fd 2 inherited), every other descriptor closed,
+ *	as the leader of a new process group when new_group is set, and
+ *	extra_env
  *	(null-terminated, at most SPAWN_EXTRA_MAX entries) appended to the
  *	environment. It uses posix_spawn(), so the child runs no code of
  *	ours (no libevent, no handlers) before exec. It returns the pid, or
@@ -50,15 +52,16 @@ typedef struct SPAWN_CMD {
     char  **envp;                       /* base, then extra, then null */
     size_t  nbase;                      /* base entries */
     posix_spawnattr_t attr;             /* signal mask and defaults */
-    posix_spawn_file_actions_t actions; /* dup2 in/out, close from 3 */
-    int     actions_in;                 /* the fds actions were made for, */
-    int     actions_out;                /* or -1 */
+    short   flags;                      /* attr flags now */
+    posix_spawn_file_actions_t actions; /* dup2 in/out/err, close from 3 */
+    int     actions_fds[3];             /* the fds actions were made for; */
+                                        /* [0] is -1 before the first */
 } SPAWN_CMD;
 
 extern int spawn_cmd_resolve(const char *, char **);
 extern void spawn_cmd_init(SPAWN_CMD *, const char *, char **, char **,
                                const char *const *);
-extern pid_t spawn_cmd_start(SPAWN_CMD *, int, int, char *const *);
+extern pid_t spawn_cmd_start(SPAWN_CMD *, int, int, int, int, char *const *);
 extern void spawn_cmd_free(SPAWN_CMD *);
 
 #endif

@@ -121,14 +121,14 @@ int     stream_run(SKELETON *sk, int argc, char **argv)
     }
     skeleton_signals(sk);
     child_init(sk->base, P.command_time_limit, stream_child_exit, sk);
-    if ((pid = app->spawn(&client, app->context)) < 0)
+    if ((pid = skeleton_spawn(sk, &client)) < 0)
         return (stream_spawn_failed(errno));
-    child_add(pid);
     stream_release(sk, &client);
     if (!sk->opts.log_stderr)
         msg_stderr(MSG_STDERR_NONE);    /* stderr may be the client's */
     if (event_base_dispatch(sk->base) < 0)
         msg_fatal("event loop failed");
+    child_log_flush();
     if (app->pre_exit)
         app->pre_exit(app->context);
     return (sk->stream_status);

@@ -110,6 +110,15 @@ serve_three_then_exit() {
 
 # --- max_idle ------------------------------------------------------------------
 
+@test "-v: reaching max_use is logged with the number of handlers still running" {
+	start_server -v -m 1 -L 127.0.0.1:0 "$H/echo-line"
+	run client "$ADDR" --send 'one\n'
+	[ "$output" = one ]
+	wait_status "$SERVER_PID" 5
+	[ "$STATUS" -eq 0 ]
+	grep -qE 'use limit reached -- exiting after [01] running handler\(s\)' "$LOG"
+}
+
 @test "max_idle=1: with nothing to do the server exits 0 after about a second" {
 	local t0 elapsed
 	start_server -o max_idle=1 -L 127.0.0.1:0 "$H/echo-line"
@@ -144,6 +153,26 @@ serve_three_then_exit() {
 }
 
 # --- process_limit -------------------------------------------------------------
+
+@test "by default clients are served at once: 5 clients of a 1-second handler finish in under 2 s" {
+	local t0 elapsed pids=() p
+	start_server -L 127.0.0.1:0 sh -c 'sleep 1; echo done'
+	t0=$(now_ms)
+	for p in 1 2 3 4 5; do
+		bg client "$ADDR" >"$BATS_TEST_TMPDIR/out.$p"
+		pids+=("$BG_PID")
+	done
+	for p in "${pids[@]}"; do
+		wait_status "$p" 5
+		[ "$STATUS" -eq 0 ]
+	done
+	elapsed=$(($(now_ms) - t0))
+	echo "5 clients in ${elapsed}ms"
+	[ "$elapsed" -lt 2000 ]
+	for p in 1 2 3 4 5; do
+		[ "$(cat "$BATS_TEST_TMPDIR/out.$p")" = done ]
+	done
+}
 
 @test "process_limit=1: simultaneous clients are served one after the other, none refused" {
 	start_server -o process_limit=1 -L 127.0.0.1:0 "$H/hold" "$D"

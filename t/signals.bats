@@ -153,7 +153,7 @@ SLOW='IFS= read -r l; if [ "$l" = slow ]; then echo $$ >"$1"; exec sleep 30; fi;
 	wait_status "$SERVER_PID" 5
 	[ "$STATUS" -eq 0 ]
 	LOG=$out wait_for_log "STOPPING=1"
-	[ "$(cat "$out")" = "$(printf 'READY=1\nSTOPPING=1')" ]
+	[ "$(grep -v '^STATUS=' "$out")" = "$(printf 'READY=1\nSTOPPING=1')" ]
 }
 
 @test "NOTIFY_SOCKET: STOPPING=1 is sent when max_use ends the server too" {
@@ -167,7 +167,7 @@ SLOW='IFS= read -r l; if [ "$l" = slow ]; then echo $$ >"$1"; exec sleep 30; fi;
 	wait_status "$SERVER_PID" 5
 	[ "$STATUS" -eq 0 ]
 	LOG=$out wait_for_log "STOPPING=1"
-	[ "$(cat "$out")" = "$(printf 'READY=1\nSTOPPING=1')" ]
+	[ "$(grep -v '^STATUS=' "$out")" = "$(printf 'READY=1\nSTOPPING=1')" ]
 }
 
 @test "daemon_timeout: a server whose loop stood still that long exits 111, logged" {
@@ -195,4 +195,134 @@ SLOW='IFS= read -r l; if [ "$l" = slow ]; then echo $$ >"$1"; exec sleep 30; fi;
 	[ $(($(now_ms) - t0)) -lt 900 ]
 	grep -qF "handler pid $HANDLER_PID killed by signal 15" "$LOG"
 	[ "$(grep -c 'drain timeout' "$LOG")" -eq 0 ]
+}
+
+@test "NOTIFY_SOCKET: STATUS= counts served and running clients, within a second of a change" {
+	local sock=$BATS_TEST_TMPDIR/notify out=$BATS_TEST_TMPDIR/notify.out
+	notify_listen "$sock" "$out"
+	export NOTIFY_SOCKET=$sock
+	start_server -L 127.0.0.1:0 "$H/hold" "$D"
+	unset NOTIFY_SOCKET
+	bg client "$ADDR" --send 'A\n'
+	wait_for_file "$D/start.A"
+	LOG=$out wait_for_log "STATUS=served 1, running 1, paused 0, refused 0" 3
+	: >"$D/release"
+	LOG=$out wait_for_log "STATUS=served 1, running 0, paused 0, refused 0" 3
+}
+
+@test "NOTIFY_SOCKET: STATUS= goes out at most once a second, and only when it changed" {
+	local sock=$BATS_TEST_TMPDIR/notify out=$BATS_TEST_TMPDIR/notify.out n t0 secs
+	notify_listen "$sock" "$out"
+	export NOTIFY_SOCKET=$sock
+	start_server -L 127.0.0.1:0 "$H/echo-line"
+	unset NOTIFY_SOCKET
+	t0=$(now_ms)
+	for ((n = 0; n < 40; n++)); do
+		client "$ADDR" --send 'x\n' >/dev/null
+	done
+	LOG=$out wait_for_log "STATUS=served 40, running 0" 3
+	secs=$(( ($(now_ms) - t0 + 999) / 1000 ))
+	n=$(grep -c '^STATUS=' "$out")
+	echo "$n STATUS= lines in ${secs}s"
+	[ "$n" -le $((secs + 1)) ]
+	[ "$(grep '^STATUS=' "$out" | sort | uniq -d)" = "" ]	# no repeats
+}
+
+# --- process groups -------------------------------------------------------------
+# A shell handler that starts a child of its own: both hold the client's
+# connection, so the client sees end-of-file only when both are gone.
+FAMILY='echo $$ >"$1"; sleep 30 & sleep 30'
+
+# group_gone PGID: wait (bounded) until no process is left in that group
+group_gone() {
+	local i
+	for ((i = 0; i < 60; i++)); do
+		pgrep -g "$1" >/dev/null || return 0
+		sleep 0.05
+	done
+	echo "still in process group $1:" >&2
+	ps -o pid,pgid,stat,args -g "$1" >&2
+	return 1
+}
+
+# family_ends_within LIMIT_MS CLIENT_PID T0: the client saw end-of-file
+# by then, and the handler's whole process group is gone
+family_ends_within() {
+	wait_status "$2" 6
+	[ "$STATUS" -eq 0 ]	# end of file, not the client's timeout
+	local elapsed=$(($(now_ms) - $3))
+	echo "client saw end-of-file after ${elapsed}ms"
+	[ "$elapsed" -le "$1" ]
+	group_gone "$(cat "$D/pid")"
+}
+
+@test "a handler leads its own process group" {
+	start_server -L 127.0.0.1:0 sh -c 'ps -o pgid= -p $$; echo $$'
+	run client "$ADDR"
+	[ "$status" -eq 0 ]
+	read -r pgid pid <<<"$(echo $output)"
+	[ "$pgid" = "$pid" ]
+	[ "$pgid" != "$(ps -o pgid= -p "$SERVER_PID" | tr -d ' ')" ]
+}
+
+@test "command_time_limit=1 ends the handler's whole process group: EOF within 3s, nothing left" {
+	local t0
+	start_server -o command_time_limit=1 -L 127.0.0.1:0 sh -c "$FAMILY" sh "$D/pid"
+	t0=$(now_ms)
+	bg client "$ADDR" --timeout 8
+	family_ends_within 3000 "$BG_PID" "$t0"
+	kill -0 "$SERVER_PID"
+}
+
+@test "the drain after SIGTERM ends the handler's whole process group: EOF within 3s, nothing left" {
+	local t0 client_pid
+	start_server -o drain_timeout=1 -L 127.0.0.1:0 sh -c "$FAMILY" sh "$D/pid"
+	bg client "$ADDR" --timeout 8
+	client_pid=$BG_PID
+	wait_for_file "$D/pid"
+	t0=$(now_ms)
+	kill -TERM "$SERVER_PID"
+	family_ends_within 3000 "$client_pid" "$t0"
+	wait_status "$SERVER_PID" 3
+	[ "$STATUS" -eq 0 ]
+}
+
+@test "stream mode: SIGTERM reaches the handler's whole process group: EOF within 3s, nothing left" {
+	local t0 client_pid
+	# the client's end of a socket pair; the other end is the tool's fds 0, 1
+	bg python3 -c '
+import os, socket, subprocess, sys
+a, b = socket.socketpair()
+p = subprocess.Popen(sys.argv[1:], stdin=b, stdout=b)
+b.close()
+print(p.pid, flush=True)
+a.settimeout(8)
+while a.recv(4096):
+    pass
+print("eof", flush=True)
+p.wait()
+' "$SS" -S sh -c "$FAMILY" sh "$D/pid" >"$D/out"
+	client_pid=$BG_PID
+	wait_for_file "$D/pid"
+	t0=$(now_ms)
+	kill -TERM "$(head -n 1 "$D/out")"
+	family_ends_within 3000 "$client_pid" "$t0"
+	[ "$(tail -n 1 "$D/out")" = eof ]
+}
+
+@test "stream mode with a terminal on stdin: the handler stays in the terminal's process group" {
+	command -v script >/dev/null || skip "no script(1)"
+	run script -qec "\"$SS\" -S -- sh -c 'echo \$(ps -o pgid= -p \$\$) \$(ps -o pgid= -p \$PPID)'" /dev/null
+	[ "$status" -eq 0 ]
+	read -r mine parent <<<"$(tr -d '\r' <<<"$output")"
+	[ -n "$mine" ]
+	[ "$mine" = "$parent" ]
+}
+
+@test "what a handler left running when it exited is left alone" {
+	start_server -L 127.0.0.1:0 sh -c 'sleep 30 >/dev/null 2>&1 </dev/null & echo $!'
+	run client "$ADDR"
+	[ "$status" -eq 0 ]
+	BG_PIDS+=("$output")	# killed in teardown
+	kill -0 "$output"
 }
