@@ -175,3 +175,197 @@ hold_teardown() {
 	: >"$D/release"
 	cleanup_bg
 }
+
+# ---- syslog, inetd and supervisors (t/logging.bats, t/examples.bats) -----
+#
+# A private /dev/log: t/syslog-ns runs a command in its own mount namespace
+# whose /dev/log points at a socket in the test's temporary directory,
+# where t/syslogd.py writes each message as one line of $SYSLOG:
+# "FACILITY.SEVERITY TAG[PID]: TEXT". The host's /dev is not touched.
+
+SYSLOG_NS=$SRC/t/syslog-ns
+
+# need_syslog_ns: skip unless a mount namespace with a private /dev works
+# here (root, and unshare and mount permitted); checked once per test
+need_syslog_ns() {
+	if [ -z "${SYSLOG_NS_OK:-}" ]; then
+		if "$SYSLOG_NS" - sh -c '[ ! -e /dev/log ] && [ -c /dev/null ]' \
+			</dev/null >/dev/null 2>&1; then
+			SYSLOG_NS_OK=yes
+		else
+			SYSLOG_NS_OK=no
+		fi
+	fi
+	[ "$SYSLOG_NS_OK" = yes ] ||
+		skip "no private mount namespace (unshare -m not permitted)"
+}
+
+# syslog_start: start the receiver in the background; sets SYSLOG (the
+# messages, one a line), SYSLOG_SOCK and SYSLOG_PID. Returns once the
+# socket is bound (it is renamed into place only then).
+syslog_start() {
+	need_syslog_ns
+	SYSLOG=$BATS_TEST_TMPDIR/syslog
+	SYSLOG_SOCK=$BATS_TEST_TMPDIR/log.sock
+	if [ ${#SYSLOG_SOCK} -gt 100 ]; then	# sun_path holds 108 bytes
+		SYSLOG_SOCK=$(mktemp -u /tmp/ss-log.XXXXXX)
+	fi
+	: >"$SYSLOG"
+	bg python3 "$SRC/t/syslogd.py" "$SYSLOG_SOCK" "$SYSLOG" --idle 120 \
+		</dev/null >/dev/null
+	SYSLOG_PID=$BG_PID
+	wait_for_file "$SYSLOG_SOCK" 5
+}
+
+# syslog_none: from now on inetd_start and syslog_bg run their command
+# where /dev/log does not exist (SYSLOG_SOCK=-)
+syslog_none() {
+	need_syslog_ns
+	SYSLOG_SOCK=-
+}
+
+# in_syslog_ns CMD...: run CMD (in the foreground) where /dev/log is the
+# receiver's socket. CMD keeps the pid of this call's child: unshare and
+# t/syslog-ns exec in place.
+in_syslog_ns() {
+	"$SYSLOG_NS" "$SYSLOG_SOCK" "$@"
+}
+
+# in_nosyslog_ns CMD...: run CMD where /dev/log does not exist, as on a
+# machine (or container) without a syslog daemon
+in_nosyslog_ns() {
+	need_syslog_ns
+	"$SYSLOG_NS" - "$@"
+}
+
+# syslog_bg CMD...: bg, with /dev/log the receiver's socket; BG_PID is
+# CMD's own pid
+syslog_bg() {
+	bg "$SYSLOG_NS" "$SYSLOG_SOCK" "$@"
+}
+
+# start_server_syslog ARGS...: start_server's twin inside the syslog
+# namespace and without -V: "single-server -d -1 ARGS" in the background,
+# SERVER_PID its pid, ADDR and ADDRS what -1 printed, LOG its stderr (a
+# file)
+start_server_syslog() {
+	LOG=$BATS_TEST_TMPDIR/server.log
+	local fifo=$BATS_TEST_TMPDIR/addr.fifo
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	# the fifo is opened by the background process, as in start_server
+	"$SYSLOG_NS" "$SYSLOG_SOCK" "$SS" -d -1 "$@" \
+		>"$fifo" 2>"$LOG" </dev/null 3>&- &
+	SERVER_PID=$!
+	BG_PIDS+=("$SERVER_PID")
+	mapfile -t ADDRS <"$fifo"
+	ADDR=${ADDRS[0]:-}
+	[ -n "$ADDR" ] || { cat "$LOG" >&2; return 1; }
+}
+
+# wait_for_syslog PATTERN [SECONDS]: wait (bounded) until a line of
+# $SYSLOG matches the extended regular expression PATTERN
+wait_for_syslog() {
+	local pattern=$1 limit=${2:-5} i
+	for ((i = 0; i < limit * 20; i++)); do
+		grep -qE -- "$pattern" "$SYSLOG" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "syslog never showed: $pattern" >&2
+	cat "$SYSLOG" >&2
+	return 1
+}
+
+# inetd_start nowait|wait [inetd.py options] -- CMD...: run CMD as inetd
+# would (t/inetd.py), inside the syslog namespace when syslog_start was
+# called. Sets INETD_PID, INETD_OUT (inetd.py's report) and INETD_ADDR
+# (127.0.0.1:PORT, read once inetd.py listens).
+inetd_start() {
+	local i
+	INETD_OUT=$BATS_TEST_TMPDIR/inetd.out
+	: >"$INETD_OUT"
+	if [ -n "${SYSLOG_SOCK:-}" ]; then
+		syslog_bg python3 "$SRC/t/inetd.py" "$@" </dev/null >"$INETD_OUT"
+	else
+		bg python3 "$SRC/t/inetd.py" "$@" </dev/null >"$INETD_OUT"
+	fi
+	INETD_PID=$BG_PID
+	for ((i = 0; i < 200; i++)); do
+		INETD_ADDR=$(head -1 "$INETD_OUT")
+		[[ $INETD_ADDR == 127.0.0.1:* ]] && return 0
+		kill -0 "$INETD_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "inetd.py never listened" >&2
+	return 1
+}
+
+# inetd_wait [SECONDS]: wait (bounded) until inetd.py has reported the
+# end of its command; sets TOOL_PID and TOOL_STATUS (128+N if killed by
+# signal N)
+inetd_wait() {
+	wait_exit "$INETD_PID" "${1:-10}" || return 1
+	TOOL_PID=$(sed -n 's/^pid //p' "$INETD_OUT")
+	TOOL_STATUS=$(sed -n 's/^exit //p' "$INETD_OUT")
+	if [ -z "$TOOL_STATUS" ]; then
+		TOOL_STATUS=$(sed -n 's/^signal //p' "$INETD_OUT")
+		[ -n "$TOOL_STATUS" ] && TOOL_STATUS=$((128 + TOOL_STATUS))
+	fi
+	if [ -z "$TOOL_PID" ] || [ -z "$TOOL_STATUS" ]; then
+		cat "$INETD_OUT" >&2
+		return 1
+	fi
+}
+
+# listening_pid PORT PID: PID (itself) holds a listening TCP socket on
+# 127.0.0.1:PORT
+listening_pid() {
+	ss -Hltnp "sport = :$1" 2>/dev/null | grep -q "pid=$2,"
+}
+
+# wait_listening PORT PID [SECONDS]: wait (bounded) until PID listens on
+# PORT; fails at once if PID died
+wait_listening() {
+	local i limit=${3:-3}
+	for ((i = 0; i < limit * 20; i++)); do
+		listening_pid "$1" "$2" && return 0
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+# descendants PID: the pids of every descendant of PID, one a line
+descendants() {
+	local k
+	for k in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+		echo "$k"
+		descendants "$k"
+	done
+}
+
+# alive PID: PID exists and is not a zombie
+alive() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	[ "${stat%% *}" != Z ]
+}
+
+# kill_tree PID: SIGTERM a process we started in the background and every
+# descendant of it (the servers a supervisor spawned, found through their
+# parent pids, never by name); bounded, then SIGKILL for what is left
+kill_tree() {
+	local pid=$1 all k i
+	all=$(descendants "$pid")
+	# shellcheck disable=SC2086
+	kill -TERM $all "$pid" 2>/dev/null || true
+	wait_exit "$pid" 3 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+	for k in $all; do
+		for ((i = 0; i < 60; i++)); do
+			alive "$k" || break
+			sleep 0.05
+		done
+		! alive "$k" || kill -KILL "$k" 2>/dev/null || true
+	done
+}

@@ -1,0 +1,257 @@
+#!/usr/bin/env bats
+# logging.bats - where single-server(8)'s messages and its handlers'
+# stderr go (SPEC sections 3 and 9): syslog always, stderr where a person
+# or a collector reads it, never a socket; handler_stderr.
+#
+# Syslog is a private /dev/log in a mount namespace (t/syslog-ns) read by
+# t/syslogd.py: $SYSLOG has one "FACILITY.SEVERITY TAG[PID]: TEXT" line per
+# message. inetd is emulated by t/inetd.py: "nowait" runs the tool with
+# fds 0, 1 and 2 the accepted socket, "wait" with fds 0, 1 and 2 the
+# listening socket, as inetd does.
+
+load helper
+bats_require_minimum_version 1.5.0
+
+# TAG: the tool's syslog tag before and after the service name is known
+TAG='single-server(/[^[ ]+)?'
+
+# handler lines, as the shell handlers below print them
+HANDLER_PID='echo "pid $$"'
+
+# hpid: the handler's pid, from the "pid N" line of a reply in $output
+hpid() {
+	sed -n 's/^pid //p' <<<"$output" | head -1
+}
+
+@test "inetd nowait: an unknown option sends nothing to the client, even with -V, and is logged to syslog" {
+	syslog_start
+	inetd_start nowait -- "$SS" -V -S --no-such-option -- "$H/echo-line"
+	run -0 client "$INETD_ADDR"
+	[ -z "$output" ]
+	inetd_wait
+	[ "$TOOL_STATUS" -eq 100 ]
+	wait_for_syslog "^daemon\.[a-z]+ $TAG\[$TOOL_PID\]: fatal: .*no-such-option"
+}
+
+@test "inetd nowait: a configuration error sends nothing to the client and is logged to syslog" {
+	syslog_start
+	inetd_start nowait -- "$SS" -S -o max_usr=3 -- "$H/echo-line"
+	run -0 client "$INETD_ADDR"
+	[ -z "$output" ]
+	inetd_wait
+	[ "$TOOL_STATUS" -eq 100 ]
+	wait_for_syslog "^daemon\.[a-z]+ $TAG\[$TOOL_PID\]: fatal: .*max_usr"
+}
+
+@test "inetd nowait with stderr a pipe: a configuration error is on the pipe and in syslog, not sent to the client" {
+	local err=$BATS_TEST_TMPDIR/stderr
+	syslog_start
+	inetd_start nowait --stderr "$err" -- "$SS" -S -o max_usr=3 -- "$H/echo-line"
+	run -0 client "$INETD_ADDR"
+	[ -z "$output" ]
+	inetd_wait
+	[ "$TOOL_STATUS" -eq 100 ]
+	grep -E "^$TAG\[$TOOL_PID\]: fatal: .*max_usr" "$err"
+	wait_for_syslog "^daemon\.[a-z]+ $TAG\[$TOOL_PID\]: fatal: .*max_usr"
+}
+
+@test "inetd nowait: a missing handler exits 127, sends nothing to the client and is logged to syslog" {
+	syslog_start
+	inetd_start nowait -- "$SS" -S -- /nonexistent/handler
+	run -0 client "$INETD_ADDR"
+	[ -z "$output" ]
+	inetd_wait
+	[ "$TOOL_STATUS" -eq 127 ]
+	wait_for_syslog "^daemon\.[a-z]+ $TAG\[$TOOL_PID\]: fatal: .*/nonexistent/handler.*not found"
+}
+
+@test "inetd nowait with stderr a pipe: a missing handler is on the pipe and in syslog, not sent to the client" {
+	local err=$BATS_TEST_TMPDIR/stderr
+	syslog_start
+	inetd_start nowait --stderr "$err" -- "$SS" -S -- /nonexistent/handler
+	run -0 client "$INETD_ADDR"
+	[ -z "$output" ]
+	inetd_wait
+	[ "$TOOL_STATUS" -eq 127 ]
+	grep -E "^$TAG\[$TOOL_PID\]: fatal: .*/nonexistent/handler.*not found" "$err"
+	wait_for_syslog "^daemon\.[a-z]+ $TAG\[$TOOL_PID\]: fatal: .*/nonexistent/handler.*not found"
+}
+
+@test "inetd nowait without a syslog socket: a usage error still sends nothing to the client" {
+	syslog_none
+	inetd_start nowait -- "$SS" -S -o max_usr=3 -- "$H/echo-line"
+	run -0 client "$INETD_ADDR"
+	[ -z "$output" ]
+	inetd_wait
+	[ "$TOOL_STATUS" -eq 100 ]
+}
+
+@test "inetd nowait: the handler's stderr is the client, as inetd handlers expect (handler_stderr=auto)" {
+	syslog_start
+	inetd_start nowait -- "$SS" -S -- sh -c 'echo "to stderr" >&2; echo "to stdout"'
+	run -0 client "$INETD_ADDR"
+	[ "$output" = $'to stderr\nto stdout' ]
+	inetd_wait
+	[ "$TOOL_STATUS" -eq 0 ]
+}
+
+@test "inetd wait: a handler writing to stderr still answers, and its line is logged with its pid" {
+	syslog_start
+	inetd_start wait -- "$SS" -n diag -m 1 -- \
+		sh -c "$HANDLER_PID"'; echo "diagnostic from $$" >&2; echo done'
+	run -0 client "$INETD_ADDR"
+	[ "${lines[1]}" = done ]
+	local pid
+	pid=$(hpid)
+	[ -n "$pid" ]
+	inetd_wait
+	[ "$TOOL_STATUS" -eq 0 ]
+	wait_for_syslog "^daemon\.warning single-server/diag\[$TOOL_PID\]: warning: handler $pid: diagnostic from $pid\$"
+}
+
+@test "stream mode with fd 2 closed: the handler's stderr is logged (handler_stderr=auto)" {
+	syslog_start
+	inetd_start nowait --stderr closed -- "$SS" -S -n diag -- \
+		sh -c "$HANDLER_PID"'; echo "no stderr here" >&2; echo done'
+	run -0 client "$INETD_ADDR"
+	[ "${lines[1]}" = done ]
+	local pid
+	pid=$(hpid)
+	inetd_wait
+	[ "$TOOL_STATUS" -eq 0 ]
+	wait_for_syslog "^daemon\.warning single-server/diag\[$TOOL_PID\]: warning: handler $pid: no stderr here\$"
+}
+
+@test "handler_stderr=null: the handler's stderr is /dev/null, nothing is logged, the client is answered" {
+	syslog_start
+	inetd_start wait -- "$SS" -n diag -m 1 -o handler_stderr=null -- \
+		sh -c "$HANDLER_PID"'; echo "fd2 $(stat -L -c %t:%T /proc/$$/fd/2)"; echo "into the void" >&2; echo done'
+	run -0 client "$INETD_ADDR"
+	[ "${lines[1]}" = "fd2 1:3" ]	# the null device
+	[ "${lines[2]}" = done ]
+	inetd_wait
+	[ "$TOOL_STATUS" -eq 0 ]
+	! grep -q "into the void" "$SYSLOG"
+}
+
+@test "handler_stderr=inherit: the handler writes to the tool's own stderr, not to syslog" {
+	syslog_start
+	start_server_syslog -m 1 -o handler_stderr=inherit -L 127.0.0.1:0 -- \
+		sh -c "$HANDLER_PID"'; echo "inherited line" >&2; echo done'
+	run -0 client "$ADDR"
+	[ "${lines[1]}" = done ]
+	wait_status "$SERVER_PID" 5
+	[ "$STATUS" -eq 0 ]
+	grep -qx "inherited line" "$LOG"
+	! grep -q "inherited line" "$SYSLOG"
+}
+
+@test "handler_stderr=auto with the tool's stderr a file: the handler inherits it" {
+	syslog_start
+	start_server_syslog -m 1 -L 127.0.0.1:0 -- \
+		sh -c "$HANDLER_PID"'; echo "inherited line" >&2; echo done'
+	run -0 client "$ADDR"
+	[ "${lines[1]}" = done ]
+	wait_status "$SERVER_PID" 5
+	grep -qx "inherited line" "$LOG"
+	! grep -q "inherited line" "$SYSLOG"
+}
+
+@test "handler_stderr=log: each stderr line is logged at warning level with the handler's pid" {
+	syslog_start
+	start_server_syslog -n diag -m 1 -o handler_stderr=log -L 127.0.0.1:0 -- \
+		sh -c "$HANDLER_PID"'; printf "first line\nsecond line\n" >&2; echo done'
+	run -0 client "$ADDR"
+	[ "${lines[1]}" = done ]
+	local pid
+	pid=$(hpid)
+	wait_for_syslog "^daemon\.warning single-server/diag\[$SERVER_PID\]: warning: handler $pid: second line\$"
+	# in order, each once
+	run grep -E "handler $pid: " "$SYSLOG"
+	[ "${#lines[@]}" -eq 2 ]
+	[[ ${lines[0]} == *": warning: handler $pid: first line" ]]
+	# not inherited: the tool's stderr never got the raw lines
+	! grep -qx "first line" "$LOG"
+}
+
+@test "handler_stderr=log: a line over 1 kB is logged in pieces of at most 1 kB, nothing lost" {
+	local long
+	long=$(printf '%02500d' 0 | tr 0 x)
+	syslog_start
+	start_server_syslog -n diag -m 1 -o handler_stderr=log -L 127.0.0.1:0 -- \
+		sh -c "$HANDLER_PID"'; printf "%s\n" "$1" >&2; echo after >&2; echo done' sh "$long"
+	run -0 client "$ADDR"
+	[ "${lines[1]}" = done ]
+	local pid
+	pid=$(hpid)
+	wait_for_syslog "handler $pid: after\$"
+	mapfile -t pieces < <(sed -n "s/^.*: warning: handler $pid: //p" "$SYSLOG")
+	local n=${#pieces[@]} k joined=
+	[ "$n" -ge 4 ]			# 2500 bytes: at least three pieces
+	[ "${pieces[n - 1]}" = after ]
+	for ((k = 0; k < n - 1; k++)); do
+		[ "${#pieces[k]}" -ge 1 ]
+		[ "${#pieces[k]}" -le 1024 ]
+		joined+=${pieces[k]}
+	done
+	[ "$joined" = "$long" ]
+}
+
+@test "handler_stderr=log: a handler flooding its stderr does not keep another client waiting" {
+	syslog_start
+	start_server_syslog -n flood -o handler_stderr=log -o process_limit=10 -L 127.0.0.1:0 -- \
+		sh -c 'read -r what; [ "$what" != flood ] || timeout 2 yes "flood flood flood" >&2; echo "served $what"'
+	bg client "$ADDR" --send 'flood\n' >"$BATS_TEST_TMPDIR/flood.out"
+	local flooder=$BG_PID t0 t1
+	wait_for_syslog "handler [0-9]+: flood flood flood\$"
+	t0=$(now_ms)
+	run -0 client "$ADDR" --send 'quick\n' --timeout 5
+	t1=$(now_ms)
+	[ "$output" = "served quick" ]
+	echo "answered in $((t1 - t0)) ms during the flood ($(wc -l <"$SYSLOG") lines logged)"
+	[ $((t1 - t0)) -lt 1000 ]
+	# and it was during the flood: the flooding client is still waiting
+	kill -0 "$flooder"
+	[ ! -s "$BATS_TEST_TMPDIR/flood.out" ]
+}
+
+@test "no syslog socket: -v without -V logs to a stderr that is a file" {
+	local err=$BATS_TEST_TMPDIR/stderr
+	syslog_none
+	local pid
+	pid=$(in_nosyslog_ns "$SS" -S -v -- sh -c 'echo $PPID' </dev/null 2>"$err")
+	cat "$err"
+	grep -qE "^single-server/sh\[$pid\]: " "$err"
+	! grep -qE ": (warning|error|fatal): " "$err"
+}
+
+@test "a syslog socket: -v without -V logs to syslog only, a stderr file stays empty" {
+	local err=$BATS_TEST_TMPDIR/stderr
+	syslog_start
+	local pid
+	pid=$(in_syslog_ns "$SS" -S -v -- sh -c 'echo $PPID' </dev/null 2>"$err")
+	wait_for_syslog "^daemon\.info single-server/sh\[$pid\]: "
+	[ ! -s "$err" ]
+}
+
+@test "-V copies every message to stderr as well as to syslog" {
+	local err=$BATS_TEST_TMPDIR/stderr
+	syslog_start
+	local pid
+	pid=$(in_syslog_ns "$SS" -S -v -V -- sh -c 'echo $PPID' </dev/null 2>"$err")
+	wait_for_syslog "^daemon\.info single-server/sh\[$pid\]: "
+	local text
+	text=$(sed -n "s/^daemon\.info single-server\/sh\[$pid\]: //p" "$SYSLOG" | head -1)
+	grep -qxF "single-server/sh[$pid]: $text" "$err"
+}
+
+@test "syslog tag: syslog_name alone when it equals the service name, else syslog_name/service; syslog_facility" {
+	syslog_start
+	local pid
+	pid=$(in_syslog_ns "$SS" -S -v -n demo -o syslog_name=demo -- \
+		sh -c 'echo $PPID' </dev/null)
+	wait_for_syslog "^daemon\.info demo\[$pid\]: "
+	pid=$(in_syslog_ns "$SS" -S -v -n demo -o syslog_name=acme \
+		-o syslog_facility=local3 -- sh -c 'echo $PPID' </dev/null)
+	wait_for_syslog "^local3\.info acme/demo\[$pid\]: "
+}
