@@ -46,6 +46,7 @@ typedef struct CHILD_LOG {
     int     fd;                         /* read end of the stderr pipe */
     struct event *ev;
     size_t  len;                        /* bytes of a partial line in buf */
+    int     cut;                        /* buf was just logged as a piece */
     char    buf[CHILD_LOG_LINE];
     struct CHILD_LOG *next;
 } CHILD_LOG;
@@ -136,10 +137,15 @@ static int child_log_read(CHILD_LOG *lp)
         return (0);                     /* end of file, or nothing to wait for */
     end = lp->buf + lp->len + n;
     for (start = lp->buf; (nl = memchr(start, '\n', end - start)) != 0;
-         start = nl + 1)
-        child_log_emit(lp, start, nl - start);
+         start = nl + 1) {
+        /* The newline right after a piece ends that line: nothing to log. */
+        if (!(lp->cut && nl == lp->buf))
+            child_log_emit(lp, start, nl - start);
+        lp->cut = 0;
+    }
     lp->len = end - start;
-    if (lp->len == sizeof(lp->buf)) {   /* a long line: log this piece */
+    lp->cut = lp->len == sizeof(lp->buf);
+    if (lp->cut) {                      /* a long line: log this piece */
         child_log_emit(lp, lp->buf, lp->len);
         lp->len = 0;
     } else if (start != lp->buf) {
@@ -178,6 +184,7 @@ static void child_log_add(pid_t pid, int fd)
     lp->pid = pid;
     lp->fd = fd;
     lp->len = 0;
+    lp->cut = 0;
     lp->next = child_logs;
     child_logs = lp;
     if (event_add(lp->ev, 0) < 0)

@@ -74,14 +74,6 @@ static void resident_watch(SKELETON *sk, int on)
     sk->watching = on;
 }
 
-/* resident_finish - leave the event loop (resident_stop said STOPPING=1) */
-static void resident_finish(SKELETON *sk)
-{
-    if (sk->app->pre_exit)
-        sk->app->pre_exit(sk->app->context);
-    event_base_loopbreak(sk->base);
-}
-
 /* resident_status_text - the STATUS= line for the service manager */
 static void resident_status_text(SKELETON *sk, char *buf, size_t len)
 {
@@ -116,6 +108,16 @@ static void resident_status_later(SKELETON *sk)
 
     if (sk->status_ev && !evtimer_pending(sk->status_ev, 0))
         evtimer_add(sk->status_ev, &one);
+}
+
+/* resident_finish - leave the event loop (resident_stop said STOPPING=1) */
+static void resident_finish(SKELETON *sk)
+{
+    if (sk->status_ev && evtimer_pending(sk->status_ev, 0))
+        resident_status_event(-1, 0, sk);   /* the last change too */
+    if (sk->app->pre_exit)
+        sk->app->pre_exit(sk->app->context);
+    event_base_loopbreak(sk->base);
 }
 
 /* resident_update - the one place that decides what to watch */
@@ -346,6 +348,8 @@ static void resident_accept_event(evutil_socket_t fd, short what, void *arg)
         }
         evtimer_del(sk->idle_ev);
         client.out_fd = client.in_fd;
+        client.err_fd = -1;
+        client.new_group = 0;
         client.listener = lp;
         client.service_name = P.service_name;
         resident_client_env(&client, lp);
@@ -498,9 +502,11 @@ static void resident_events(SKELETON *sk)
     sk->backoff_ev = evtimer_new(sk->base, resident_backoff_event, sk);
     if (!sk->idle_ev || !sk->drain_ev || !sk->backoff_ev)
         msg_fatal("evtimer_new: out of memory");
-    if (notify_enabled()
-        && (sk->status_ev = evtimer_new(sk->base, resident_status_event, sk)) == 0)
-        msg_fatal("evtimer_new: out of memory");
+    if (notify_enabled()) {
+        if ((sk->status_ev = evtimer_new(sk->base, resident_status_event, sk)) == 0)
+            msg_fatal("evtimer_new: out of memory");
+        resident_status_text(sk, sk->status_sent, sizeof(sk->status_sent));
+    }
 }
 
 /* resident_run - the resident loop */

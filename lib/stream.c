@@ -51,6 +51,7 @@ static void stream_client(SINGLE_SERVER_CLIENT *client)
     memset(client, 0, sizeof(*client));
     client->in_fd = fd >= 0 ? fd : 0;
     client->out_fd = fd >= 0 ? fd : 1;
+    client->err_fd = -1;
     client->service_name = P.service_name;
     client_env_from_fd(&client->env, client->in_fd);
     if (fd >= 0 && fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)

@@ -197,6 +197,23 @@ hpid() {
 	[ "$joined" = "$long" ]
 }
 
+@test "handler_stderr=log: a line of exactly 1 kB is one log line, with no empty line after it" {
+	local exact
+	exact=$(printf '%01024d' 0 | tr 0 y)
+	syslog_start
+	start_server_syslog -n diag -m 1 -o handler_stderr=log -L 127.0.0.1:0 -- \
+		sh -c "$HANDLER_PID"'; printf "%s\n" "$1" >&2; echo after >&2; echo done' sh "$exact"
+	run -0 client "$ADDR"
+	[ "${lines[1]}" = done ]
+	local pid
+	pid=$(hpid)
+	wait_for_syslog "handler $pid: after\$"
+	mapfile -t pieces < <(sed -n "s/^.*: warning: handler $pid: //p" "$SYSLOG")
+	[ "${#pieces[@]}" -eq 2 ]
+	[ "${pieces[0]}" = "$exact" ]
+	[ "${pieces[1]}" = after ]
+}
+
 @test "handler_stderr=log: a handler flooding its stderr does not keep another client waiting" {
 	syslog_start
 	start_server_syslog -n flood -o handler_stderr=log -o process_limit=10 -L 127.0.0.1:0 -- \
