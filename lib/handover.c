@@ -1,0 +1,158 @@
+/*
+ * handover.c - what one image of a server passes to the next across execve()
+ *
+ * Text in the environment rather than a pipe or a file: it needs no
+ * descriptor of its own, survives execve() by itself, and is small (a
+ * few dozen bytes per handler). The parser trusts nothing: the variable
+ * could have been set by whoever started us.
+ */
+#include "config.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "conv.h"
+#include "handover.h"
+#include "mymalloc.h"
+
+#define HANDOVER_MS_MAX  (1000L * 3600 * 24 * 366)  /* a year, in ms */
+
+/* handover_add_child - append a handler (or an orphaned stderr pipe) */
+void    handover_add_child(HANDOVER *state, const HANDOVER_CHILD *child)
+{
+    state->children = myrealloc(state->children, (state->nchildren + 1)
+                                * sizeof(*child));
+    state->children[state->nchildren++] = *child;
+}
+
+/* handover_add_client - append a client in its in-flow pause */
+void    handover_add_client(HANDOVER *state, const HANDOVER_CLIENT *client)
+{
+    state->clients = myrealloc(state->clients, (state->nclients + 1)
+                               * sizeof(*client));
+    state->clients[state->nclients++] = *client;
+}
+
+/* handover_format - the state as one line of text */
+char   *handover_format(const HANDOVER *state)
+{
+    size_t  size = 64 + 64 * (state->nchildren + state->nclients);
+    char   *buf = mymalloc(size);
+    size_t  len;
+    size_t  i;
+    const HANDOVER_CHILD *cp;
+    const HANDOVER_CLIENT *pp;
+
+    len = snprintf(buf, size, "v1 served=%ld", state->served);
+    if (state->flow_fd >= 0)
+        len += snprintf(buf + len, size - len, " flow=%d", state->flow_fd);
+    for (i = 0; i < state->nchildren; i++) {
+        cp = state->children + i;
+        if (cp->reaped)
+            len += snprintf(buf + len, size - len, " l=%ld,%d",
+                            (long) cp->pid, cp->log_fd);
+        else
+            len += snprintf(buf + len, size - len, " h=%ld,%ld,%d,%d",
+                            (long) cp->pid, cp->timer_ms, cp->killing,
+                            cp->log_fd);
+    }
+    for (i = 0; i < state->nclients; i++) {
+        pp = state->clients + i;
+        len += snprintf(buf + len, size - len, " p=%d,%ld,%d",
+                        pp->fd, pp->pause_ms, pp->listener);
+    }
+    return (buf);
+}
+
+/* handover_numbers - "a,b,c" into n longs within [min[i], max[i]] */
+static int handover_numbers(char *text, int n, const long *min,
+                                    const long *max, long *out)
+{
+    char   *field;
+    int     i;
+
+    for (i = 0; i < n; i++) {
+        if ((field = strsep(&text, ",")) == 0
+            || conv_long(field, min[i], max[i], out + i) != CONV_OK)
+            return (-1);
+    }
+    return (text == 0 ? 0 : -1);        /* nothing may follow */
+}
+
+/* handover_item - one "name=value" item into state; -1 if bad */
+static int handover_item(char *item, HANDOVER *state)
+{
+    static const long h_min[] = {2, -1, 0, -1};
+    static const long h_max[] = {0x7fffffff, HANDOVER_MS_MAX, 1, HANDOVER_FD_MAX};
+    static const long l_min[] = {2, 3};
+    static const long l_max[] = {0x7fffffff, HANDOVER_FD_MAX};
+    static const long p_min[] = {3, 0, 0};
+    static const long p_max[] = {HANDOVER_FD_MAX, HANDOVER_MS_MAX, HANDOVER_ITEMS_MAX};
+    long    v[4];
+    HANDOVER_CHILD child;
+    HANDOVER_CLIENT client;
+
+    if (strncmp(item, "h=", 2) == 0 && handover_numbers(item + 2, 4, h_min, h_max, v) == 0
+        && (v[3] == -1 || v[3] >= 3)) {
+        child = (HANDOVER_CHILD) {(pid_t) v[0], v[1], (int) v[2], (int) v[3], 0};
+        handover_add_child(state, &child);
+    } else if (strncmp(item, "l=", 2) == 0
+               && handover_numbers(item + 2, 2, l_min, l_max, v) == 0) {
+        child = (HANDOVER_CHILD) {(pid_t) v[0], -1, 0, (int) v[1], 1};
+        handover_add_child(state, &child);
+    } else if (strncmp(item, "p=", 2) == 0
+               && handover_numbers(item + 2, 3, p_min, p_max, v) == 0) {
+        client = (HANDOVER_CLIENT) {(int) v[0], v[1], (int) v[2]};
+        handover_add_client(state, &client);
+    } else if (strncmp(item, "served=", 7) == 0
+               && conv_long(item + 7, 0, LONG_MAX, v) == CONV_OK) {
+        state->served = v[0];
+    } else if (strncmp(item, "flow=", 5) == 0 && state->flow_fd < 0
+               && conv_long(item + 5, 3, HANDOVER_FD_MAX, v) == CONV_OK) {
+        state->flow_fd = (int) v[0];
+    } else {
+        return (-1);
+    }
+    return (0);
+}
+
+/* handover_parse - read the line handover_format() wrote */
+int     handover_parse(const char *text, HANDOVER *state, char **err)
+{
+    char   *copy = mystrdup(text);
+    char   *cursor = copy;
+    char   *item;
+    size_t  count = 0;
+
+    memset(state, 0, sizeof(*state));
+    state->flow_fd = -1;
+    if ((item = strsep(&cursor, " ")) == 0 || strcmp(item, "v1") != 0) {
+        *err = myasprintf("%s: not a version 1 handover", HANDOVER_ENV);
+        myfree(copy);
+        return (-1);
+    }
+    while ((item = strsep(&cursor, " ")) != 0) {
+        char   *saved = mystrdup(item);
+
+        if (++count > HANDOVER_ITEMS_MAX || handover_item(item, state) < 0) {
+            *err = myasprintf("%s: bad item \"%.40s\"", HANDOVER_ENV, saved);
+            myfree(saved);
+            myfree(copy);
+            handover_free(state);
+            return (-1);
+        }
+        myfree(saved);
+    }
+    myfree(copy);
+    return (0);
+}
+
+/* handover_free - release what the state holds, leave it empty */
+void    handover_free(HANDOVER *state)
+{
+    myfree(state->children);
+    myfree(state->clients);
+    memset(state, 0, sizeof(*state));
+    state->flow_fd = -1;
+}

@@ -1,0 +1,82 @@
+#ifndef SS_HANDOVER_H
+#define SS_HANDOVER_H
+
+/*++
+ * NAME
+ *	handover 3
+ * SUMMARY
+ *	what one image of a server passes to the next across execve()
+ * SYNOPSIS
+ *	#include <handover.h>
+ *
+ *	char   *handover_format(const HANDOVER *state);
+ *	int	handover_parse(const char *text, HANDOVER *state, char **err);
+ *	void	handover_add_child(HANDOVER *state, const HANDOVER_CHILD *child);
+ *	void	handover_add_client(HANDOVER *state, const HANDOVER_CLIENT *client);
+ *	void	handover_free(HANDOVER *state);
+ * DESCRIPTION
+ *	A resident server that holds its own listening sockets re-executes
+ *	itself (same pid) instead of exiting, so that nobody is refused.
+ *	The listening sockets go across as systemd passes them (LISTEN_FDS);
+ *	the rest of what is in flight is described by one line of text in
+ *	the environment variable HANDOVER_ENV, written by handover_format()
+ *	and read by handover_parse(), here and nowhere else:
+ *
+ *	    v1 served=N [flow=FD] [h=PID,MS,KILLING,LOGFD]... [l=PID,FD]...
+ *	       [p=FD,MS,LISTENER]...
+ *
+ *	served is the count of clients served so far (for STATUS=); flow the
+ *	descriptor of the in-flow state file; each h= a running handler
+ *	(the same process after execve, so still our child): MS
+ *	milliseconds left on its timer (the time limit, or with KILLING 1
+ *	the grace before SIGKILL; -1 for no timer) and the read end of its
+ *	stderr pipe (-1 for none); each l= a stderr pipe whose handler was
+ *	already reaped; each p= a client in its in-flow pause: its
+ *	connection, the milliseconds left, and the index of its listener.
+ *
+ *	handover_parse() is a pure parser (no I/O, no logging): the text is
+ *	checked strictly and completely, every number within bounds
+ *	(descriptors from 3 to HANDOVER_FD_MAX, pids above 1, at most
+ *	HANDOVER_ITEMS_MAX items), or nothing is taken. handover_add_child()
+ *	and handover_add_client() append to a state that starts zeroed.
+ * DIAGNOSTICS
+ *	handover_parse() returns 0, or -1 with *err (free with myfree())
+ *	naming the first bad item; state is then empty.
+ *--*/
+
+#include <sys/types.h>
+
+#define HANDOVER_ENV        "SINGLE_SERVER_HANDOVER"
+#define HANDOVER_FD_MAX     (1 << 20)
+#define HANDOVER_ITEMS_MAX  100000
+
+typedef struct HANDOVER_CHILD {
+    pid_t   pid;
+    long    timer_ms;                   /* left on its timer, -1: none */
+    int     killing;                    /* SIGTERM sent, SIGKILL is next */
+    int     log_fd;                     /* its stderr pipe, or -1 */
+    int     reaped;                     /* only its pipe is left (l=) */
+} HANDOVER_CHILD;
+
+typedef struct HANDOVER_CLIENT {
+    int     fd;                         /* the connection */
+    long    pause_ms;                   /* left of its in-flow pause */
+    int     listener;                   /* index of its listener */
+} HANDOVER_CLIENT;
+
+typedef struct HANDOVER {
+    long    served;
+    int     flow_fd;                    /* -1: none */
+    HANDOVER_CHILD *children;
+    size_t  nchildren;
+    HANDOVER_CLIENT *clients;
+    size_t  nclients;
+} HANDOVER;
+
+extern char *handover_format(const HANDOVER *);
+extern int handover_parse(const char *, HANDOVER *, char **);
+extern void handover_add_child(HANDOVER *, const HANDOVER_CHILD *);
+extern void handover_add_client(HANDOVER *, const HANDOVER_CLIENT *);
+extern void handover_free(HANDOVER *);
+
+#endif
