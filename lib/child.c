@@ -23,12 +23,14 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
 #include "child.h"
+#include "handover.h"
 #include "msg.h"
 #include "mymalloc.h"
 
@@ -60,6 +62,9 @@ static CHILD *child_free_list;
 static int child_nrunning;
 static CHILD_LOG *child_logs;
 static CHILD_LOG *child_log_free_list;
+static pid_t child_watch_pid;
+static CHILD_EXIT_FN child_watch_fn;
+static void *child_watch_context;
 
 /* child_kill - signal a child's process group when it leads one */
 static void child_kill(pid_t pid, int sig)
@@ -206,11 +211,11 @@ void    child_log_flush(void)
     }
 }
 
-/* child_add - track a child that was just started */
-void    child_add(pid_t pid, int log_fd)
+/* child_track - track a child; its timer fires in timer_ms (-1: none) */
+static void child_track(pid_t pid, int log_fd, long timer_ms, int killing)
 {
     CHILD  *cp;
-    struct timeval limit = {child_time_limit, 0};
+    struct timeval tv = {timer_ms / 1000, (timer_ms % 1000) * 1000};
 
     if ((cp = child_free_list) != 0) {
         child_free_list = cp->next;
@@ -220,14 +225,97 @@ void    child_add(pid_t pid, int log_fd)
             msg_fatal("evtimer_new: out of memory");
     }
     cp->pid = pid;
-    cp->killing = 0;
+    cp->killing = killing;
     cp->next = child_running;
     child_running = cp;
     child_nrunning++;
-    if (child_time_limit > 0)
-        evtimer_add(cp->timer, &limit);
+    if (timer_ms >= 0)
+        evtimer_add(cp->timer, &tv);
     if (log_fd >= 0)
         child_log_add(pid, log_fd);
+}
+
+/* child_add - track a child that was just started */
+void    child_add(pid_t pid, int log_fd)
+{
+    child_track(pid, log_fd, child_time_limit > 0 ? child_time_limit * 1000 : -1, 0);
+}
+
+/* child_watch - the one non-handler child whose end someone waits for */
+void    child_watch(pid_t pid, CHILD_EXIT_FN fn, void *context)
+{
+    child_watch_pid = pid;
+    child_watch_fn = fn;
+    child_watch_context = context;
+}
+
+/* child_timer_left - milliseconds left on a pending timer, or -1 */
+static long child_timer_left(struct event *ev)
+{
+    struct timeval when;
+    struct timeval now;
+    long    ms;
+
+    if (!evtimer_pending(ev, &when))
+        return (-1);
+    event_base_gettimeofday_cached(child_base, &now);
+    ms = (when.tv_sec - now.tv_sec) * 1000 + (when.tv_usec - now.tv_usec) / 1000;
+    return (ms < 0 ? 0 : ms);
+}
+
+/* child_log_export - take a child's stderr pipe off the loop; its fd or -1 */
+static int child_log_export(pid_t pid)
+{
+    CHILD_LOG *lp;
+    int     fd;
+
+    for (lp = child_logs; lp && lp->pid != pid; lp = lp->next)
+         /* void */ ;
+    if (lp == 0)
+        return (-1);
+    if (lp->len > 0)                    /* the next image starts afresh */
+        child_log_emit(lp, lp->buf, lp->len);
+    lp->len = 0;
+    fd = dup(lp->fd);                   /* child_log_close() closes lp->fd */
+    child_log_close(lp);
+    if (fd < 0)
+        msg_fatal("dup stderr pipe: %m");
+    return (fd);
+}
+
+/* child_export - every handler and stderr pipe, for the next image */
+void    child_export(HANDOVER *state)
+{
+    HANDOVER_CHILD hc;
+    CHILD  *cp;
+
+    for (cp = child_running; cp; cp = cp->next) {
+        hc = (HANDOVER_CHILD) {cp->pid, child_timer_left(cp->timer),
+            cp->killing, child_log_export(cp->pid), 0};
+        handover_add_child(state, &hc);
+    }
+    while (child_logs) {                /* their handlers were reaped */
+        hc = (HANDOVER_CHILD) {child_logs->pid, -1, 0, 0, 1};
+        hc.log_fd = child_log_export(child_logs->pid);
+        handover_add_child(state, &hc);
+    }
+}
+
+/* child_import - what a previous image of this process was tracking */
+void    child_import(const HANDOVER *state)
+{
+    const HANDOVER_CHILD *hc;
+    size_t  i;
+
+    for (i = 0; i < state->nchildren; i++) {
+        hc = state->children + i;
+        if (hc->log_fd >= 0 && fcntl(hc->log_fd, F_SETFD, FD_CLOEXEC) < 0)
+            msg_fatal("handover: stderr pipe fd %d: %m", hc->log_fd);
+        if (hc->reaped)
+            child_log_add(hc->pid, hc->log_fd);
+        else
+            child_track(hc->pid, hc->log_fd, hc->timer_ms, hc->killing);
+    }
 }
 
 /* child_status_text - decode a wait status */
@@ -269,6 +357,11 @@ void    child_reap(void)
     char    text[64];
 
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        if (pid == child_watch_pid) {
+            child_watch_pid = 0;
+            child_watch_fn(pid, status, child_watch_context);
+            continue;
+        }
         /* Text only when it is logged: a normal end is the common case. */
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
             child_status_text(status, text, sizeof(text));

@@ -13,6 +13,9 @@
  *			CHILD_EXIT_FN on_exit, void *context);
  *	void	child_add(pid_t pid, int log_fd);
  *	void	child_log_flush(void);
+ *	void	child_watch(pid_t pid, CHILD_EXIT_FN fn, void *context);
+ *	void	child_export(struct HANDOVER *state);
+ *	void	child_import(const struct HANDOVER *state);
  *	void	child_reap(void);
  *	int	child_count(void);
  *	void	child_signal_all(int sig);
@@ -37,6 +40,17 @@
  *	child_log_flush() logs what the stderr pipes hold now and closes
  *	them: for a process that is leaving its event loop.
  *
+ *	child_watch() names one child that is not a handler (one at a
+ *	time): when child_reap() collects it, fn is called with its status
+ *	instead of the handler bookkeeping; it is not counted, time-limited
+ *	or signalled.
+ *
+ *	child_export() adds every tracked child (with the time left on its
+ *	timer) and every open stderr pipe to a handover for the next image
+ *	of this process, and stops reading the pipes (the fds in the
+ *	handover are new ones, still close-on-exec). child_import(), in the
+ *	next image, tracks them again as they were.
+ *
  *	child_reap() collects every child that has ended (waitpid() with
  *	WNOHANG in a loop; call it on SIGCHLD), logs an abnormal end decoded
  *	("exit status 3", "killed by signal 9") as a warning and a normal
@@ -52,6 +66,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+struct HANDOVER;
+
 struct event_base;
 
 #define CHILD_LOG_LINE 1024             /* longest stderr line logged whole */
@@ -61,6 +77,9 @@ typedef void (*CHILD_EXIT_FN)(pid_t, int, void *);
 extern void child_init(struct event_base *, long, CHILD_EXIT_FN, void *);
 extern void child_add(pid_t, int);
 extern void child_log_flush(void);
+extern void child_watch(pid_t, CHILD_EXIT_FN, void *);
+extern void child_export(struct HANDOVER *);
+extern void child_import(const struct HANDOVER *);
 extern void child_reap(void);
 extern int child_count(void);
 extern void child_signal_all(int);

@@ -151,6 +151,27 @@ FLOW   *flow_open(const char *dir, const char *service, long rate, long burst,
     return (0);
 }
 
+/* flow_adopt - a bucket file that a previous image of this process opened */
+FLOW   *flow_adopt(int fd, const char *dir, const char *service, long rate,
+                           long burst)
+{
+    FLOW   *flow = mymalloc(sizeof(*flow));
+
+    if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+        msg_fatal("in-flow state fd %d: %m", fd);
+    flow->fd = fd;
+    flow->path = flow_file_name(dir, service);
+    flow->rate = rate;
+    flow->burst = burst;
+    return (flow);
+}
+
+/* flow_fd - the descriptor of the bucket file, to pass it on */
+int     flow_fd(const FLOW *flow)
+{
+    return (flow->fd);
+}
+
 /* flow_read - the bucket from the file; a full one when there is none */
 static void flow_read(FLOW *flow, FLOW_BUCKET *b, int64_t now_us)
 {

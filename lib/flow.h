@@ -13,6 +13,9 @@
  *			long burst, char **err);
  *	int	flow_take(FLOW *flow);
  *	void	flow_close(FLOW *flow);
+ *	FLOW   *flow_adopt(int fd, const char *dir, const char *service,
+ *			long rate, long burst);
+ *	int	flow_fd(const FLOW *flow);
  *
  *	void	flow_bucket_take(FLOW_BUCKET *bucket, int64_t now_us,
  *			long rate, long burst);
@@ -38,6 +41,11 @@
  *	when a token was taken, 0 when the bucket was empty. A lock or I/O
  *	error is logged and counts as a token: flow control must never stop
  *	the service.
+ *
+ *	flow_fd() is the file's descriptor, and flow_adopt() takes one
+ *	that a previous image of this process opened with flow_open() and
+ *	passed across execve() (after privileges were dropped, the
+ *	directory may no longer be ours to open).
  *
  *	flow_bucket_take() is the arithmetic alone, on a FLOW_BUCKET and a
  *	clock reading in microseconds passed in (CLOCK_MONOTONIC in
@@ -70,6 +78,8 @@ typedef struct FLOW FLOW;
 extern FLOW *flow_open(const char *, const char *, long, long, char **);
 extern int flow_take(FLOW *);
 extern void flow_close(FLOW *);
+extern FLOW *flow_adopt(int, const char *, const char *, long, long);
+extern int flow_fd(const FLOW *);
 extern void flow_bucket_take(FLOW_BUCKET *, int64_t, long, long);
 
 #endif

@@ -114,7 +114,7 @@ int     listener_open(LISTENER_LIST *list, const char *spec, int backlog,
             break;
         if (listener_bind(fd, &addr, unix_mode) == 0 && listen(fd, backlog) == 0) {
             addr_free(&addr);
-            (void) listener_add(list, fd);
+            listener_add(list, fd)->own = 1;
             return (0);
         }
         ret = errno;
@@ -164,7 +164,7 @@ static long listener_systemd_count(void)
 }
 
 /* listener_inherit_systemd - take systemd's LISTEN_FDS sockets */
-int     listener_inherit_systemd(LISTENER_LIST *list, char **err)
+int     listener_inherit_systemd(LISTENER_LIST *list, int own, char **err)
 {
     long    count = listener_systemd_count();
     char   *names = getenv("LISTEN_FDNAMES");
@@ -188,6 +188,7 @@ int     listener_inherit_systemd(LISTENER_LIST *list, char **err)
         }
         lp = listener_add(list, fd);
         lp->fdname = name ? mystrdup(name) : 0;
+        lp->own = own;
     }
     myfree(save);
     unsetenv("LISTEN_PID");

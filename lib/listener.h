@@ -11,7 +11,8 @@
  *
  *	int	listener_open(LISTENER_LIST *list, const char *spec,
  *			int backlog, long unix_mode, char **err);
- *	int	listener_inherit_systemd(LISTENER_LIST *list, char **err);
+ *	int	listener_inherit_systemd(LISTENER_LIST *list, int own,
+ *			char **err);
  *	int	listener_inherit_stdin(LISTENER_LIST *list);
  *	void	listener_close(LISTENER *lp);
  *	void	listener_close_all(LISTENER_LIST *list);
@@ -30,6 +31,8 @@
  *	activation protocol: when LISTEN_PID is our pid, LISTEN_FDS=n
  *	sockets from fd 3 on, named by LISTEN_FDNAMES. The variables are
  *	removed from our environment. It returns the count (0 for none).
+ *	The sockets are marked own when own is set (our own previous image
+ *	passed them on a re-execution); listener_open() marks its own.
  *
  *	listener_inherit_stdin() takes fd 0 when it is a listening socket
  *	(inetd "wait", systemd StandardInput=socket), replacing fd 0 by
@@ -54,6 +57,9 @@ typedef struct LISTENER {
     int     family;                     /* AF_INET, AF_INET6 or AF_UNIX */
     char   *display;                    /* "127.0.0.1:40123", "unix:/p" */
     char   *fdname;                     /* LISTEN_FDNAMES entry, or null */
+    int     own;                        /* bound by this process (or its */
+                                        /* previous image): nobody else */
+                                        /* holds it */
     char   *unix_path;                  /* AF_UNIX: the socket's path */
     int     local_fixed;                /* TCP: local address never varies */
     char    local_host[INET6_ADDRSTRLEN];
@@ -68,7 +74,7 @@ typedef struct LISTENER_LIST {
 } LISTENER_LIST;
 
 extern int listener_open(LISTENER_LIST *, const char *, int, long, char **);
-extern int listener_inherit_systemd(LISTENER_LIST *, char **);
+extern int listener_inherit_systemd(LISTENER_LIST *, int, char **);
 extern int listener_inherit_stdin(LISTENER_LIST *);
 extern void listener_close(LISTENER *);
 extern void listener_close_all(LISTENER_LIST *);

@@ -15,10 +15,12 @@
 #include <unistd.h>
 
 #include "msg.h"
+#include "mymalloc.h"
 #include "notify.h"
 
 static int notify_fd = -1;
 static int notify_stopped;
+static char *notify_path;               /* for a re-execution */
 
 /* notify_init - connect to $NOTIFY_SOCKET, then hide it from handlers */
 void    notify_init(void)
@@ -43,7 +45,15 @@ void    notify_init(void)
             notify_fd = -1;
         }
     }
+    if (notify_fd >= 0)
+        notify_path = mystrdup(path);
     unsetenv("NOTIFY_SOCKET");
+}
+
+/* notify_socket_path - $NOTIFY_SOCKET as it was, when it works */
+const char *notify_socket_path(void)
+{
+    return (notify_path);
 }
 
 /* notify_enabled - is there a service manager to tell? */

@@ -13,6 +13,7 @@
  *	void	notify_send(const char *state);
  *	void	notify_stopping(void);
  *	int	notify_enabled(void);
+ *	const char *notify_socket_path(void);
  * DESCRIPTION
  *	notify_init() takes $NOTIFY_SOCKET (a path, or "@name" for the
  *	abstract namespace), removes it from the environment so that
@@ -23,6 +24,9 @@
  *	socket it does nothing. notify_stopping() sends "STOPPING=1" the
  *	first time it is called and nothing after that; it fits
  *	msg_cleanup(), so that a fatal exit says it too.
+ *
+ *	notify_socket_path() is the value $NOTIFY_SOCKET had when it could
+ *	be connected (for a re-execution to pass on), or null.
  *
  *	notify_enabled() tells whether there is a socket to send to, so
  *	that callers can skip preparing messages nobody reads.
@@ -35,5 +39,6 @@ extern void notify_init(void);
 extern void notify_send(const char *);
 extern void notify_stopping(void);
 extern int notify_enabled(void);
+extern const char *notify_socket_path(void);
 
 #endif

@@ -24,6 +24,7 @@ static const char options_short[] = "+:1cdDf:hi:lL:m:n:o:s:St:uvVz";
 
 enum {
     OPT_VERSION = 256,
+    OPT_CHECK,
 };
 
 static const struct option options_long[] = {
@@ -47,6 +48,7 @@ static const struct option options_long[] = {
     {"log-stderr", no_argument, 0, 'V'},
     {"unlimited", no_argument, 0, 'z'},
     {"version", no_argument, 0, OPT_VERSION},
+    {"check", no_argument, 0, OPT_CHECK},
     {0, 0, 0, 0},
 };
 
@@ -99,6 +101,8 @@ noreturn void options_help(const char *operands)
           "  -D, --debugger          run $debugger_command at start\n"
           "  -v, --verbose           more logging (repeatable)\n"
           "  -V, --log-stderr        copy logging to stderr\n"
+          "      --check             check the command line, parameters and handler;\n"
+          "                          bind nothing, run nothing; exit 0 or 100\n"
           "  -h, --help              this text\n"
           "      --version           the version\n", stdout);
     exit(0);
@@ -175,6 +179,7 @@ static void options_one(OPTIONS *opts, int ch, char *arg)
             options_error("-s %s: expected a socket count from 1 to 1000", arg);
         opts->socket_count = count;
         break;
+    case OPT_CHECK: opts->check = 1; break;
     case OPT_VERSION:
         printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
         exit(0);

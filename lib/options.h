@@ -20,7 +20,8 @@
  *	options pass untouched); opts->first_operand is its index. -m, -i
  *	and -z become parameter overrides, kept in command-line order with
  *	the -o ones (the last wins), each with a label for error messages.
- *	--help and --version print to stdout and exit 0.
+ *	--help and --version print to stdout and exit 0; --check sets
+ *	opts->check.
  *
  *	options_usage() prints the usage line; options_help() prints it with
  *	a summary of the options and exits 0. options_error() is a usage
@@ -50,6 +51,7 @@ typedef struct OPTIONS {
     int     user;                       /* -u */
     int     verbose;                    /* -v, repeatable */
     int     log_stderr;                 /* -V */
+    int     check;                      /* --check */
     const char *config_file;            /* -f */
     const char *name;                   /* -n */
     long    socket_count;               /* -s, or -1 */

@@ -102,6 +102,13 @@ void    privs_chroot(const char *dir)
         msg_fatal("chdir / in %s: %m", dir);
 }
 
+/* privs_current - are we running as that user already (a re-execution)? */
+int     privs_current(const PRIVS *privs)
+{
+    return (getuid() == privs->uid && geteuid() == privs->uid
+            && getgid() == privs->gid && getegid() == privs->gid);
+}
+
 /* privs_drop - groups, gid, uid, then check */
 void    privs_drop(const PRIVS *privs)
 {

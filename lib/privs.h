@@ -12,6 +12,7 @@
  *	int	privs_lookup(const char *spec, PRIVS *privs, char **err);
  *	void	privs_chroot(const char *dir);
  *	void	privs_drop(const PRIVS *privs);
+ *	int	privs_current(const PRIVS *privs);
  * DESCRIPTION
  *	privs_lookup() resolves "user" or "user:group" (names or numbers),
  *	and the user's supplementary groups, while the user and group
@@ -20,6 +21,10 @@
  *
  *	privs_chroot() changes the root to dir and the working directory
  *	to the new "/".
+ *
+ *	privs_current() tells whether the real and effective user and group
+ *	IDs are already those of privs (a process that dropped them and then
+ *	re-executed itself has nothing left to drop).
  *
  *	privs_drop() sets the supplementary groups (the user's, or only the
  *	given group with "user:group"), then the gid, then the uid, in that
@@ -43,5 +48,6 @@ typedef struct PRIVS {
 extern int privs_lookup(const char *, PRIVS *, char **);
 extern void privs_chroot(const char *);
 extern void privs_drop(const PRIVS *);
+extern int privs_current(const PRIVS *);
 
 #endif

@@ -14,9 +14,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -53,7 +56,7 @@ static int resident_busy(SKELETON *sk)
 /* resident_may_accept - are we willing to take one more client now? */
 static int resident_may_accept(SKELETON *sk)
 {
-    return (!sk->stopping && !sk->backoff
+    return (!sk->stopping && !sk->backoff && !sk->reloading
             && (P.process_limit == 0 || resident_busy(sk) < P.process_limit));
 }
 
@@ -136,7 +139,8 @@ static void resident_idle_start(SKELETON *sk)
 {
     struct timeval tv = {P.max_idle, 0};
 
-    if (P.max_idle > 0 && !sk->stopping)
+    /* Leaving would close listeners that nobody else holds. */
+    if (P.max_idle > 0 && !sk->stopping && !sk->own)
         evtimer_add(sk->idle_ev, &tv);
 }
 
@@ -199,6 +203,7 @@ static void resident_log_client(const SINGLE_SERVER_CLIENT *client, pid_t pid)
 }
 
 static void resident_defer(SKELETON *, const SINGLE_SERVER_CLIENT *, long);
+static void resident_reload(SKELETON *, const char *);
 
 /* resident_spawn_failed - keep the client for a retry when that can help */
 static void resident_spawn_failed(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
@@ -212,7 +217,7 @@ static void resident_spawn_failed(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
                   client->listener->display);
     msg_warn("cannot start handler for a client of %s: %m -- retrying in %ds",
              client->listener->display, RESIDENT_RETRY_SEC);
-    resident_defer(sk, client, RESIDENT_RETRY_SEC);
+    resident_defer(sk, client, RESIDENT_RETRY_SEC * 1000);
 }
 
 /* resident_serve - hand one accepted client to the application */
@@ -273,12 +278,12 @@ static void resident_pending_event(evutil_socket_t fd, short what, void *arg)
     resident_update(sk);
 }
 
-/* resident_defer - serve this client later: in-flow pause, spawn retry */
+/* resident_defer - serve this client in ms: in-flow pause, spawn retry */
 static void resident_defer(SKELETON *sk, const SINGLE_SERVER_CLIENT *client,
-                                   long delay)
+                                   long ms)
 {
     RESIDENT_PENDING *pp = mymalloc(sizeof(*pp));
-    struct timeval tv = {delay, 0};
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
 
     pp->client = *client;
     client_env_copy(&pp->client.env, &client->env);
@@ -355,14 +360,18 @@ static void resident_accept_event(evutil_socket_t fd, short what, void *arg)
         resident_client_env(&client, lp);
         sk->use_count++;
         if (skeleton_flow_pause(sk))
-            resident_defer(sk, &client, P.in_flow_delay);
+            resident_defer(sk, &client, P.in_flow_delay * 1000);
         else
             resident_serve(sk, &client);
         if (P.max_use > 0 && sk->use_count >= P.max_use) {
-            if (msg_verbose)
-                msg_info("use limit reached -- exiting after %d running "
-                         "handler(s)", resident_busy(sk));
-            resident_stop(sk);
+            if (sk->own) {
+                resident_reload(sk, "use limit reached");
+            } else {
+                if (msg_verbose)
+                    msg_info("use limit reached -- exiting after %d running "
+                             "handler(s)", resident_busy(sk));
+                resident_stop(sk);
+            }
         }
     }
     resident_update(sk);
@@ -428,11 +437,18 @@ static void resident_serve_pending_now(SKELETON *sk)
     }
 }
 
-/* resident_leave - SIGTERM, SIGINT, SIGHUP: stop accepting, drain */
+/*
+ * resident_leave - SIGTERM, SIGINT, SIGHUP: stop accepting, drain. With
+ * listeners of our own, SIGHUP is a reload instead: re-execute.
+ */
 void    resident_leave(SKELETON *sk, int sig)
 {
     struct timeval tv = {P.drain_timeout, 0};
 
+    if (sig == SIGHUP && sk->own && !sk->leaving) {
+        resident_reload(sk, "signal 1 (reload)");
+        return;
+    }
     if (sk->leaving) {
         msg_info("signal %d: already leaving", sig);
         return;
@@ -451,19 +467,146 @@ void    resident_leave(SKELETON *sk, int sig)
     resident_update(sk);
 }
 
+/* resident_pending_export - the clients in their pause, for the next image */
+static void resident_pending_export(SKELETON *sk, HANDOVER *st)
+{
+    RESIDENT_PENDING *pp;
+    HANDOVER_CLIENT hc;
+    struct timeval when;
+    struct timeval now;
+
+    event_base_gettimeofday_cached(sk->base, &now);
+    for (pp = sk->pending; pp; pp = pp->next) {
+        hc.fd = pp->client.in_fd;
+        hc.listener = (int) (pp->client.listener - sk->listeners.items);
+        hc.pause_ms = 0;
+        if (evtimer_pending(pp->timer, &when))
+            hc.pause_ms = (when.tv_sec - now.tv_sec) * 1000
+                + (when.tv_usec - now.tv_usec) / 1000;
+        if (hc.pause_ms < 0)
+            hc.pause_ms = 0;
+        handover_add_client(st, &hc);
+    }
+}
+
+/* resident_pending_import - the paused clients of the previous image */
+static void resident_pending_import(SKELETON *sk, const HANDOVER *st)
+{
+    const HANDOVER_CLIENT *hc;
+    SINGLE_SERVER_CLIENT client;
+    size_t  i;
+
+    for (i = 0; i < st->nclients; i++) {
+        hc = st->clients + i;
+        if (hc->listener >= (int) sk->listeners.count)
+            msg_fatal("handover: client fd %d of listener %d, of %zu",
+                      hc->fd, hc->listener, sk->listeners.count);
+        if (fcntl(hc->fd, F_SETFD, FD_CLOEXEC) < 0)
+            msg_fatal("handover: client fd %d: %m", hc->fd);
+        memset(&client, 0, sizeof(client));
+        client.in_fd = client.out_fd = hc->fd;
+        client.err_fd = -1;
+        client.listener = &sk->listeners.items[hc->listener];
+        client.service_name = P.service_name;
+        client.peer_len = sizeof(client.peer);
+        if (getpeername(hc->fd, (struct sockaddr *) &client.peer,
+                        &client.peer_len) < 0)
+            client.peer_len = 0;        /* gone meanwhile: the handler sees EOF */
+        resident_client_env(&client, client.listener);
+        resident_defer(sk, &client, hc->pause_ms);
+    }
+}
+
+/* resident_reexec - hand everything in flight to a new image of us */
+static void resident_reexec(SKELETON *sk)
+{
+    HANDOVER st = {.served = sk->served, .flow_fd = -1};
+
+    if (sk->flow)
+        st.flow_fd = flow_fd(sk->flow);
+    child_export(&st);
+    resident_pending_export(sk, &st);
+    msg_info("re-executing %s: %zu handler(s) and %zu paused client(s) "
+             "handed over", sk->self_path, st.nchildren, st.nclients);
+    reexec_exec(sk, &st);               /* returns only to exit */
+}
+
+/* resident_check_done - the new program checked its configuration */
+static void resident_check_done(pid_t pid, int status, void *context)
+{
+    SKELETON *sk = context;
+    char    text[64];
+
+    (void) pid;
+    sk->reloading = 0;
+    if (sk->leaving) {                  /* a signal came meanwhile */
+        resident_update(sk);
+        return;
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        resident_reexec(sk);
+        return;
+    }
+    child_status_text(status, text, sizeof(text));
+    msg_warn("%s --check failed (%s): not re-executing -- serving on with "
+             "the running program and configuration", sk->self_path, text);
+    sk->use_count = 0;
+    resident_update(sk);
+}
+
+/*
+ * resident_reload - own listeners at max_use or SIGHUP: check the new
+ * program and configuration first, then re-execute. A broken binary or
+ * parameter file must not replace a server that works.
+ */
+static void resident_reload(SKELETON *sk, const char *why)
+{
+    pid_t   pid;
+
+    if (sk->reloading) {
+        msg_info("%s: a re-execution is being checked already", why);
+        return;
+    }
+    if (msg_verbose)
+        msg_info("%s -- checking %s --check before re-executing", why,
+                 sk->self_path);
+    if ((pid = reexec_check(sk)) < 0) {
+        msg_warn("%s: cannot run %s --check: %m -- serving on", why,
+                 sk->self_path);
+        sk->use_count = 0;
+        return;
+    }
+    child_watch(pid, resident_check_done, sk);
+    sk->reloading = 1;                  /* the backlog waits meanwhile */
+    resident_update(sk);
+}
+
+/* resident_own - may we re-execute instead of leaving? */
+static int resident_own(SKELETON *sk)
+{
+    size_t  i;
+
+    for (i = 0; i < sk->listeners.count; i++)
+        if (!sk->listeners.items[i].own)
+            return (0);
+    /* In a chroot the program and its files are out of reach. */
+    return (sk->listeners.count > 0 && sk->self_path && !sk->opts.chroot);
+}
+
 /* resident_listeners - every listening socket we were given or asked for */
-static void resident_listeners(SKELETON *sk)
+static void resident_listeners(SKELETON *sk, int handed_over)
 {
     size_t  i;
     char   *err;
     int     status;
 
-    for (i = 0; i < sk->opts.nlisten; i++)
+    /* After a re-execution the -L sockets are the ones passed on. */
+    for (i = 0; i < sk->opts.nlisten && !handed_over; i++)
         if ((status = listener_open(&sk->listeners, sk->opts.listen[i],
                                     (int) P.listen_backlog,
                                     P.unix_socket_mode, &err)) != 0)
             msg_fatal_status(status, "%s", err);
-    if (listener_inherit_systemd(&sk->listeners, &err) < 0)
+    if (listener_inherit_systemd(&sk->listeners, handed_over, &err) < 0)
         msg_usage("%s", err);
     (void) listener_inherit_stdin(&sk->listeners);
     if (sk->listeners.count == 0)
@@ -509,19 +652,43 @@ static void resident_events(SKELETON *sk)
     }
 }
 
+/*
+ * resident_take_over - serve on what the previous image handed over;
+ * then let in the signals that reexec_exec() held across execve() (it
+ * blocked them all, from a mask that the skeleton keeps empty)
+ */
+static void resident_take_over(SKELETON *sk)
+{
+    sigset_t none;
+
+    sk->served = sk->handover.served;
+    child_import(&sk->handover);
+    resident_pending_import(sk, &sk->handover);
+    handover_free(&sk->handover);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, 0);
+    child_reap();                       /* those that ended during execve() */
+}
+
 /* resident_run - the resident loop */
 int     resident_run(SKELETON *sk, int argc, char **argv)
 {
+    int     handed_over;
+
     if (!sk->opts.allow_tty && isatty(0))
         msg_usage("do not run this command by hand (use -d to allow a "
                   "terminal on stdin, or -S for stream mode)");
-    resident_listeners(sk);
-    skeleton_flow_open(sk);
+    handed_over = reexec_take(&sk->handover);
+    resident_listeners(sk, handed_over);
+    sk->own = resident_own(sk);
+    skeleton_flow_open(sk, sk->handover.flow_fd);
     skeleton_init_process(sk, argc, argv);
     resident_events(sk);
     skeleton_signals(sk);
     watchdog_start(sk->base, P.daemon_timeout);
     child_init(sk->base, P.command_time_limit, resident_child_exit, sk);
+    if (handed_over)
+        resident_take_over(sk);
     if (sk->opts.print_addresses)
         resident_print_addresses(sk);
     if (!sk->opts.log_stderr)

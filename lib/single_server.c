@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "child.h"
 #include "msg.h"
 #include "mymalloc.h"
@@ -197,21 +198,31 @@ void    skeleton_init_process(SKELETON *sk, int argc, char **argv)
         msg_usage("%s", err);
     if (sk->opts.chroot)
         privs_chroot(P.chroot_directory);
+    /* --check wants resident-mode diagnostics: 100 for a missing handler. */
     if (app->pre_init)
-        app->pre_init(argc - first, argv + first, sk->opts.stream, app->context);
-    if (sk->opts.user)
+        app->pre_init(argc - first, argv + first,
+                      sk->opts.stream && !sk->opts.check, app->context);
+    if (sk->opts.user && !privs_current(&sk->privs))
         privs_drop(&sk->privs);
     if (app->post_init)
         app->post_init(app->context);
 }
 
 /* skeleton_flow_open - the in-flow bucket, when flow control is on */
-void    skeleton_flow_open(SKELETON *sk)
+void    skeleton_flow_open(SKELETON *sk, int fd)
 {
     char   *err;
 
-    if (P.in_flow_rate == 0)
-        return;                         /* off: no file is touched */
+    if (P.in_flow_rate == 0) {          /* off: no file is touched */
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    if (fd >= 0) {
+        sk->flow = flow_adopt(fd, P.state_directory, P.service_name,
+                              P.in_flow_rate, P.in_flow_burst);
+        return;
+    }
     if ((sk->flow = flow_open(P.state_directory, P.service_name,
                               P.in_flow_rate, P.in_flow_burst, &err)) == 0)
         msg_fatal("%s", err);
@@ -305,6 +316,27 @@ void    skeleton_signals(SKELETON *sk)
             msg_fatal("cannot watch signal %d", sigs[i]);
 }
 
+/*
+ * single_server_check - --check: everything start-up does up to binding
+ * and serving (addresses resolved, handler found), then exit 0
+ */
+static int single_server_check(SKELETON *sk, int argc, char **argv)
+{
+    ADDR_SPEC addr;
+    char   *err;
+    size_t  i;
+
+    for (i = 0; i < sk->opts.nlisten; i++) {
+        if (addr_parse(sk->opts.listen[i], &addr, &err) < 0)
+            msg_usage("%s", err);
+        addr_free(&addr);
+    }
+    skeleton_init_process(sk, argc, argv);
+    if (msg_verbose)
+        msg_info("configuration check passed");
+    return (0);
+}
+
 /* single_server_main - the life of a server process */
 int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
 {
@@ -313,6 +345,9 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
 
     sk.devnull = single_server_stdio(&sk);
     msg_open(app->name ? app->name : argv[0]);
+    sk.argc = argc;
+    sk.argv = argv;
+    sk.self_path = reexec_self_path(argv[0]);   /* before any chroot */
     if (app->service == 0 && app->spawn == 0)
         msg_panic("single_server_main: the application has neither a "
                   "service nor a spawn function");
@@ -331,6 +366,8 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
     sk.handler_stderr = single_server_stderr_mode(&sk);
     /* A handler in a group of its own cannot read a terminal (SIGTTIN). */
     sk.new_group = !sk.opts.stream || !isatty(0);
+    if (sk.opts.check)
+        return (single_server_check(&sk, argc, argv));
     (void) signal(SIGPIPE, SIG_IGN);
     notify_init();
     msg_cleanup(notify_stopping);

@@ -14,12 +14,23 @@
  *		the two modes; each returns the exit status.
  *	void	resident_leave(SKELETON *sk, int sig);
  *		a signal asked the resident loop to leave.
- *	void	skeleton_flow_open(SKELETON *sk);
+ *	void	skeleton_flow_open(SKELETON *sk, int fd);
  *		open the in-flow bucket when in_flow_rate is set (before
- *		privileges are dropped); exit 111 when it is unsafe.
+ *		privileges are dropped); exit 111 when it is unsafe. fd, unless
+ *		-1, is the bucket file a previous image handed over.
  *	int	skeleton_flow_pause(SKELETON *sk);
  *		take a token for a new client; 1 when the client must wait
  *		in_flow_delay first (logged with -v).
+ *	char   *reexec_self_path(const char *argv0);
+ *		the absolute path we were started from (reexec.c).
+ *	pid_t	reexec_check(SKELETON *sk);
+ *		start "PROGRAM --check ARGS..."; its pid, or -1 with errno.
+ *	void	reexec_exec(SKELETON *sk, HANDOVER *state);
+ *		become a new image of the same program, same pid, the
+ *		listeners on fds 3.. (LISTEN_FDS) and state in the
+ *		environment; returns only to exit on failure.
+ *	int	reexec_take(HANDOVER *state);
+ *		1 and the state when a previous image handed over, else 0.
  *	pid_t	skeleton_spawn(SKELETON *sk, SINGLE_SERVER_CLIENT *client);
  *		the application's spawn(), with the child's stderr as
  *		handler_stderr says and its own process group; tracked by
@@ -29,6 +40,7 @@
 #include <event2/event.h>
 
 #include "flow.h"
+#include "handover.h"
 #include "listener.h"
 #include "options.h"
 #include "privs.h"
@@ -43,6 +55,9 @@ typedef enum SKELETON_STDERR {
 typedef struct SKELETON {
     const SINGLE_SERVER_APP *app;
     OPTIONS opts;
+    int     argc;                       /* the command line, for */
+    char  **argv;                       /* a re-execution */
+    char   *self_path;                  /* absolute, as we were started */
     struct event_base *base;
     int     devnull;                    /* /dev/null, opened before chroot */
     int     stderr_closed;              /* fd 2 was closed when we started */
@@ -65,6 +80,10 @@ typedef struct SKELETON {
     int     leaving;                    /* a signal came */
     int     backoff;                    /* accept ran out of descriptors */
     int     backoff_warned;             /* said so; cleared by an accept */
+    int     own;                        /* every listener is ours alone: */
+                                        /* re-execute, never leave */
+    int     reloading;                  /* a re-execution is being checked */
+    HANDOVER handover;                  /* from a previous image */
     int     busy_in_process;            /* an in-process service runs */
     struct RESIDENT_PENDING *pending;   /* clients in their in-flow pause */
     int     npending;
@@ -78,7 +97,11 @@ extern void skeleton_signals(SKELETON *);
 extern int stream_run(SKELETON *, int, char **);
 extern int resident_run(SKELETON *, int, char **);
 extern void resident_leave(SKELETON *, int);
-extern void skeleton_flow_open(SKELETON *);
+extern void skeleton_flow_open(SKELETON *, int);
+extern char *reexec_self_path(const char *);
+extern pid_t reexec_check(SKELETON *);
+extern void reexec_exec(SKELETON *, HANDOVER *);
+extern int reexec_take(HANDOVER *);
 extern int skeleton_flow_pause(SKELETON *);
 extern pid_t skeleton_spawn(SKELETON *, SINGLE_SERVER_CLIENT *);
 

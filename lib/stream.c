@@ -109,7 +109,7 @@ int     stream_run(SKELETON *sk, int argc, char **argv)
     pid_t   pid;
 
     stream_client(&client);
-    skeleton_flow_open(sk);
+    skeleton_flow_open(sk, -1);
     skeleton_init_process(sk, argc, argv);
     if (skeleton_flow_pause(sk))
         sleep((unsigned) P.in_flow_delay);

@@ -25,12 +25,21 @@ start_server() {
 	local fifo=$BATS_TEST_TMPDIR/addr.fifo
 	rm -f "$fifo"
 	mkfifo "$fifo"
-	"$SS" -d -1 -V "$@" >"$fifo" 2>"$LOG" </dev/null 3>&- &
+	${SS_WRAP:+$SS_WRAP} "$SS" -d -1 -V "$@" >"$fifo" 2>"$LOG" </dev/null 3>&- &
 	SERVER_PID=$!
 	BG_PIDS+=("$SERVER_PID")
 	mapfile -t ADDRS <"$fifo"
 	ADDR=${ADDRS[0]:-}
 	[ -n "$ADDR" ] || { cat "$LOG" >&2; return 1; }
+}
+
+# start_held_server ARGS...: start_server with a listening socket on
+# 127.0.0.1 (a free port) that the server does not own: t/held.py binds it
+# and passes it as systemd does. At max_use, max_idle or SIGHUP such a
+# server exits (its supervisor holds the socket); with -L it would
+# re-execute itself instead.
+start_held_server() {
+	SS_WRAP="python3 $SRC/t/held.py --" start_server "$@"
 }
 
 # bg CMD...: run a command in the background, remember its pid in BG_PID

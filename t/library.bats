@@ -14,7 +14,7 @@ ECHO=$BUILD/examples/echo-server
 }
 
 @test "in-process resident mode: clients are served, max_use ends the server with status 0" {
-	SS=$ECHO start_server -v -m 2 -L 127.0.0.1:0
+	SS=$ECHO start_held_server -v -m 2
 	run client "$ADDR" --send 'one\n'
 	[ "$output" = "$(printf 'echo service ready\none')" ]
 	run client "$ADDR" --send 'two\n'
@@ -24,7 +24,7 @@ ECHO=$BUILD/examples/echo-server
 }
 
 @test "the hooks run in order: pre_init, post_init, then pre_accept and loop per client, pre_exit" {
-	SS=$ECHO start_server -v -m 2 -L 127.0.0.1:0 -- word
+	SS=$ECHO start_held_server -v -m 2 -- word
 	client "$ADDR" >/dev/null
 	client "$ADDR" >/dev/null
 	wait_status "$SERVER_PID" 5
@@ -38,7 +38,7 @@ ECHO=$BUILD/examples/echo-server
 }
 
 @test "an in-process server honours max_idle and logs its way out" {
-	SS=$ECHO start_server -v -i 1 -L 127.0.0.1:0
+	SS=$ECHO start_held_server -v -i 1
 	wait_status "$SERVER_PID" 5
 	[ "$STATUS" -eq 0 ]
 	grep -q 'idle timeout -- exiting' "$LOG"

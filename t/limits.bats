@@ -74,7 +74,7 @@ check_released() {
 # three clients, exits 0, and a fourth connection is refused
 serve_three_then_exit() {
 	local i
-	start_server "$@" -L 127.0.0.1:0 "$H/echo-line"
+	start_held_server "$@" "$H/echo-line"
 	for i in 1 2 3; do
 		run client "$ADDR" --send "client $i\\n"
 		[ "$status" -eq 0 ]
@@ -95,7 +95,7 @@ serve_three_then_exit() {
 }
 
 @test "max_use reached: no more connections, running handlers finish before the exit" {
-	start_server -m 2 -o process_limit=2 -L 127.0.0.1:0 "$H/hold" "$D"
+	start_held_server -m 2 -o process_limit=2 "$H/hold" "$D"
 	hold_clients A B
 	wait_for_file "$D/start.A"
 	wait_for_file "$D/start.B"
@@ -111,7 +111,7 @@ serve_three_then_exit() {
 # --- max_idle ------------------------------------------------------------------
 
 @test "-v: reaching max_use is logged with the number of handlers still running" {
-	start_server -v -m 1 -L 127.0.0.1:0 "$H/echo-line"
+	start_held_server -v -m 1 "$H/echo-line"
 	run client "$ADDR" --send 'one\n'
 	[ "$output" = one ]
 	wait_status "$SERVER_PID" 5
@@ -121,7 +121,7 @@ serve_three_then_exit() {
 
 @test "max_idle=1: with nothing to do the server exits 0 after about a second" {
 	local t0 elapsed
-	start_server -o max_idle=1 -L 127.0.0.1:0 "$H/echo-line"
+	start_held_server -o max_idle=1 "$H/echo-line"
 	t0=$(now_ms)
 	wait_status "$SERVER_PID" 5
 	elapsed=$(($(now_ms) - t0))
@@ -134,7 +134,7 @@ serve_three_then_exit() {
 
 @test "-i 1: the idle clock stops during a session and restarts when it ends" {
 	local t0 elapsed
-	start_server -i 1 -L 127.0.0.1:0 sh -c 'sleep 1.5; echo done'
+	start_held_server -i 1 sh -c 'sleep 1.5; echo done'
 	run client "$ADDR"	# a session longer than max_idle
 	[ "$output" = done ]
 	t0=$(now_ms)

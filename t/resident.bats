@@ -256,7 +256,7 @@ wildcard_serves() {
 
 @test "with -d a terminal on stdin is accepted" {
 	command -v script >/dev/null || skip "no script(1)"
-	run timeout 10 script -qec "$SS -d -i 1 -L 127.0.0.1:0 $H/echo-line" \
+	run timeout 10 script -qec "python3 $SRC/t/held.py -- $SS -d -i 1 $H/echo-line" \
 		/dev/null </dev/null
 	[ "$status" -eq 0 ]
 	[[ $output != *"do not run this command by hand"* ]]

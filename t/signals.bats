@@ -23,7 +23,7 @@ track_handler() {
 # running handler finish its reply, and exits 0
 leave_on_signal() {
 	local sig=$1 num=$2 client_pid
-	start_server -L 127.0.0.1:0 "$H/hold" "$D"
+	start_held_server "$H/hold" "$D"
 	bg client "$ADDR" --send 'A\n' >"$D/out.A"
 	client_pid=$BG_PID
 	wait_for_file "$D/start.A"
@@ -160,7 +160,7 @@ SLOW='IFS= read -r l; if [ "$l" = slow ]; then echo $$ >"$1"; exec sleep 30; fi;
 	local sock=$BATS_TEST_TMPDIR/notify out=$BATS_TEST_TMPDIR/notify.out
 	notify_listen "$sock" "$out"
 	export NOTIFY_SOCKET=$sock
-	start_server -m 1 -L 127.0.0.1:0 "$H/echo-line"
+	start_held_server -m 1 "$H/echo-line"
 	unset NOTIFY_SOCKET
 	run client "$ADDR" --send 'only\n'
 	[ "$output" = only ]

@@ -1,0 +1,217 @@
+/*
+ * reexec.c - a resident server replaces its own image, keeping its pid
+ *
+ * Why: with listening sockets of its own (-L) nobody else holds them, so
+ * exiting at max_use or to reload would refuse every client until a
+ * supervisor started the tool again. Instead the tool execs itself: the
+ * listening sockets stay open across execve() (the backlog waits for a
+ * few milliseconds), running handlers stay our children (same pid), and
+ * handover.c describes the rest to the new image.
+ *
+ * The program is the one at the path we were started from, so that a
+ * binary replaced on disk takes over (an upgrade); before the exec it
+ * runs with --check, and only a passing check is followed by the exec.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "msg.h"
+#include "mymalloc.h"
+#include "notify.h"
+#include "skeleton.h"
+#include "spawn_cmd.h"
+
+extern char **environ;
+
+/* reexec_self_path - the absolute path we were started from */
+char   *reexec_self_path(const char *argv0)
+{
+    char    cwd[PATH_MAX];
+    char   *path = 0;
+    ssize_t n;
+
+    if (argv0[0] == '/')
+        return (mystrdup(argv0));
+    if (strchr(argv0, '/') && getcwd(cwd, sizeof(cwd)) != 0)
+        return (myasprintf("%s/%s", cwd, argv0));
+    if (strchr(argv0, '/') == 0 && spawn_cmd_resolve(argv0, &path) == 0
+        && path[0] == '/')
+        return (path);
+    myfree(path);
+    /* Last resort: the file we run now (an upgrade then needs a restart). */
+    if ((n = readlink("/proc/self/exe", cwd, sizeof(cwd) - 1)) > 0) {
+        cwd[n] = 0;
+        return (mystrdup(cwd));
+    }
+    return (0);
+}
+
+/* reexec_check - start "PROGRAM --check ARGS..."; its pid, or -1 */
+pid_t   reexec_check(SKELETON *sk)
+{
+    char  **argv = mycalloc(sk->argc + 2, sizeof(char *));
+    posix_spawn_file_actions_t actions;
+    pid_t   pid = -1;
+    int     err;
+
+    argv[0] = sk->argv[0];
+    argv[1] = "--check";
+    memcpy(argv + 2, sk->argv + 1, (sk->argc - 1) * sizeof(char *));
+    if ((err = posix_spawn_file_actions_init(&actions)) == 0) {
+        if ((err = posix_spawn_file_actions_adddup2(&actions, sk->devnull, 0)) == 0
+            && (err = posix_spawn_file_actions_adddup2(&actions, sk->devnull, 1)) == 0
+            && (err = posix_spawn_file_actions_addclosefrom_np(&actions, 3)) == 0)
+            err = posix_spawn(&pid, sk->self_path, &actions, 0, argv, environ);
+        posix_spawn_file_actions_destroy(&actions);
+    }
+    myfree(argv);
+    if (err != 0) {
+        errno = err;
+        return (-1);
+    }
+    return (pid);
+}
+
+/* reexec_fd_above - fd moved to at least min, kept across exec */
+static int reexec_fd_above(int fd, int min)
+{
+    int     moved;
+
+    if (fd >= min)
+        moved = fd;
+    else if ((moved = fcntl(fd, F_DUPFD, min)) < 0)
+        msg_fatal("re-execute: dup fd %d: %m", fd);
+    else
+        close(fd);
+    if (fcntl(moved, F_SETFD, 0) < 0)
+        msg_fatal("re-execute: fcntl fd %d: %m", moved);
+    return (moved);
+}
+
+/*
+ * reexec_arrange - the listeners on fds 3.. as LISTEN_FDS wants them,
+ * every fd the handover names above those and open across exec
+ */
+static void reexec_arrange(SKELETON *sk, HANDOVER *st)
+{
+    int     base = 3 + (int) sk->listeners.count;
+    int    *tmp = mycalloc(sk->listeners.count + 1, sizeof(int));
+    size_t  i;
+
+    for (i = 0; i < st->nchildren; i++)
+        if (st->children[i].log_fd >= 0)
+            st->children[i].log_fd = reexec_fd_above(st->children[i].log_fd, base);
+    for (i = 0; i < st->nclients; i++)
+        st->clients[i].fd = reexec_fd_above(st->clients[i].fd, base);
+    if (st->flow_fd >= 0)
+        st->flow_fd = reexec_fd_above(st->flow_fd, base);
+    /* Copies first: a listener may sit where another one must go. */
+    for (i = 0; i < sk->listeners.count; i++)
+        if ((tmp[i] = fcntl(sk->listeners.items[i].fd, F_DUPFD_CLOEXEC, base)) < 0)
+            msg_fatal("re-execute: dup listener: %m");
+    for (i = 0; i < sk->listeners.count; i++) {
+        if (dup2(tmp[i], 3 + (int) i) < 0)
+            msg_fatal("re-execute: dup2 listener: %m");
+        close(tmp[i]);
+    }
+    myfree(tmp);
+}
+
+/* reexec_environ - ours, plus the sockets, the handover and NOTIFY_SOCKET */
+static char **reexec_environ(SKELETON *sk, const HANDOVER *st)
+{
+    size_t  n = 0;
+    size_t  i;
+    char  **env;
+    char   *text = handover_format(st);
+    char   *names = mystrdup("");
+    char   *tmp;
+
+    while (environ[n])
+        n++;
+    env = mycalloc(n + 6, sizeof(char *));
+    memcpy(env, environ, n * sizeof(char *));
+    for (i = 0; i < sk->listeners.count; i++) {
+        tmp = myasprintf("%s%s%s", names, i ? ":" : "",
+                         sk->listeners.items[i].fdname ?
+                         sk->listeners.items[i].fdname : "listen");
+        myfree(names);
+        names = tmp;
+    }
+    env[n++] = myasprintf("LISTEN_FDS=%zu", sk->listeners.count);
+    env[n++] = myasprintf("LISTEN_PID=%ld", (long) getpid());
+    env[n++] = myasprintf("LISTEN_FDNAMES=%s", names);
+    env[n++] = myasprintf("%s=%s", HANDOVER_ENV, text);
+    if (notify_socket_path())
+        env[n++] = myasprintf("NOTIFY_SOCKET=%s", notify_socket_path());
+    myfree(text);
+    myfree(names);
+    return (env);
+}
+
+/* reexec_notify - systemd's reload protocol: RELOADING=1, then READY=1 */
+static void reexec_notify(void)
+{
+    struct timespec ts;
+    char    buf[64];
+
+    if (!notify_enabled())
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    snprintf(buf, sizeof(buf), "RELOADING=1\nMONOTONIC_USEC=%llu",
+             (unsigned long long) ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000);
+    notify_send(buf);
+}
+
+/* reexec_exec - become the new image; returns only if that failed */
+void    reexec_exec(SKELETON *sk, HANDOVER *st)
+{
+    sigset_t all;
+    char  **env;
+
+    reexec_notify();
+    reexec_arrange(sk, st);
+    env = reexec_environ(sk, st);
+
+    /*
+     * Signals wait until the new image has its handlers (the mask and
+     * pending signals survive execve(); a SIGTERM now would kill us with
+     * the default action). A watchdog alarm would survive it too.
+     */
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, 0);
+    alarm(0);
+    execve(sk->self_path, sk->argv, env);
+    msg_warn("re-execute %s: %m -- trying the running program again",
+             sk->self_path);
+    execve("/proc/self/exe", sk->argv, env);
+    msg_fatal("re-execute /proc/self/exe: %m");
+}
+
+/* reexec_take - the handover from a previous image, if there is one */
+int     reexec_take(HANDOVER *st)
+{
+    const char *text = getenv(HANDOVER_ENV);
+    char   *err;
+
+    if (text == 0) {
+        memset(st, 0, sizeof(*st));
+        st->flow_fd = -1;
+        return (0);
+    }
+    if (handover_parse(text, st, &err) < 0)
+        msg_fatal("%s", err);
+    unsetenv(HANDOVER_ENV);
+    return (1);
+}

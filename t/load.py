@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""load.py - a bounded load client that counts every failure.
+
+usage: load.py ADDRESS COUNT CONCURRENCY [--seconds LIMIT]
+
+Makes COUNT connections to ADDRESS (HOST:PORT, [IPV6]:PORT or unix:PATH),
+CONCURRENCY at a time. Each sends "N\\n" (N: the connection's number) and
+must read back a reply that contains N before end-of-file. Prints one
+line, "ok N failed N", then one line per distinct failure reason with its
+count. Exit status 0 when every connection got its reply, 1 otherwise.
+Stops starting new connections after LIMIT seconds (default 120).
+"""
+import socket
+import sys
+import threading
+import time
+from collections import Counter
+
+
+def connect(addr, timeout):
+    if addr.startswith("unix:"):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        target = addr[5:]
+    elif addr.startswith("["):
+        host, port = addr[1:].split("]:")
+        s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        target = (host, int(port))
+    else:
+        host, port = addr.rsplit(":", 1)
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        target = (host, int(port))
+    s.settimeout(timeout)
+    s.connect(target)
+    return s
+
+
+def one(addr, n):
+    """One connection; None when it got its reply, else the reason."""
+    try:
+        s = connect(addr, 10)
+    except OSError as e:
+        return "connect: %s" % e.__class__.__name__
+    try:
+        s.sendall(b"%d\n" % n)
+        s.shutdown(socket.SHUT_WR)
+        out = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            out += chunk
+    except OSError as e:
+        return "io: %s" % e.__class__.__name__
+    finally:
+        s.close()
+    return None if (b"%d" % n) in out else "bad reply: %r" % out[:40]
+
+
+def main(argv):
+    addr, count, conc = argv[1], int(argv[2]), int(argv[3])
+    limit = float(argv[argv.index("--seconds") + 1]) if "--seconds" in argv else 120
+    deadline = time.monotonic() + limit
+    lock = threading.Lock()
+    state = {"next": 0, "ok": 0}
+    failures = Counter()
+
+    def worker():
+        while True:
+            with lock:
+                n = state["next"]
+                if n >= count or time.monotonic() > deadline:
+                    return
+                state["next"] += 1
+            why = one(addr, n)
+            with lock:
+                if why is None:
+                    state["ok"] += 1
+                else:
+                    failures[why] += 1
+
+    threads = [threading.Thread(target=worker) for _ in range(conc)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    failed = count - state["ok"]
+    print("ok %d failed %d" % (state["ok"], failed))
+    for why, n in failures.most_common():
+        print("%6d %s" % (n, why))
+    if state["next"] < count:
+        print("%6d never started (time limit)" % (count - state["next"]))
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,305 @@
+#!/usr/bin/env bats
+# reexec.bats - own listeners never drop a client: with only -L sockets,
+# single-server(8) re-executes itself (same pid) at max_use and on SIGHUP
+# instead of exiting, hands over what is in flight, checks the new
+# program with --check first; max_idle does not apply. And --check alone.
+
+bats_require_minimum_version 1.5.0
+
+load helper
+
+setup() {
+	hold_setup
+}
+
+teardown() {
+	hold_teardown
+}
+
+# fd_count PID: how many descriptors PID has open
+fd_count() {
+	ls "/proc/$1/fd" | wc -l
+}
+
+# zombies PID: the zombie children of PID, one pid per line
+zombies() {
+	ps -o pid=,stat= --ppid "$1" | awk '$2 ~ /^Z/ { print $1 }'
+}
+
+# reexecs: how many times the server in $LOG re-executed so far
+reexecs() {
+	grep -c ': re-executing ' "$LOG" || true
+}
+
+# wait_reexecs N: wait (bounded) until the server re-executed N times
+# and the new image is ready again (its "ready:" line: servers here run
+# with -v)
+wait_reexecs() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[ "$(reexecs)" -ge "$1" ] && [ "$(grep -c '^.*: ready: ' "$LOG")" -gt "$1" ] && return 0
+		sleep 0.05
+	done
+	echo "never re-executed $1 time(s):" >&2
+	cat "$LOG" >&2
+	return 1
+}
+
+@test "-L, -m 20, -z: 2000 connections at concurrency 8 all get their reply; same pid, no zombie, no fd leak" {
+	local before after
+	start_server -v -m 20 -z -L 127.0.0.1:0 "$H/echo-line"
+	before=$(fd_count "$SERVER_PID")
+	run -0 python3 "$SRC/t/load.py" "$ADDR" 2000 8
+	echo "$output"
+	[ "${lines[0]}" = "ok 2000 failed 0" ]
+	kill -0 "$SERVER_PID"
+	[ "$(reexecs)" -ge 99 ]		# 2000 / 20, the last one may be checking
+	wait_reexecs 99
+	after=$(fd_count "$SERVER_PID")
+	echo "fds before $before, after $after"
+	[ "$after" -eq "$before" ]
+	[ -z "$(zombies "$SERVER_PID")" ]
+	[ "$(grep -c 'use limit reached' "$LOG")" -ge 99 ]
+	! grep -q 'exiting' "$LOG"
+}
+
+@test "a handler running across a re-execution is reaped by the new image and its client gets the whole reply" {
+	start_server -v -L 127.0.0.1:0 "$H/hold" "$D"
+	bg client "$ADDR" --send 'A\n' >"$D/out.A"
+	local client_pid=$BG_PID handler
+	wait_for_file "$D/start.A"
+	handler=$(cat "$D/start.A")
+	kill -HUP "$SERVER_PID"
+	wait_reexecs 1
+	grep -q "1 handler(s) and 0 paused client(s) handed over" "$LOG"
+	: >"$D/release"
+	wait_status "$client_pid" 5
+	[ "$STATUS" -eq 0 ]
+	[ "$(cat "$D/out.A")" = "released A" ]
+	wait_for_log "handler pid $handler exit status 0"
+	[ -z "$(zombies "$SERVER_PID")" ]
+}
+
+@test "command_time_limit still ends a handler that was handed over, on time" {
+	local t0 elapsed client_pid
+	start_server -v -o command_time_limit=2 -L 127.0.0.1:0 \
+		sh -c 'echo $$ >"$1"; exec sleep 30' sh "$D/pid"
+	t0=$(now_ms)
+	bg client "$ADDR" --timeout 8 >"$D/out"
+	client_pid=$BG_PID
+	wait_for_file "$D/pid"
+	kill -HUP "$SERVER_PID"
+	wait_reexecs 1
+	wait_status "$client_pid" 6
+	elapsed=$(($(now_ms) - t0))
+	[ "$STATUS" -eq 0 ]
+	echo "handler ended ${elapsed}ms after it started"
+	[ "$elapsed" -ge 1800 ]
+	[ "$elapsed" -le 3500 ]
+	wait_for_log "handler pid $(cat "$D/pid") killed by signal 15"
+}
+
+@test "a client in its in-flow pause is handed over and served after its pause" {
+	local client_pid
+	start_server -v -n "reexec-flow-$BATS_TEST_NUMBER-$$" -o in_flow_rate=1 \
+		-o in_flow_burst=1 -o in_flow_delay=2 -L 127.0.0.1:0 "$H/echo-line"
+	run client "$ADDR" --send 'first\n'
+	[ "$output" = first ]
+	bg client "$ADDR" --send 'second\n' >"$D/out"
+	client_pid=$BG_PID
+	wait_for_log "no in-flow token"
+	kill -HUP "$SERVER_PID"
+	wait_reexecs 1
+	grep -q "0 handler(s) and 1 paused client(s) handed over" "$LOG"
+	wait_status "$client_pid" 5
+	[ "$STATUS" -eq 0 ]
+	[ "$(cat "$D/out")" = second ]
+}
+
+@test "SIGHUP with a changed parameter file: clients after the reload see the new value; load sees no failure" {
+	local cf=$BATS_TEST_TMPDIR/p.cf load_pid
+	echo "command_time_limit = 30" >"$cf"
+	start_server -v -f "$cf" -z -L 127.0.0.1:0 sh -c 'IFS= read -r l; case $l in slow) sleep 3;; esac; echo "$l"'
+	run client "$ADDR" --send 'slow\n'	# before: 3 s are allowed
+	[ "$output" = slow ]
+	bg python3 "$SRC/t/load.py" "$ADDR" 600 4 >"$D/load"
+	load_pid=$BG_PID
+	echo "command_time_limit = 1" >"$cf"
+	kill -HUP "$SERVER_PID"
+	wait_reexecs 1
+	run client "$ADDR" --send 'slow\n' --timeout 6
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]			# after: cut off at 1 s
+	wait_status "$load_pid" 60
+	cat "$D/load"
+	[ "$STATUS" -eq 0 ]
+	[ "$(head -n 1 "$D/load")" = "ok 600 failed 0" ]
+}
+
+@test "SIGHUP after the binary was replaced runs the new binary: /proc/PID/exe changes, the pid does not" {
+	local bin=$BATS_TEST_TMPDIR/single-server
+	cp "$SS" "$bin"
+	SS=$bin start_server -v -L 127.0.0.1:0 "$H/echo-line"
+	[[ "$(readlink "/proc/$SERVER_PID/exe")" == "$bin" ]]
+	cp "$SS" "$bin.new"
+	mv "$bin.new" "$bin"			# an upgrade: a new file at the path
+	[[ "$(readlink "/proc/$SERVER_PID/exe")" == *"(deleted)" ]]
+	kill -HUP "$SERVER_PID"
+	wait_reexecs 1
+	[ "$(readlink "/proc/$SERVER_PID/exe")" = "$bin" ]
+	[ "$(stat -L -c %i "/proc/$SERVER_PID/exe")" = "$(stat -c %i "$bin")" ]
+	run client "$ADDR" --send 'upgraded\n'
+	[ "$output" = upgraded ]
+}
+
+@test "SIGHUP with a broken parameter file logs the error and serves on with the old configuration" {
+	local cf=$BATS_TEST_TMPDIR/p.cf
+	echo "max_use = 1000" >"$cf"
+	start_server -v -f "$cf" -L 127.0.0.1:0 "$H/echo-line"
+	echo "max_usr = 3" >"$cf"
+	kill -HUP "$SERVER_PID"
+	wait_for_log "--check failed (exit status 100)"
+	grep -q "unknown parameter \"max_usr\"" "$LOG"
+	[ "$(reexecs)" -eq 0 ]
+	run client "$ADDR" --send 'still here\n'
+	[ "$output" = "still here" ]
+}
+
+@test "a broken binary at the start-up path is not run: the old one serves on" {
+	local bin=$BATS_TEST_TMPDIR/single-server
+	cp "$SS" "$bin"
+	SS=$bin start_server -v -m 2 -L 127.0.0.1:0 "$H/echo-line"
+	printf '#!/bin/sh\nexit 1\n' >"$bin.new"
+	chmod +x "$bin.new"
+	mv "$bin.new" "$bin"
+	run client "$ADDR" --send 'one\n'
+	run client "$ADDR" --send 'two\n'	# max_use: a re-execution is due
+	[ "$output" = two ]
+	wait_for_log "--check failed (exit status 1)"
+	run client "$ADDR" --send 'three\n'
+	[ "$output" = three ]
+	[ "$(reexecs)" -eq 0 ]
+}
+
+@test "max_idle=1 with only -L listeners: still serving after 3 s" {
+	start_server -v -o max_idle=1 -L 127.0.0.1:0 "$H/echo-line"
+	sleep 3			# what is tested is that nothing happens in this time
+	kill -0 "$SERVER_PID"
+	run client "$ADDR" --send 'awake\n'
+	[ "$output" = awake ]
+	! grep -q "idle timeout" "$LOG"
+}
+
+@test "SIGTERM with only -L listeners: stops accepting, lets the handler finish, exits 0" {
+	start_server -v -L 127.0.0.1:0 "$H/hold" "$D"
+	bg client "$ADDR" --send 'A\n' >"$D/out.A"
+	local client_pid=$BG_PID
+	wait_for_file "$D/start.A"
+	kill -TERM "$SERVER_PID"
+	wait_for_log "signal 15 -- exiting"
+	run client "$ADDR" --connect-only
+	[ "$output" = refused ]
+	: >"$D/release"
+	wait_status "$client_pid" 5
+	[ "$(cat "$D/out.A")" = "released A" ]
+	wait_status "$SERVER_PID" 5
+	[ "$STATUS" -eq 0 ]
+}
+
+@test "NOTIFY_SOCKET: a re-execution sends RELOADING=1 with MONOTONIC_USEC, then READY=1" {
+	local sock=$BATS_TEST_TMPDIR/notify out=$BATS_TEST_TMPDIR/notify.out
+	notify_listen "$sock" "$out"
+	export NOTIFY_SOCKET=$sock
+	start_server -v -L 127.0.0.1:0 "$H/echo-line"
+	unset NOTIFY_SOCKET
+	LOG=$out wait_for_log "READY=1"
+	kill -HUP "$SERVER_PID"
+	wait_reexecs 1
+	LOG=$out wait_for_log "MONOTONIC_USEC="
+	for ((i = 0; i < 100; i++)); do
+		[ "$(grep -c '^READY=1' "$out")" -ge 2 ] && break
+		sleep 0.05
+	done
+	run grep -Ev '^STATUS=' "$out"
+	[ "${lines[0]}" = READY=1 ]
+	[ "${lines[1]}" = RELOADING=1 ]
+	[[ "${lines[2]}" =~ ^MONOTONIC_USEC=[0-9]+$ ]]
+	[ "${lines[3]}" = READY=1 ]
+	! grep -q STOPPING "$out"
+}
+
+@test "a listener from a supervisor: SIGHUP drains and exits instead" {
+	start_held_server "$H/echo-line"
+	kill -HUP "$SERVER_PID"
+	wait_status "$SERVER_PID" 5
+	[ "$STATUS" -eq 0 ]
+	[ "$(reexecs)" -eq 0 ]
+}
+
+# --- --check ---------------------------------------------------------------------
+
+@test "--check accepts a good configuration: exit 0, nothing bound, the handler not run" {
+	local port sock=$BATS_TEST_TMPDIR/check.sock
+	port=$(free_port)
+	run --separate-stderr "$SS" --check -L "127.0.0.1:$port" -L "unix:$sock" \
+		-o max_use=5 -- sh -c 'touch "$1"' sh "$D/ran"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	[ ! -e "$sock" ]			# no unix socket was made
+	[ -z "$(ss -Hltn "sport = :$port")" ]
+	[ ! -e "$D/ran" ]
+}
+
+# check_refuses TEXT ARGS...: --check with ARGS exits 100 naming TEXT
+check_refuses() {
+	local text=$1
+	shift
+	run --separate-stderr "$SS" --check "$@"
+	[ "$status" -eq 100 ]
+	[[ "$stderr" == *"$text"* ]]
+}
+
+@test "--check refuses a bad parameter, naming it: exit 100" {
+	local cf=$BATS_TEST_TMPDIR/p.cf
+	echo "process_limit = lots" >"$cf"
+	check_refuses 'process_limit' -f "$cf" -L 127.0.0.1:0 -- "$H/echo-line"
+	[[ "$stderr" == *"$cf, line 1"* ]]
+}
+
+@test "--check refuses a missing handler, naming it: exit 100" {
+	check_refuses '/nonexistent/handler: not found' -L 127.0.0.1:0 -- /nonexistent/handler
+}
+
+@test "--check refuses a bad listen address, naming it: exit 100" {
+	check_refuses 'nosuchsvc' -L 127.0.0.1:nosuchsvc -- "$H/echo-line"
+}
+
+@test "--check with -S checks the handler as resident mode does: exit 100, not 127" {
+	check_refuses 'not found' -S -- /nonexistent/handler
+}
+
+# --- the systemd unit example with ExecReload ---------------------------------------
+
+@test "examples/single-server-own.service: ExecStart serves, ExecReload (kill -HUP \$MAINPID) re-executes it" {
+	local unit=$SRC/examples/single-server-own.service start reload port
+	port=$(free_port)
+	start=$(sed -n 's/^ExecStart=//p' "$unit" |
+		sed "s|/usr/local/bin/single-server|$SS|; s|/usr/local/share/doc/single-server/examples/|$SRC/examples/|; s|:8072|:$port|")
+	reload=$(sed -n 's/^ExecReload=//p' "$unit")
+	[ "$reload" = 'kill -HUP $MAINPID' ]
+	LOG=$BATS_TEST_TMPDIR/server.log
+	bash -c "exec $start" </dev/null >/dev/null 2>"$LOG" 3>&- &
+	SERVER_PID=$!
+	BG_PIDS+=("$SERVER_PID")
+	run client "127.0.0.1:$port" --send 'hi\n'
+	for ((i = 0; i < 100 && status != 0; i++)); do
+		sleep 0.05
+		run client "127.0.0.1:$port" --send 'hi\n'
+	done
+	[[ "$output" == *hi* ]]
+	MAINPID=$SERVER_PID bash -c "$reload"
+	wait_for_log "re-executing"
+	run client "127.0.0.1:$port" --send 'again\n'
+	[[ "$output" == *again* ]]
+	kill -0 "$SERVER_PID"
+}
