@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "client_env.h"
+#include "handover.h"
 #include "msg.h"
 #include "mymalloc.h"
 #include "single_server.h"
@@ -31,7 +32,7 @@ static int handler_stream;
  */
 static const char *const handler_drop[] = {
     "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "LISTEN_PIDFDID",
-    "NOTIFY_SOCKET", "GENERATION", 0,
+    "NOTIFY_SOCKET", "GENERATION", HANDOVER_ENV, 0,
 };
 
 /* handler_resolve - find the handler once, the way a shell would */

@@ -44,7 +44,8 @@ char   *handover_format(const HANDOVER *state)
     const HANDOVER_CHILD *cp;
     const HANDOVER_CLIENT *pp;
 
-    len = snprintf(buf, size, "v1 served=%ld", state->served);
+    len = snprintf(buf, size, "v1 pid=%ld served=%ld", (long) state->pid,
+                   state->served);
     if (state->flow_fd >= 0)
         len += snprintf(buf + len, size - len, " flow=%d", state->flow_fd);
     for (i = 0; i < state->nchildren; i++) {
@@ -105,6 +106,9 @@ static int handover_item(char *item, HANDOVER *state)
                && handover_numbers(item + 2, 3, p_min, p_max, v) == 0) {
         client = (HANDOVER_CLIENT) {(int) v[0], v[1], (int) v[2]};
         handover_add_client(state, &client);
+    } else if (strncmp(item, "pid=", 4) == 0 && state->pid == 0
+               && conv_long(item + 4, 2, 0x7fffffff, v) == CONV_OK) {
+        state->pid = (pid_t) v[0];
     } else if (strncmp(item, "served=", 7) == 0
                && conv_long(item + 7, 0, LONG_MAX, v) == CONV_OK) {
         state->served = v[0];
@@ -145,6 +149,11 @@ int     handover_parse(const char *text, HANDOVER *state, char **err)
         myfree(saved);
     }
     myfree(copy);
+    if (state->pid == 0) {
+        *err = myasprintf("%s: no pid", HANDOVER_ENV);
+        handover_free(state);
+        return (-1);
+    }
     return (0);
 }
 

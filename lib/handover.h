@@ -22,10 +22,12 @@
  *	the environment variable HANDOVER_ENV, written by handover_format()
  *	and read by handover_parse(), here and nowhere else:
  *
- *	    v1 served=N [flow=FD] [h=PID,MS,KILLING,LOGFD]... [l=PID,FD]...
+ *	    v1 pid=PID served=N [flow=FD] [h=PID,MS,KILLING,LOGFD]... [l=PID,FD]...
  *	       [p=FD,MS,LISTENER]...
  *
- *	served is the count of clients served so far (for STATUS=); flow the
+ *	pid is the process the line is meant for (as LISTEN_PID: a stray
+ *	variable inherited from elsewhere is not ours to trust); served is
+ *	the count of clients served so far (for STATUS=); flow the
  *	descriptor of the in-flow state file; each h= a running handler
  *	(the same process after execve, so still our child): MS
  *	milliseconds left on its timer (the time limit, or with KILLING 1
@@ -65,6 +67,7 @@ typedef struct HANDOVER_CLIENT {
 } HANDOVER_CLIENT;
 
 typedef struct HANDOVER {
+    pid_t   pid;                        /* the process it is meant for */
     long    served;
     int     flow_fd;                    /* -1: none */
     HANDOVER_CHILD *children;

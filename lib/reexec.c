@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -55,6 +56,37 @@ char   *reexec_self_path(const char *argv0)
         return (mystrdup(cwd));
     }
     return (0);
+}
+
+/* reexec_stamp_file - identity and age of one file, appended to buf */
+static void reexec_stamp_file(const char *path, char *buf, size_t len)
+{
+    struct stat st;
+    size_t  used = strlen(buf);
+
+    if (path == 0 || stat(path, &st) < 0)
+        memset(&st, 0, sizeof(st));
+    snprintf(buf + used, len - used, "%lx:%lx:%lld.%09ld:%lld;",
+             (unsigned long) st.st_dev, (unsigned long) st.st_ino,
+             (long long) st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+             (long long) st.st_size);
+}
+
+/* reexec_stamp - what identifies the program and parameter file on disk */
+void    reexec_stamp(SKELETON *sk, char *buf, size_t len)
+{
+    buf[0] = 0;
+    reexec_stamp_file(sk->self_path, buf, len);
+    reexec_stamp_file(sk->opts.config_file, buf, len);
+}
+
+/* reexec_changed - has the program or the parameter file changed? */
+int     reexec_changed(SKELETON *sk)
+{
+    char    now[sizeof(sk->stamp)];
+
+    reexec_stamp(sk, now, sizeof(now));
+    return (strcmp(now, sk->stamp) != 0);
 }
 
 /* reexec_check - start "PROGRAM --check ARGS..."; its pid, or -1 */
@@ -199,19 +231,28 @@ void    reexec_exec(SKELETON *sk, HANDOVER *st)
     msg_fatal("re-execute /proc/self/exe: %m");
 }
 
-/* reexec_take - the handover from a previous image, if there is one */
+/*
+ * reexec_take - the handover from a previous image, if there is one. A
+ * line meant for another process (inherited from one that re-executed)
+ * is not ours: its descriptors and pids mean nothing here.
+ */
 int     reexec_take(HANDOVER *st)
 {
     const char *text = getenv(HANDOVER_ENV);
     char   *err;
 
-    if (text == 0) {
-        memset(st, 0, sizeof(*st));
-        st->flow_fd = -1;
+    memset(st, 0, sizeof(*st));
+    st->flow_fd = -1;
+    if (text == 0)
         return (0);
-    }
     if (handover_parse(text, st, &err) < 0)
         msg_fatal("%s", err);
     unsetenv(HANDOVER_ENV);
+    if (st->pid != getpid()) {
+        msg_warn("%s is meant for pid %ld, not for us -- ignored",
+                 HANDOVER_ENV, (long) st->pid);
+        handover_free(st);
+        return (0);
+    }
     return (1);
 }

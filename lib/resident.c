@@ -35,6 +35,7 @@
 #define RESIDENT_ACCEPT_BATCH   16      /* accepts per wake-up, for fairness */
 #define RESIDENT_BACKOFF_USEC   100000  /* pause after EMFILE/ENFILE */
 #define RESIDENT_RETRY_SEC      1       /* retry after a failed spawn */
+#define RESIDENT_CHECK_SEC      10      /* time for PROGRAM --check */
 
 /*
  * A client waits here when the in-flow bucket was empty, or to retry a
@@ -56,7 +57,7 @@ static int resident_busy(SKELETON *sk)
 /* resident_may_accept - are we willing to take one more client now? */
 static int resident_may_accept(SKELETON *sk)
 {
-    return (!sk->stopping && !sk->backoff && !sk->reloading
+    return (!sk->stopping && !sk->backoff
             && (P.process_limit == 0 || resident_busy(sk) < P.process_limit));
 }
 
@@ -365,7 +366,8 @@ static void resident_accept_event(evutil_socket_t fd, short what, void *arg)
             resident_serve(sk, &client);
         if (P.max_use > 0 && sk->use_count >= P.max_use) {
             if (sk->own) {
-                resident_reload(sk, "use limit reached");
+                if (!sk->reloading)
+                    resident_reload(sk, "use limit reached");
             } else {
                 if (msg_verbose)
                     msg_info("use limit reached -- exiting after %d running "
@@ -520,7 +522,7 @@ static void resident_pending_import(SKELETON *sk, const HANDOVER *st)
 /* resident_reexec - hand everything in flight to a new image of us */
 static void resident_reexec(SKELETON *sk)
 {
-    HANDOVER st = {.served = sk->served, .flow_fd = -1};
+    HANDOVER st = {.pid = getpid(), .served = sk->served, .flow_fd = -1};
 
     if (sk->flow)
         st.flow_fd = flow_fd(sk->flow);
@@ -539,6 +541,7 @@ static void resident_check_done(pid_t pid, int status, void *context)
 
     (void) pid;
     sk->reloading = 0;
+    evtimer_del(sk->check_ev);
     if (sk->leaving) {                  /* a signal came meanwhile */
         resident_update(sk);
         return;
@@ -554,31 +557,51 @@ static void resident_check_done(pid_t pid, int status, void *context)
     resident_update(sk);
 }
 
+/* resident_check_event - the check took too long: it fails */
+static void resident_check_event(evutil_socket_t fd, short what, void *arg)
+{
+    SKELETON *sk = arg;
+
+    (void) fd;
+    (void) what;
+    msg_warn("%s --check still running after %ds -- killing it",
+             sk->self_path, RESIDENT_CHECK_SEC);
+    (void) kill(sk->check_pid, SIGKILL);    /* reaped: resident_check_done */
+}
+
 /*
  * resident_reload - own listeners at max_use or SIGHUP: check the new
  * program and configuration first, then re-execute. A broken binary or
- * parameter file must not replace a server that works.
+ * parameter file must not replace a server that works. Clients are
+ * served on while the check runs. At max_use with nothing changed on
+ * disk the new image would start just as this one did: no check.
  */
 static void resident_reload(SKELETON *sk, const char *why)
 {
-    pid_t   pid;
+    struct timeval limit = {RESIDENT_CHECK_SEC, 0};
 
     if (sk->reloading) {
         msg_info("%s: a re-execution is being checked already", why);
         return;
     }
+    if (sk->use_count >= P.max_use && P.max_use > 0 && !reexec_changed(sk)) {
+        if (msg_verbose)
+            msg_info("%s -- re-executing", why);
+        resident_reexec(sk);
+        return;
+    }
     if (msg_verbose)
         msg_info("%s -- checking %s --check before re-executing", why,
                  sk->self_path);
-    if ((pid = reexec_check(sk)) < 0) {
+    if ((sk->check_pid = reexec_check(sk)) < 0) {
         msg_warn("%s: cannot run %s --check: %m -- serving on", why,
                  sk->self_path);
         sk->use_count = 0;
         return;
     }
-    child_watch(pid, resident_check_done, sk);
-    sk->reloading = 1;                  /* the backlog waits meanwhile */
-    resident_update(sk);
+    child_watch(sk->check_pid, resident_check_done, sk);
+    evtimer_add(sk->check_ev, &limit);
+    sk->reloading = 1;
 }
 
 /* resident_own - may we re-execute instead of leaving? */
@@ -643,7 +666,8 @@ static void resident_events(SKELETON *sk)
     sk->idle_ev = evtimer_new(sk->base, resident_idle_event, sk);
     sk->drain_ev = evtimer_new(sk->base, resident_drain_event, sk);
     sk->backoff_ev = evtimer_new(sk->base, resident_backoff_event, sk);
-    if (!sk->idle_ev || !sk->drain_ev || !sk->backoff_ev)
+    sk->check_ev = evtimer_new(sk->base, resident_check_event, sk);
+    if (!sk->idle_ev || !sk->drain_ev || !sk->backoff_ev || !sk->check_ev)
         msg_fatal("evtimer_new: out of memory");
     if (notify_enabled()) {
         if ((sk->status_ev = evtimer_new(sk->base, resident_status_event, sk)) == 0)
@@ -673,13 +697,10 @@ static void resident_take_over(SKELETON *sk)
 /* resident_run - the resident loop */
 int     resident_run(SKELETON *sk, int argc, char **argv)
 {
-    int     handed_over;
-
     if (!sk->opts.allow_tty && isatty(0))
         msg_usage("do not run this command by hand (use -d to allow a "
                   "terminal on stdin, or -S for stream mode)");
-    handed_over = reexec_take(&sk->handover);
-    resident_listeners(sk, handed_over);
+    resident_listeners(sk, sk->handed_over);
     sk->own = resident_own(sk);
     skeleton_flow_open(sk, sk->handover.flow_fd);
     skeleton_init_process(sk, argc, argv);
@@ -687,13 +708,17 @@ int     resident_run(SKELETON *sk, int argc, char **argv)
     skeleton_signals(sk);
     watchdog_start(sk->base, P.daemon_timeout);
     child_init(sk->base, P.command_time_limit, resident_child_exit, sk);
-    if (handed_over)
+    if (sk->handed_over)
         resident_take_over(sk);
     if (sk->opts.print_addresses)
         resident_print_addresses(sk);
     if (!sk->opts.log_stderr)
         msg_stderr(MSG_STDERR_NONE);
-    if (msg_verbose)
+    if (msg_verbose && sk->own)
+        msg_info("ready: %zu listener(s) of our own, max_use %ld (then "
+                 "re-execute), process_limit %ld", sk->listeners.count,
+                 P.max_use, P.process_limit);
+    else if (msg_verbose)
         msg_info("ready: %zu listener(s), max_use %ld, max_idle %lds, "
                  "process_limit %ld", sk->listeners.count, P.max_use,
                  P.max_idle, P.process_limit);

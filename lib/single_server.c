@@ -223,6 +223,13 @@ void    skeleton_flow_open(SKELETON *sk, int fd)
                               P.in_flow_rate, P.in_flow_burst);
         return;
     }
+    /* After a re-execution, failing here would close the listeners. */
+    if (sk->handed_over) {
+        if ((sk->flow = flow_open(P.state_directory, P.service_name,
+                                  P.in_flow_rate, P.in_flow_burst, &err)) == 0)
+            msg_warn("%s -- serving without in-flow delay", err);
+        return;
+    }
     if ((sk->flow = flow_open(P.state_directory, P.service_name,
                               P.in_flow_rate, P.in_flow_burst, &err)) == 0)
         msg_fatal("%s", err);
@@ -357,6 +364,8 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
         options_error("missing %s", app->operands ? app->operands : "operand");
     msg_verbose = sk.opts.verbose;
     P.service_name = single_server_name(&sk, argc, argv);
+    /* Before the file is read: a change after this is seen as one. */
+    reexec_stamp(&sk, sk.stamp, sizeof(sk.stamp));
     single_server_params_read(&sk, P.service_name);
     tag = strcmp(P.syslog_name, P.service_name) == 0 ? mystrdup(P.syslog_name)
         : myasprintf("%s/%s", P.syslog_name, P.service_name);
@@ -371,7 +380,8 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
     (void) signal(SIGPIPE, SIG_IGN);
     notify_init();
     msg_cleanup(notify_stopping);
-    if (sk.opts.debugger)
+    sk.handed_over = reexec_take(&sk.handover);
+    if (sk.opts.debugger && !sk.handed_over)  /* once, not per re-execution */
         single_server_debugger();
     if ((sk.base = event_base_new()) == 0)
         msg_fatal("event_base_new failed");

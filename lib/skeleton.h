@@ -29,6 +29,10 @@
  *		become a new image of the same program, same pid, the
  *		listeners on fds 3.. (LISTEN_FDS) and state in the
  *		environment; returns only to exit on failure.
+ *	void	reexec_stamp(SKELETON *sk, char *buf, size_t len);
+ *		what identifies the program and parameter file on disk.
+ *	int	reexec_changed(SKELETON *sk);
+ *		has either changed since sk->stamp was taken?
  *	int	reexec_take(HANDOVER *state);
  *		1 and the state when a previous image handed over, else 0.
  *	pid_t	skeleton_spawn(SKELETON *sk, SINGLE_SERVER_CLIENT *client);
@@ -83,7 +87,11 @@ typedef struct SKELETON {
     int     own;                        /* every listener is ours alone: */
                                         /* re-execute, never leave */
     int     reloading;                  /* a re-execution is being checked */
-    HANDOVER handover;                  /* from a previous image */
+    pid_t   check_pid;                  /* PROGRAM --check */
+    struct event *check_ev;             /* its time limit */
+    char    stamp[256];                 /* program and parameter file */
+    int     handed_over;                /* a previous image of us ran */
+    HANDOVER handover;                  /* what it handed over */
     int     busy_in_process;            /* an in-process service runs */
     struct RESIDENT_PENDING *pending;   /* clients in their in-flow pause */
     int     npending;
@@ -102,6 +110,8 @@ extern char *reexec_self_path(const char *);
 extern pid_t reexec_check(SKELETON *);
 extern void reexec_exec(SKELETON *, HANDOVER *);
 extern int reexec_take(HANDOVER *);
+extern void reexec_stamp(SKELETON *, char *, size_t);
+extern int reexec_changed(SKELETON *);
 extern int skeleton_flow_pause(SKELETON *);
 extern pid_t skeleton_spawn(SKELETON *, SINGLE_SERVER_CLIENT *);
 

@@ -303,3 +303,27 @@ check_refuses() {
 	[[ "$output" == *again* ]]
 	kill -0 "$SERVER_PID"
 }
+
+@test "-u: a server that dropped privileges re-executes as that user, its flow file handed over" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	start_server -v -u -o user=nobody -m 2 -o in_flow_rate=100 \
+		-n "reexec-u-$$" -L 127.0.0.1:0 "$H/echo-line"
+	for n in 1 2 3 4 5; do
+		run client "$ADDR" --send "as nobody $n\\n"
+		[ "$output" = "as nobody $n" ]
+	done
+	wait_reexecs 2
+	[ "$(ps -o user= -p "$SERVER_PID")" = nobody ]
+	! grep -q "fatal" "$LOG"
+}
+
+@test "a stray SINGLE_SERVER_HANDOVER meant for another pid is ignored: -L is bound, handlers never see it" {
+	SINGLE_SERVER_HANDOVER="v1 pid=999999 served=7 h=4242,0,0,-1" \
+		start_server -v -L 127.0.0.1:0 "$H/env-dump"
+	grep -q "SINGLE_SERVER_HANDOVER is meant for pid 999999, not for us -- ignored" "$LOG"
+	run client "$ADDR"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *PROTO=TCP* ]]
+	run -0 --separate-stderr env SINGLE_SERVER_HANDOVER="v1 pid=999999 served=0" "$SS" -S -- env </dev/null
+	[[ "$output" != *SINGLE_SERVER_HANDOVER* ]]
+}

@@ -33,7 +33,7 @@ static int same_child(const HANDOVER_CHILD *a, const HANDOVER_CHILD *b)
 /* round_trip - format, parse, compare */
 static void round_trip(void)
 {
-    HANDOVER in = {.served = 1234, .flow_fd = 7};
+    HANDOVER in = {.pid = 4242, .served = 1234, .flow_fd = 7};
     HANDOVER out;
     HANDOVER_CHILD c1 = {4711, 999, 0, 9, 0};
     HANDOVER_CHILD c2 = {4712, -1, 1, -1, 0};
@@ -47,10 +47,10 @@ static void round_trip(void)
     handover_add_child(&in, &c3);
     handover_add_client(&in, &p1);
     text = handover_format(&in);
-    ok(strcmp(text, "v1 served=1234 flow=7 h=4711,999,0,9 h=4712,-1,1,-1 "
+    ok(strcmp(text, "v1 pid=4242 served=1234 flow=7 h=4711,999,0,9 h=4712,-1,1,-1 "
               "l=4713,12 p=10,250,1") == 0, "format: %s", text);
     ok(handover_parse(text, &out, &err) == 0, "parse what format wrote");
-    ok(out.served == 1234 && out.flow_fd == 7 && out.nchildren == 3
+    ok(out.pid == 4242 && out.served == 1234 && out.flow_fd == 7 && out.nchildren == 3
        && out.nclients == 1, "counts and scalars survive");
     ok(same_child(out.children, &c1) && same_child(out.children + 1, &c2)
        && same_child(out.children + 2, &c3), "handlers survive");
@@ -67,28 +67,31 @@ int     main(void)
     char   *err = 0;
 
     round_trip();
-    ok(handover_parse("v1 served=0", &st, &err) == 0 && st.flow_fd == -1
+    ok(handover_parse("v1 pid=99 served=0", &st, &err) == 0 && st.flow_fd == -1
        && st.nchildren == 0, "an idle server: served=0 alone");
     handover_free(&st);
     bad("");
     bad("v2 served=0");
     bad("v1  served=0");                /* an empty item */
-    bad("v1 served=-1");
-    bad("v1 served=1x");
-    bad("v1 flow=2");                   /* stdio is never handed over */
-    bad("v1 flow=4 flow=5");
-    bad("v1 h=1,0,0,-1");               /* init is nobody's child */
-    bad("v1 h=100,0,2,-1");             /* killing is 0 or 1 */
-    bad("v1 h=100,0,0,1");              /* a pipe on stdout */
-    bad("v1 h=100,0,0");
-    bad("v1 h=100,0,0,5,");
-    bad("v1 h=100,,0,5");
-    bad("v1 h=100,99999999999999,0,5");
-    bad("v1 l=100,-1");
-    bad("v1 p=3,0");
-    bad("v1 p=3,-5,0");
-    bad("v1 p=2000000,0,0");
-    bad("v1 x=1");
-    bad("v1 served=0 trailing");
+    bad("v1 served=0");                 /* no pid */
+    bad("v1 pid=1 served=0");           /* not init's */
+    bad("v1 pid=5 pid=5 served=0");
+    bad("v1 pid=9 served=-1");
+    bad("v1 pid=9 served=1x");
+    bad("v1 pid=9 flow=2");	/* stdio is never handed over */
+    bad("v1 pid=9 flow=4 flow=5");
+    bad("v1 pid=9 h=1,0,0,-1");	/* init is nobody's child */
+    bad("v1 pid=9 h=100,0,2,-1");	/* killing is 0 or 1 */
+    bad("v1 pid=9 h=100,0,0,1");	/* a pipe on stdout */
+    bad("v1 pid=9 h=100,0,0");
+    bad("v1 pid=9 h=100,0,0,5,");
+    bad("v1 pid=9 h=100,,0,5");
+    bad("v1 pid=9 h=100,99999999999999,0,5");
+    bad("v1 pid=9 l=100,-1");
+    bad("v1 pid=9 p=3,0");
+    bad("v1 pid=9 p=3,-5,0");
+    bad("v1 pid=9 p=2000000,0,0");
+    bad("v1 pid=9 x=1");
+    bad("v1 pid=9 served=0 trailing");
     return (done_testing());
 }
