@@ -43,6 +43,7 @@ static int addr_parse_unix(const char *spec, const char *path, ADDR_SPEC *out,
 static int addr_split(const char *spec, char **host, char **port, char **err)
 {
     const char *colon;
+    const char *portstr;
 
     if (spec[0] == '[') {
         const char *close = strchr(spec, ']');
@@ -52,7 +53,7 @@ static int addr_split(const char *spec, char **host, char **port, char **err)
             return (-1);
         }
         *host = mystrndup(spec + 1, close - spec - 1);
-        colon = close + 1;
+        portstr = close + 2;
     } else if ((colon = strrchr(spec, ':')) == 0) {
         if (strchr(spec, '.')) {        /* a host without its port */
             *err = myasprintf("listen address \"%s\": expected HOST:PORT, "
@@ -60,7 +61,7 @@ static int addr_split(const char *spec, char **host, char **port, char **err)
             return (-1);
         }
         *host = mystrdup("");           /* PORT alone: every address */
-        colon = spec - 1;
+        portstr = spec;
     } else {
         if (memchr(spec, ':', colon - spec)) {
             *err = myasprintf("listen address \"%s\": write an IPv6 address "
@@ -70,8 +71,9 @@ static int addr_split(const char *spec, char **host, char **port, char **err)
         }
         *host = colon - spec == 1 && *spec == '*' ? mystrdup("")
             : mystrndup(spec, colon - spec);
+        portstr = colon + 1;
     }
-    *port = mystrdup(colon + 1);
+    *port = mystrdup(portstr);
     if (**port == 0 || (spec[0] == '[' && **host == 0)) {
         *err = myasprintf("listen address \"%s\": missing %s", spec,
                           **port == 0 ? "port" : "host");
@@ -104,7 +106,8 @@ static int addr_port(const char *spec, const char *port, unsigned *num,
     }
     if ((se = getservbyname(port, "tcp")) == 0) {
         *err = myasprintf("listen address \"%s\": unknown service \"%s\" "
-                          "(not in /etc/services)", spec, port);
+                          "(not in /etc/services)%s", spec, port,
+                          strchr(spec, ':') ? "" : "; a host needs :PORT");
         return (-1);
     }
     *num = ntohs((uint16_t) se->s_port);

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -37,11 +38,14 @@
 typedef struct CHILD {
     pid_t   pid;
     int     killing;                    /* SIGTERM sent, SIGKILL is next */
+    int     group;                      /* ... to its whole process group */
+    int     reaped;                     /* only the group's SIGKILL is left */
     struct event *timer;                /* time limit, then the SIGKILL */
     struct CHILD *next;
 } CHILD;
 
 #define CHILD_LOG_FLUSH_READS 64        /* reads per pipe when leaving */
+#define CHILD_LOG_RATE  100             /* lines logged per handler per second */
 
 typedef struct CHILD_LOG {
     pid_t   pid;                        /* for the log lines */
@@ -49,6 +53,9 @@ typedef struct CHILD_LOG {
     struct event *ev;
     size_t  len;                        /* bytes of a partial line in buf */
     int     cut;                        /* buf was just logged as a piece */
+    time_t  window;                     /* the second lines are counted in */
+    int     lines;                      /* lines logged in that second */
+    long    suppressed;                 /* lines not logged in it */
     char    buf[CHILD_LOG_LINE];
     struct CHILD_LOG *next;
 } CHILD_LOG;
@@ -58,6 +65,7 @@ static long child_time_limit;
 static CHILD_EXIT_FN child_exit_fn;
 static void *child_context;
 static CHILD *child_running;
+static CHILD *child_lingering;          /* reaped, their group to SIGKILL */
 static CHILD *child_free_list;
 static int child_nrunning;
 static CHILD_LOG *child_logs;
@@ -66,10 +74,59 @@ static pid_t child_watch_pid;
 static CHILD_EXIT_FN child_watch_fn;
 static void *child_watch_context;
 
-/* child_kill - signal a child's process group when it leads one */
-static void child_kill(pid_t pid, int sig)
+/*
+ * child_kill - signal a child's process group when it leads one; 1 when
+ * the group got it. A child that has exited but is not reaped yet gets
+ * nothing: what it left running is left alone.
+ */
+static int child_kill(pid_t pid, int sig)
 {
-    (void) kill(getpgid(pid) == pid ? -pid : pid, sig);
+    siginfo_t si;
+
+    si.si_pid = 0;
+    if (waitid(P_PID, pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0
+        && si.si_pid == pid)
+        return (0);
+    if (getpgid(pid) == pid) {
+        (void) kill(-pid, sig);
+        return (1);
+    }
+    (void) kill(pid, sig);
+    return (0);
+}
+
+/* child_tracked - is pid a running child of ours? */
+static int child_tracked(pid_t pid)
+{
+    CHILD  *cp;
+
+    for (cp = child_running; cp; cp = cp->next)
+        if (cp->pid == pid)
+            return (1);
+    return (0);
+}
+
+/*
+ * child_linger_end - the second after SIGTERM is over for the group of a
+ * handler that was reaped meanwhile: SIGKILL what is left of it, so that
+ * no process of the group keeps the client connected past the limit.
+ * The group id cannot be reused while a member lives; a pid reused by a
+ * new handler of ours is spared.
+ */
+static void child_linger_end(CHILD *cp)
+{
+    CHILD **cpp;
+
+    if (!child_tracked(cp->pid) && kill(-cp->pid, 0) == 0) {
+        msg_warn("process group %ld still running -- sending SIGKILL",
+                 (long) cp->pid);
+        (void) kill(-cp->pid, SIGKILL);
+    }
+    for (cpp = &child_lingering; *cpp != cp; cpp = &(*cpp)->next)
+         /* void */ ;
+    *cpp = cp->next;
+    cp->next = child_free_list;
+    child_free_list = cp;
 }
 
 /* child_init - remember the loop, the limit and the exit function */
@@ -90,22 +147,52 @@ static void child_timer_event(evutil_socket_t fd, short what, void *arg)
 
     (void) fd;
     (void) what;
+    if (cp->reaped) {
+        child_linger_end(cp);
+        return;
+    }
     if (cp->killing) {
         msg_warn("handler pid %ld still running -- sending SIGKILL",
                  (long) cp->pid);
-        child_kill(cp->pid, SIGKILL);
+        (void) child_kill(cp->pid, SIGKILL);
         return;
     }
     msg_warn("handler pid %ld: time limit of %lds exceeded -- sending SIGTERM",
              (long) cp->pid, child_time_limit);
-    child_kill(cp->pid, SIGTERM);
+    cp->group = child_kill(cp->pid, SIGTERM);
     cp->killing = 1;
     evtimer_add(cp->timer, &one);
 }
 
-/* child_log_emit - log one line (or a piece of a long one) */
+/* child_log_suppressed - say how many lines the rate limit held back */
+static void child_log_suppressed(CHILD_LOG *lp)
+{
+    if (lp->suppressed > 0)
+        msg_warn("handler %ld: %ld more line(s) not logged (at most %d a "
+                 "second)", (long) lp->pid, lp->suppressed, CHILD_LOG_RATE);
+    lp->suppressed = 0;
+}
+
+/*
+ * child_log_emit - log one line (or a piece of a long one). At most
+ * CHILD_LOG_RATE a second per handler: syslog() blocks when the daemon
+ * falls behind, and a handler flooding its stderr must not stall the
+ * event loop, and so every other client, with it.
+ */
 static void child_log_emit(CHILD_LOG *lp, const char *text, size_t len)
 {
+    struct timeval now;
+
+    event_base_gettimeofday_cached(child_base, &now);
+    if (now.tv_sec != lp->window) {
+        child_log_suppressed(lp);
+        lp->window = now.tv_sec;
+        lp->lines = 0;
+    }
+    if (++lp->lines > CHILD_LOG_RATE) {
+        lp->suppressed++;
+        return;
+    }
     if (len > 0 && text[len - 1] == '\r')
         len--;
     msg_warn("handler %ld: %.*s", (long) lp->pid, (int) len, text);
@@ -118,6 +205,7 @@ static void child_log_close(CHILD_LOG *lp)
 
     if (lp->len > 0)
         child_log_emit(lp, lp->buf, lp->len);
+    child_log_suppressed(lp);
     for (lpp = &child_logs; *lpp != lp; lpp = &(*lpp)->next)
          /* void */ ;
     *lpp = lp->next;
@@ -190,6 +278,9 @@ static void child_log_add(pid_t pid, int fd)
     lp->fd = fd;
     lp->len = 0;
     lp->cut = 0;
+    lp->window = 0;
+    lp->lines = 0;
+    lp->suppressed = 0;
     lp->next = child_logs;
     child_logs = lp;
     if (event_add(lp->ev, 0) < 0)
@@ -205,8 +296,9 @@ void    child_log_flush(void)
     int     n;
 
     while (child_logs) {
-        for (n = 0; n < CHILD_LOG_FLUSH_READS && child_log_read(child_logs) > 0; n++)
-             /* void */ ;
+        for (n = 0; n < CHILD_LOG_FLUSH_READS; n++)
+            if (child_log_read(child_logs) <= 0)
+                break;
         child_log_close(child_logs);
     }
 }
@@ -226,6 +318,8 @@ static void child_track(pid_t pid, int log_fd, long timer_ms, int killing)
     }
     cp->pid = pid;
     cp->killing = killing;
+    cp->group = killing;                /* handed over: it was signalled so */
+    cp->reaped = 0;
     cp->next = child_running;
     child_running = cp;
     child_nrunning++;
@@ -339,10 +433,16 @@ static int child_forget(pid_t pid)
     for (cpp = &child_running; (cp = *cpp) != 0; cpp = &cp->next) {
         if (cp->pid == pid) {
             *cpp = cp->next;
-            evtimer_del(cp->timer);
-            cp->next = child_free_list;
-            child_free_list = cp;
             child_nrunning--;
+            if (cp->killing && cp->group && evtimer_pending(cp->timer, 0)) {
+                cp->reaped = 1;         /* its group's SIGKILL is still due */
+                cp->next = child_lingering;
+                child_lingering = cp;
+            } else {
+                evtimer_del(cp->timer);
+                cp->next = child_free_list;
+                child_free_list = cp;
+            }
             return (1);
         }
     }
@@ -388,7 +488,7 @@ void    child_signal_all(int sig)
     CHILD  *cp;
 
     for (cp = child_running; cp; cp = cp->next)
-        child_kill(cp->pid, sig);
+        (void) child_kill(cp->pid, sig);
 }
 
 /* child_terminate_all - SIGTERM now, SIGKILL in a second */
@@ -398,7 +498,7 @@ void    child_terminate_all(void)
     struct timeval one = {1, 0};
 
     for (cp = child_running; cp; cp = cp->next) {
-        child_kill(cp->pid, SIGTERM);
+        cp->group = child_kill(cp->pid, SIGTERM);
         cp->killing = 1;
         evtimer_add(cp->timer, &one);
     }

@@ -106,6 +106,7 @@ int     listener_open(LISTENER_LIST *list, const char *spec, int backlog,
     ADDR_SPEC addr;
     int     fd;
     int     ret;
+    int     saved_errno;
 
     if ((ret = addr_parse(spec, &addr, err)) < 0)
         return (ret == ADDR_ERR_TEMP ? MSG_EXIT_SYSTEM : MSG_EXIT_USAGE);
@@ -117,9 +118,9 @@ int     listener_open(LISTENER_LIST *list, const char *spec, int backlog,
             listener_add(list, fd)->own = 1;
             return (0);
         }
-        ret = errno;
+        saved_errno = errno;
         close(fd);
-        errno = ret;
+        errno = saved_errno;
         if (!addr.wildcard || errno != EADDRNOTAVAIL)
             break;
         addr_wildcard_ipv4(&addr);      /* IPv6 is there but disabled */

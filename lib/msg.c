@@ -37,19 +37,25 @@ static int msg_syslog_fd = -1;			/* connected to /dev/log, or -1 */
 static void (*msg_cleanup_fn)(void);
 static const char *msg_hint;
 
-/* msg_syslog_probe - a datagram socket connected to /dev/log, or -1 */
+/*
+ * msg_syslog_probe - a socket connected to /dev/log, or -1: datagram
+ * first, then stream, as glibc's syslog() tries them
+ */
 static int msg_syslog_probe(void)
 {
     struct sockaddr_un sun = {.sun_family = AF_UNIX, .sun_path = "/dev/log"};
+    static const int types[] = {SOCK_DGRAM, SOCK_STREAM};
+    size_t  i;
     int     fd;
 
-    if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
-	return (-1);
-    if (connect(fd, (struct sockaddr *) &sun, sizeof(sun)) < 0) {
+    for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+	if ((fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC, 0)) < 0)
+	    continue;
+	if (connect(fd, (struct sockaddr *) &sun, sizeof(sun)) == 0)
+	    return (fd);
 	close(fd);
-	return (-1);
     }
-    return (fd);
+    return (-1);
 }
 
 /* msg_open - the tag, syslog from now on, and what fd 2 is */
@@ -110,7 +116,8 @@ static void msg_vlog(int level, const char *label, const char *fmt, va_list ap)
 
     errno = saved_errno;			/* for %m */
     vsnprintf(text, sizeof text, fmt, ap);
-    if (msg_to_syslog)
+    /* Without /dev/log, glibc would try to connect again for every line. */
+    if (msg_to_syslog && msg_syslog_fd >= 0)
 	syslog(level, "%s%s", label, text);
     if (msg_stderr_wanted(level)) {
 	len = snprintf(line, sizeof line, "%s[%ld]: %s%s\n",

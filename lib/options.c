@@ -80,8 +80,8 @@ noreturn void options_help(const char *operands)
     options_usage(stdout, operands);
     fputs("\n"
           "  -S, --stream            serve the client on stdin/stdout once\n"
-          "  -L, --listen ADDRESS    listen on HOST:PORT, [IPV6]:PORT, PORT (every\n"
-          "                          address), unix:PATH or /PATH\n"
+          "  -L, --listen ADDRESS    listen on HOST:PORT, [IPV6]:PORT, unix:PATH or\n"
+          "                          /PATH; PORT, :PORT or *:PORT: every address\n"
           "  -1, --print-addresses   print each bound address, then close "
           "stdout\n"
           "  -f, --config FILE       read parameters from FILE\n"

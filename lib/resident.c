@@ -204,7 +204,7 @@ static void resident_log_client(const SINGLE_SERVER_CLIENT *client, pid_t pid)
 }
 
 static void resident_defer(SKELETON *, const SINGLE_SERVER_CLIENT *, long);
-static void resident_reload(SKELETON *, const char *);
+static void resident_reload(SKELETON *, const char *, int);
 
 /* resident_spawn_failed - keep the client for a retry when that can help */
 static void resident_spawn_failed(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
@@ -328,6 +328,22 @@ static int resident_accept_error(SKELETON *sk, LISTENER *lp)
     }
 }
 
+/* resident_count_use - one more client; at max_use, recycle */
+static void resident_count_use(SKELETON *sk)
+{
+    if (P.max_use == 0 || ++sk->use_count < P.max_use)
+        return;
+    if (sk->own) {
+        if (!sk->reloading)
+            resident_reload(sk, "use limit reached", 0);
+        return;
+    }
+    if (msg_verbose)
+        msg_info("use limit reached -- exiting after %d running handler(s)",
+                 resident_busy(sk));
+    resident_stop(sk);
+}
+
 /* resident_accept_event - a listener is readable */
 static void resident_accept_event(evutil_socket_t fd, short what, void *arg)
 {
@@ -359,22 +375,11 @@ static void resident_accept_event(evutil_socket_t fd, short what, void *arg)
         client.listener = lp;
         client.service_name = P.service_name;
         resident_client_env(&client, lp);
-        sk->use_count++;
         if (skeleton_flow_pause(sk))
             resident_defer(sk, &client, P.in_flow_delay * 1000);
         else
             resident_serve(sk, &client);
-        if (P.max_use > 0 && sk->use_count >= P.max_use) {
-            if (sk->own) {
-                if (!sk->reloading)
-                    resident_reload(sk, "use limit reached");
-            } else {
-                if (msg_verbose)
-                    msg_info("use limit reached -- exiting after %d running "
-                             "handler(s)", resident_busy(sk));
-                resident_stop(sk);
-            }
-        }
+        resident_count_use(sk);
     }
     resident_update(sk);
 }
@@ -403,15 +408,39 @@ static void resident_idle_event(evutil_socket_t fd, short what, void *arg)
     resident_update(sk);
 }
 
+/*
+ * resident_drop_pending - the drain is over: clients still waiting for a
+ * handler that could not be started (out of processes or descriptors)
+ * are closed, or the process would never leave
+ */
+static void resident_drop_pending(SKELETON *sk)
+{
+    RESIDENT_PENDING *pp;
+
+    while ((pp = sk->pending) != 0) {
+        msg_warn("leaving: closing a client of %s that no handler could be "
+                 "started for", pp->client.listener->display);
+        sk->pending = pp->next;
+        sk->npending--;
+        close(pp->client.in_fd);
+        event_free(pp->timer);
+        myfree(pp);
+    }
+}
+
 /* resident_drain_event - handlers had their grace: terminate them */
 static void resident_drain_event(evutil_socket_t fd, short what, void *arg)
 {
+    SKELETON *sk = arg;
+
     (void) fd;
     (void) what;
-    (void) arg;
-    msg_warn("drain timeout: %d handler(s) still running -- sending SIGTERM",
-             child_count());
+    if (child_count() > 0)
+        msg_warn("drain timeout: %d handler(s) still running -- sending "
+                 "SIGTERM", child_count());
     child_terminate_all();
+    resident_drop_pending(sk);
+    resident_update(sk);
 }
 
 /* resident_backoff_event - try accepting again after EMFILE/ENFILE */
@@ -448,7 +477,7 @@ void    resident_leave(SKELETON *sk, int sig)
     struct timeval tv = {P.drain_timeout, 0};
 
     if (sig == SIGHUP && sk->own && !sk->leaving) {
-        resident_reload(sk, "signal 1 (reload)");
+        resident_reload(sk, "signal 1 (reload)", 1);
         return;
     }
     if (sk->leaving) {
@@ -460,11 +489,13 @@ void    resident_leave(SKELETON *sk, int sig)
     sk->leaving = 1;
     resident_stop(sk);
     resident_serve_pending_now(sk);
-    if (child_count() > 0) {
-        if (P.drain_timeout > 0)
+    if (resident_busy(sk) > 0) {
+        if (P.drain_timeout > 0) {
             evtimer_add(sk->drain_ev, &tv);
-        else
+        } else {
             child_terminate_all();
+            resident_drop_pending(sk);
+        }
     }
     resident_update(sk);
 }
@@ -576,7 +607,7 @@ static void resident_check_event(evutil_socket_t fd, short what, void *arg)
  * served on while the check runs. At max_use with nothing changed on
  * disk the new image would start just as this one did: no check.
  */
-static void resident_reload(SKELETON *sk, const char *why)
+static void resident_reload(SKELETON *sk, const char *why, int always_check)
 {
     struct timeval limit = {RESIDENT_CHECK_SEC, 0};
 
@@ -584,7 +615,7 @@ static void resident_reload(SKELETON *sk, const char *why)
         msg_info("%s: a re-execution is being checked already", why);
         return;
     }
-    if (sk->use_count >= P.max_use && P.max_use > 0 && !reexec_changed(sk)) {
+    if (!always_check && !reexec_changed(sk)) {
         if (msg_verbose)
             msg_info("%s -- re-executing", why);
         resident_reexec(sk);

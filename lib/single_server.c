@@ -269,9 +269,19 @@ pid_t   skeleton_spawn(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
     if (sk->handler_stderr == SKELETON_STDERR_NULL)
         client->err_fd = sk->devnull;
     else if (sk->handler_stderr == SKELETON_STDERR_LOG) {
-        if (skeleton_stderr_pipe(fds) < 0)
+        if (skeleton_stderr_pipe(fds) == 0) {
+            client->err_fd = fds[1];
+            sk->pipe_warned = 0;
+        } else if (errno == EMFILE || errno == ENFILE) {
+            /* Two more fds per client would wedge a server at its limit. */
+            if (!sk->pipe_warned)
+                msg_warn("no pipe for a handler's stderr: %m -- it goes to "
+                         "/dev/null until pipes can be made again");
+            sk->pipe_warned = 1;
+            client->err_fd = sk->devnull;
+        } else {
             return (-1);
-        client->err_fd = fds[1];
+        }
     }
     pid = sk->app->spawn(client, sk->app->context);
     saved_errno = errno;

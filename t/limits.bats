@@ -258,3 +258,25 @@ serve_three_then_exit() {
 	[ "$(grep -c 'Too many open files -- pausing' "$LOG")" -eq 1 ]
 	grep -q "accept on $ADDR works again" "$LOG"
 }
+
+@test "handler_stderr=log at the descriptor limit: clients are served, their stderr goes to /dev/null meanwhile" {
+	local n hard i
+	start_server -z -o handler_stderr=log -L 127.0.0.1:0 \
+		sh -c 'IFS= read -r l; echo "$l"; echo "diag $l" >&2'
+	# room for one accepted client, not for its two pipe ends (the handler
+	# inherits the limit too: its redirection of stderr fails meanwhile)
+	n=$(lowest_free_fd "$SERVER_PID")
+	read -r _ hard < <(prlimit --pid "$SERVER_PID" --nofile --raw \
+		--noheadings -o SOFT,HARD)
+	prlimit --pid "$SERVER_PID" --nofile="$((n + 1)):$hard"
+	for i in 1 2 3; do
+		run client "$ADDR" --send "client $i\\n" --timeout 5
+		[ "$status" -eq 0 ]
+		[ "$output" = "client $i" ]
+	done
+	[ "$(grep -c 'no pipe for a handler.s stderr' "$LOG")" -eq 1 ]
+	prlimit --pid "$SERVER_PID" --nofile="1024:$hard"
+	run client "$ADDR" --send 'again\n'
+	[ "$output" = again ]
+	wait_for_log ": diag again"	# a pipe again: the line is logged
+}

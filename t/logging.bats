@@ -269,3 +269,18 @@ hpid() {
 		-o syslog_facility=local3 -- sh -c 'echo $PPID' </dev/null)
 	wait_for_syslog "^local3\.info acme/demo\[$pid\]: "
 }
+
+@test "handler_stderr=log: at most 100 lines a second per handler are logged, the rest counted" {
+	start_server -o handler_stderr=log -L 127.0.0.1:0 \
+		sh -c 'i=0; while [ $i -lt 300 ]; do echo "line $i" >&2; i=$((i + 1)); done; echo $$'
+	run -0 client "$ADDR"
+	local pid=$output logged suppressed
+	wait_for_log "handler $pid: "
+	wait_for_log "more line(s) not logged (at most 100 a second)"
+	logged=$(grep -c "handler $pid: line " "$LOG")
+	suppressed=$(sed -n "s/.*handler $pid: \([0-9]*\) more line(s) not logged.*/\1/p" "$LOG" |
+		awk '{ n += $1 } END { print n + 0 }')
+	echo "logged $logged, suppressed $suppressed"
+	[ "$logged" -le 200 ]		# two seconds at the most
+	[ $((logged + suppressed)) -eq 300 ]
+}

@@ -205,9 +205,9 @@ SLOW='IFS= read -r l; if [ "$l" = slow ]; then echo $$ >"$1"; exec sleep 30; fi;
 	unset NOTIFY_SOCKET
 	bg client "$ADDR" --send 'A\n'
 	wait_for_file "$D/start.A"
-	LOG=$out wait_for_log "STATUS=served 1, running 1, paused 0, refused 0" 3
+	LOG=$out wait_for_log "STATUS=served 1, running 1, paused 0, refused 0" 2
 	: >"$D/release"
-	LOG=$out wait_for_log "STATUS=served 1, running 0, paused 0, refused 0" 3
+	LOG=$out wait_for_log "STATUS=served 1, running 0, paused 0, refused 0" 2
 }
 
 @test "NOTIFY_SOCKET: STATUS= goes out at most once a second, and only when it changed" {
@@ -325,4 +325,14 @@ p.wait()
 	[ "$status" -eq 0 ]
 	BG_PIDS+=("$output")	# killed in teardown
 	kill -0 "$output"
+}
+
+@test "command_time_limit: a group member that ignores SIGTERM is killed a second later, even after the handler itself ended" {
+	local t0
+	start_server -o command_time_limit=1 -L 127.0.0.1:0 \
+		sh -c '(trap "" TERM; exec sleep 8) & echo $$ >"$1"; sleep 30' sh "$D/pid"
+	t0=$(now_ms)
+	bg client "$ADDR" --timeout 8
+	family_ends_within 3000 "$BG_PID" "$t0"
+	wait_for_log "process group $(cat "$D/pid") still running -- sending SIGKILL"
 }

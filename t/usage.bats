@@ -98,7 +98,14 @@ refused() {
 
 @test "an unknown host in a listen address is refused naming it" {
 	run --separate-stderr "$SS" -d -L nosuchhost.invalid:0 -- true </dev/null
-	refused 'listen address "nosuchhost.invalid:0": unknown host "nosuchhost.invalid"'
+	show
+	# 100 when the resolver says there is no such host; 111 on a machine
+	# whose resolver cannot be reached at all (a passing failure)
+	if [ "$status" -eq 111 ]; then
+		[[ "$stderr" == *'cannot look up host "nosuchhost.invalid"'* ]]
+	else
+		refused 'listen address "nosuchhost.invalid:0": unknown host "nosuchhost.invalid"'
+	fi
 }
 
 @test "--help says which options belong to master(8) mode" {
