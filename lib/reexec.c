@@ -103,7 +103,10 @@ pid_t   reexec_check(SKELETON *sk)
     if ((err = posix_spawn_file_actions_init(&actions)) == 0) {
         if ((err = posix_spawn_file_actions_adddup2(&actions, sk->devnull, 0)) == 0
             && (err = posix_spawn_file_actions_adddup2(&actions, sk->devnull, 1)) == 0
-            && (err = posix_spawn_file_actions_addclosefrom_np(&actions, 3)) == 0)
+#ifdef HAVE_POSIX_SPAWN_FILE_ACTIONS_ADDCLOSEFROM_NP
+            && (err = posix_spawn_file_actions_addclosefrom_np(&actions, 3)) == 0
+#endif
+            )
             err = posix_spawn(&pid, sk->self_path, &actions, 0, argv, environ);
         posix_spawn_file_actions_destroy(&actions);
     }

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,6 +18,7 @@
 
 #include "addr.h"
 #include "child.h"
+#include "conv.h"
 #include "msg.h"
 #include "mymalloc.h"
 #include "notify.h"
@@ -56,12 +58,39 @@ static PARAM_DEF single_server_param_table[] = {
     PARAM_DEF_END,
 };
 
+#ifndef HAVE_POSIX_SPAWN_FILE_ACTIONS_ADDCLOSEFROM_NP
+
+/*
+ * single_server_cloexec - without the closefrom spawn action, a handler
+ * would inherit every descriptor that is not close-on-exec. Ours all are;
+ * what we inherited is made so here (what we adopt, we keep regardless).
+ */
+static void single_server_cloexec(void)
+{
+    DIR    *dir;
+    struct dirent *de;
+    long    fd;
+
+    if ((dir = opendir("/proc/self/fd")) == 0)
+        msg_fatal("open /proc/self/fd: %m (needed without "
+                  "posix_spawn_file_actions_addclosefrom_np)");
+    while ((de = readdir(dir)) != 0)
+        if (conv_long(de->d_name, 3, INT_MAX, &fd) == CONV_OK
+            && fd != dirfd(dir))
+            (void) fcntl((int) fd, F_SETFD, FD_CLOEXEC);
+    closedir(dir);
+}
+#endif
+
 /* single_server_stdio - fds 0, 1 and 2 open; a /dev/null fd kept for later */
 static int single_server_stdio(SKELETON *sk)
 {
     int     fd;
 
     sk->stderr_closed = fcntl(2, F_GETFD) < 0;
+#ifndef HAVE_POSIX_SPAWN_FILE_ACTIONS_ADDCLOSEFROM_NP
+    single_server_cloexec();
+#endif
     /* A closed 0, 1 or 2 would be reused by accept() or a listener. */
     while ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0 && fd <= 2)
         if (fcntl(fd, F_SETFD, 0) < 0)

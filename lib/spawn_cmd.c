@@ -149,8 +149,10 @@ static int spawn_cmd_actions(SPAWN_CMD *cmd, const int fds[3])
     for (i = 0; i < 3 && err == 0; i++)
         if (fds[i] >= 0)
             err = posix_spawn_file_actions_adddup2(&cmd->actions, fds[i], i);
+#ifdef HAVE_POSIX_SPAWN_FILE_ACTIONS_ADDCLOSEFROM_NP
     if (err == 0)
         err = posix_spawn_file_actions_addclosefrom_np(&cmd->actions, 3);
+#endif
     if (err != 0) {
         posix_spawn_file_actions_destroy(&cmd->actions);
         return (err);
