@@ -21,6 +21,36 @@
 
 extern char **environ;
 
+/* What --help prints after the usage line. */
+static const char handler_help[] =
+    "\n"
+    "  -S, --stream            serve the client on stdin/stdout once\n"
+    "  -L, --listen ADDRESS    listen on HOST:PORT, [IPV6]:PORT, unix:PATH or\n"
+    "                          /PATH; PORT, :PORT or *:PORT: every address\n"
+    "  -1, --print-addresses   print each bound address, then close "
+    "stdout\n"
+    "  -f, --config FILE       read parameters from FILE\n"
+    "  -o, --option NAME=VALUE set a parameter (the last one wins)\n"
+    "  -m, --max-use N         same as -o max_use=N\n"
+    "  -i, --max-idle TIME     same as -o max_idle=TIME\n"
+    "  -z, --unlimited         same as -o process_limit=0\n"
+    "  -n, --name NAME         service name for logs and state files\n"
+    "  -s, --socket-count N    master(8) mode: N listening sockets from fd 6\n"
+    "  -t, --transport TYPE    master(8) mode: inet, unix or pass\n"
+    "  -l, --solitary          master(8) mode: no accept lock\n"
+    "                          (-s and -t are refused: master(8) mode is not\n"
+    "                          in this version)\n"
+    "  -u, --user              run as $user\n"
+    "  -c, --chroot            chroot to $chroot_directory\n"
+    "  -d, --allow-tty         allow a terminal on stdin\n"
+    "  -D, --debugger          run $debugger_command at start\n"
+    "  -v, --verbose           more logging (repeatable)\n"
+    "  -V, --log-stderr        copy logging to stderr\n"
+    "      --check             check the command line, parameters and handler;\n"
+    "                          bind nothing, run nothing; exit 0 or 100\n"
+    "  -h, --help              this text\n"
+    "      --version           the version\n";
+
 static SPAWN_CMD handler;
 static char **handler_argv;
 static int handler_stream;
@@ -46,9 +76,9 @@ static void handler_resolve(char **argv, int stream)
 
     if (err != 0) {
         /* A shell says 127 for "not found" and 126 for "cannot execute". */
-        int     status = !stream ? MSG_EXIT_USAGE : err == ENOENT ? 127 : 126;
+        int     status = !stream ? SS_MSG_EXIT_USAGE : err == ENOENT ? 127 : 126;
 
-        msg_fatal_status(status, "handler %s: %s", argv[0],
+        ss_msg_fatal_status(status, "handler %s: %s", argv[0],
                          err == ENOENT ? "not found" : "not executable");
     }
     while (client_env_names[ndrop])
@@ -96,6 +126,7 @@ int     main(int argc, char **argv)
     static const SINGLE_SERVER_APP app = {
         .name = "single-server",
         .operands = "handler [arg ...]",
+        .help = handler_help,
         .min_operands = 1,
         .name_from_operand = 1,
         .pre_init = handler_pre_init,

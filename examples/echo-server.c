@@ -15,15 +15,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "msg.h"
 #include "single_server.h"
 
 static char *banner;
 static long served;
 
-static const PARAM_DEF echo_params[] = {
-    PARAM_DEF_STR("echo_banner", "echo service ready", &banner),
-    PARAM_DEF_END,
+static const SS_PARAM_DEF echo_params[] = {
+    SS_PARAM_DEF_STR("echo_banner", "echo service ready", &banner),
+    SS_PARAM_DEF_END,
 };
 
 /* echo_service - send the banner, then copy input back to the client */
@@ -46,8 +45,8 @@ static void echo_service(SINGLE_SERVER_CLIENT *client, void *context)
 static void echo_pre_init(int argc, char **argv, int stream, void *context)
 {
     (void) context;
-    if (msg_verbose)
-        msg_info("hook pre_init: %d operand(s)%s%s, %s mode", argc,
+    if (ss_msg_verbose)
+        ss_msg_info("hook pre_init: %d operand(s)%s%s, %s mode", argc,
                  argc ? " starting with " : "", argc ? argv[0] : "",
                  stream ? "stream" : "resident");
 }
@@ -56,38 +55,40 @@ static void echo_pre_init(int argc, char **argv, int stream, void *context)
 static void echo_post_init(void *context)
 {
     (void) context;
-    if (msg_verbose)
-        msg_info("hook post_init");
+    if (ss_msg_verbose)
+        ss_msg_info("hook post_init");
 }
 
 /* echo_pre_accept - before each accept */
 static void echo_pre_accept(void *context)
 {
     (void) context;
-    if (msg_verbose)
-        msg_info("hook pre_accept");
+    if (ss_msg_verbose)
+        ss_msg_info("hook pre_accept");
 }
 
 /* echo_loop - back to waiting for clients */
 static void echo_loop(void *context)
 {
     (void) context;
-    if (msg_verbose)
-        msg_info("hook loop: %ld served", served);
+    if (ss_msg_verbose)
+        ss_msg_info("hook loop: %ld served", served);
 }
 
 /* echo_pre_exit - a normal exit */
 static void echo_pre_exit(void *context)
 {
     (void) context;
-    if (msg_verbose)
-        msg_info("hook pre_exit: %ld served", served);
+    if (ss_msg_verbose)
+        ss_msg_info("hook pre_exit: %ld served", served);
 }
 
 int     main(int argc, char **argv)
 {
     static const SINGLE_SERVER_APP app = {
         .name = "echo-server",
+        .help = "\nAn echo service: a banner (parameter echo_banner), then every\n"
+            "byte back. The options are those of single-server(8).\n",
         .operands = "[word ...]",
         .params = echo_params,
         .pre_init = echo_pre_init,

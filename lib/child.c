@@ -118,7 +118,7 @@ static void child_linger_end(CHILD *cp)
     CHILD **cpp;
 
     if (!child_tracked(cp->pid) && kill(-cp->pid, 0) == 0) {
-        msg_warn("process group %ld still running -- sending SIGKILL",
+        ss_msg_warn("process group %ld still running -- sending SIGKILL",
                  (long) cp->pid);
         (void) kill(-cp->pid, SIGKILL);
     }
@@ -152,12 +152,12 @@ static void child_timer_event(evutil_socket_t fd, short what, void *arg)
         return;
     }
     if (cp->killing) {
-        msg_warn("handler pid %ld still running -- sending SIGKILL",
+        ss_msg_warn("handler pid %ld still running -- sending SIGKILL",
                  (long) cp->pid);
         (void) child_kill(cp->pid, SIGKILL);
         return;
     }
-    msg_warn("handler pid %ld: time limit of %lds exceeded -- sending SIGTERM",
+    ss_msg_warn("handler pid %ld: time limit of %lds exceeded -- sending SIGTERM",
              (long) cp->pid, child_time_limit);
     cp->group = child_kill(cp->pid, SIGTERM);
     cp->killing = 1;
@@ -168,7 +168,7 @@ static void child_timer_event(evutil_socket_t fd, short what, void *arg)
 static void child_log_suppressed(CHILD_LOG *lp)
 {
     if (lp->suppressed > 0)
-        msg_warn("handler %ld: %ld more line(s) not logged (at most %d a "
+        ss_msg_warn("handler %ld: %ld more line(s) not logged (at most %d a "
                  "second)", (long) lp->pid, lp->suppressed, CHILD_LOG_RATE);
     lp->suppressed = 0;
 }
@@ -195,7 +195,7 @@ static void child_log_emit(CHILD_LOG *lp, const char *text, size_t len)
     }
     if (len > 0 && text[len - 1] == '\r')
         len--;
-    msg_warn("handler %ld: %.*s", (long) lp->pid, (int) len, text);
+    ss_msg_warn("handler %ld: %.*s", (long) lp->pid, (int) len, text);
 }
 
 /* child_log_close - the pipe is done: the rest of a line, then free */
@@ -267,12 +267,12 @@ static void child_log_add(pid_t pid, int fd)
         child_log_free_list = lp->next;
         if (event_assign(lp->ev, child_base, fd, EV_READ | EV_PERSIST,
                          child_log_event, lp) < 0)
-            msg_fatal("event_assign: cannot watch a stderr pipe");
+            ss_msg_fatal("event_assign: cannot watch a stderr pipe");
     } else {
         lp = mycalloc(1, sizeof(*lp));
         if ((lp->ev = event_new(child_base, fd, EV_READ | EV_PERSIST,
                                 child_log_event, lp)) == 0)
-            msg_fatal("event_new: out of memory");
+            ss_msg_fatal("event_new: out of memory");
     }
     lp->pid = pid;
     lp->fd = fd;
@@ -284,7 +284,7 @@ static void child_log_add(pid_t pid, int fd)
     lp->next = child_logs;
     child_logs = lp;
     if (event_add(lp->ev, 0) < 0)
-        msg_fatal("event_add: cannot watch a stderr pipe");
+        ss_msg_fatal("event_add: cannot watch a stderr pipe");
 }
 
 /*
@@ -314,7 +314,7 @@ static void child_track(pid_t pid, int log_fd, long timer_ms, int killing)
     } else {
         cp = mycalloc(1, sizeof(*cp));
         if ((cp->timer = evtimer_new(child_base, child_timer_event, cp)) == 0)
-            msg_fatal("evtimer_new: out of memory");
+            ss_msg_fatal("evtimer_new: out of memory");
     }
     cp->pid = pid;
     cp->killing = killing;
@@ -373,7 +373,7 @@ static int child_log_export(pid_t pid)
     fd = dup(lp->fd);                   /* child_log_close() closes lp->fd */
     child_log_close(lp);
     if (fd < 0)
-        msg_fatal("dup stderr pipe: %m");
+        ss_msg_fatal("dup stderr pipe: %m");
     return (fd);
 }
 
@@ -404,7 +404,7 @@ void    child_import(const HANDOVER *state)
     for (i = 0; i < state->nchildren; i++) {
         hc = state->children + i;
         if (hc->log_fd >= 0 && fcntl(hc->log_fd, F_SETFD, FD_CLOEXEC) < 0)
-            msg_fatal("handover: stderr pipe fd %d: %m", hc->log_fd);
+            ss_msg_fatal("handover: stderr pipe fd %d: %m", hc->log_fd);
         if (hc->reaped)
             child_log_add(hc->pid, hc->log_fd);
         else
@@ -449,31 +449,47 @@ static int child_forget(pid_t pid)
     return (0);
 }
 
-/* child_reap - collect every child that has ended */
-void    child_reap(void)
+/* child_ended - a handler was reaped: log, forget, tell the skeleton */
+static void child_ended(pid_t pid, int status)
 {
-    pid_t   pid;
-    int     status;
     char    text[64];
 
-    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-        if (pid == child_watch_pid) {
-            child_watch_pid = 0;
-            child_watch_fn(pid, status, child_watch_context);
-            continue;
-        }
-        /* Text only when it is logged: a normal end is the common case. */
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            child_status_text(status, text, sizeof(text));
-            msg_warn("handler pid %ld %s", (long) pid, text);
-        } else if (msg_verbose) {
-            msg_info("handler pid %ld exit status 0", (long) pid);
-        }
-        if (child_forget(pid) && child_exit_fn)
-            child_exit_fn(pid, status, child_context);
+    /* Text only when it is logged: a normal end is the common case. */
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        child_status_text(status, text, sizeof(text));
+        ss_msg_warn("handler pid %ld %s", (long) pid, text);
+    } else if (ss_msg_verbose) {
+        ss_msg_info("handler pid %ld exit status 0", (long) pid);
     }
-    if (pid < 0 && errno != ECHILD && errno != EINTR)
-        msg_warn("waitpid: %m");
+    if (child_forget(pid) && child_exit_fn)
+        child_exit_fn(pid, status, child_context);
+}
+
+/*
+ * child_reap - collect every child of ours that has ended. Each pid is
+ * asked for by name, never waitpid(-1): an application that links the
+ * library may have children of its own, whose status is theirs to take.
+ */
+void    child_reap(void)
+{
+    CHILD  *cp;
+    CHILD  *next;
+    pid_t   pid;
+    int     status;
+
+    if (child_watch_pid > 0
+        && waitpid(child_watch_pid, &status, WNOHANG) == child_watch_pid) {
+        pid = child_watch_pid;
+        child_watch_pid = 0;
+        child_watch_fn(pid, status, child_watch_context);
+    }
+    for (cp = child_running; cp; cp = next) {
+        next = cp->next;                /* cp may be forgotten below */
+        if ((pid = waitpid(cp->pid, &status, WNOHANG)) == cp->pid)
+            child_ended(pid, status);
+        else if (pid < 0 && errno != EINTR)
+            ss_msg_warn("waitpid %ld: %m", (long) cp->pid);
+    }
 }
 
 /* child_count - how many tracked children run */

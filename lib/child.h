@@ -51,10 +51,12 @@
  *	handover are new ones, still close-on-exec). child_import(), in the
  *	next image, tracks them again as they were.
  *
- *	child_reap() collects every child that has ended (waitpid() with
- *	WNOHANG in a loop; call it on SIGCHLD), logs an abnormal end decoded
- *	("exit status 3", "killed by signal 9") as a warning and a normal
- *	one with -v, and calls the exit function for each tracked child.
+ *	child_reap() collects every tracked (or watched) child that has
+ *	ended, each by its pid with WNOHANG, never with waitpid(-1): other
+ *	children of the process are not ours to reap (call it on SIGCHLD).
+ *	It logs an abnormal end decoded ("exit status 3", "killed by signal
+ *	9") as a warning and a normal one with -v, and calls the exit
+ *	function for each.
  *
  *	child_count() tells how many tracked children are running.
  *	child_signal_all() sends sig to each; child_terminate_all() sends

@@ -19,19 +19,19 @@ const char *const client_env_names[] = {
 };
 
 /* client_env_clear - no variables */
-void    client_env_clear(CLIENT_ENV *env)
+void    client_env_clear(SS_CLIENT_ENV *env)
 {
     env->count = 0;
     env->vars[0] = 0;
 }
 
 /* client_env_copy - copy, pointing the copy's vars at its own buffers */
-void    client_env_copy(CLIENT_ENV *dst, const CLIENT_ENV *src)
+void    client_env_copy(SS_CLIENT_ENV *dst, const SS_CLIENT_ENV *src)
 {
     int     i;
 
     for (i = 0; i < src->count; i++) {
-        memcpy(dst->buf[i], src->buf[i], CLIENT_ENV_LEN);
+        memcpy(dst->buf[i], src->buf[i], SS_CLIENT_ENV_LEN);
         dst->vars[i] = dst->buf[i];
     }
     dst->count = src->count;
@@ -40,20 +40,20 @@ void    client_env_copy(CLIENT_ENV *dst, const CLIENT_ENV *src)
 
 /* client_env_set - add one formatted NAME=value */
 static void __attribute__((format(printf, 2, 3)))
-client_env_set(CLIENT_ENV *env, const char *fmt,...)
+client_env_set(SS_CLIENT_ENV *env, const char *fmt,...)
 {
     va_list ap;
     char   *buf = env->buf[env->count];
 
     va_start(ap, fmt);
-    vsnprintf(buf, CLIENT_ENV_LEN, fmt, ap);
+    vsnprintf(buf, SS_CLIENT_ENV_LEN, fmt, ap);
     va_end(ap);
     env->vars[env->count++] = buf;
     env->vars[env->count] = 0;
 }
 
 /* client_env_tcp - the TCP set */
-void    client_env_tcp(CLIENT_ENV *env, const char *local_host,
+void    client_env_tcp(SS_CLIENT_ENV *env, const char *local_host,
                                const char *local_port,
                                const struct sockaddr *peer, socklen_t len)
 {
@@ -72,7 +72,7 @@ void    client_env_tcp(CLIENT_ENV *env, const char *local_host,
 }
 
 /* client_env_unix - the UNIX set, with the peer's credentials */
-void    client_env_unix(CLIENT_ENV *env, const char *local_path, int fd)
+void    client_env_unix(SS_CLIENT_ENV *env, const char *local_path, int fd)
 {
     struct ucred cred;
     socklen_t len = sizeof(cred);
@@ -88,7 +88,7 @@ void    client_env_unix(CLIENT_ENV *env, const char *local_path, int fd)
 }
 
 /* client_env_from_fd - describe whatever fd is connected to */
-void    client_env_from_fd(CLIENT_ENV *env, int fd)
+void    client_env_from_fd(SS_CLIENT_ENV *env, int fd)
 {
     struct sockaddr_storage local;
     struct sockaddr_storage peer;

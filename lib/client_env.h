@@ -11,16 +11,16 @@
  *
  *	extern const char *const client_env_names[];
  *
- *	void	client_env_tcp(CLIENT_ENV *env, const char *local_host,
+ *	void	client_env_tcp(SS_CLIENT_ENV *env, const char *local_host,
  *			const char *local_port, const struct sockaddr *peer,
  *			socklen_t peer_len);
- *	void	client_env_unix(CLIENT_ENV *env, const char *local_path,
+ *	void	client_env_unix(SS_CLIENT_ENV *env, const char *local_path,
  *			int fd);
- *	void	client_env_from_fd(CLIENT_ENV *env, int fd);
- *	void	client_env_clear(CLIENT_ENV *env);
- *	void	client_env_copy(CLIENT_ENV *dst, const CLIENT_ENV *src);
+ *	void	client_env_from_fd(SS_CLIENT_ENV *env, int fd);
+ *	void	client_env_clear(SS_CLIENT_ENV *env);
+ *	void	client_env_copy(SS_CLIENT_ENV *dst, const SS_CLIENT_ENV *src);
  * DESCRIPTION
- *	A CLIENT_ENV holds up to CLIENT_ENV_MAX "NAME=value" strings in fixed
+ *	A SS_CLIENT_ENV holds up to SS_CLIENT_ENV_MAX "NAME=value" strings in fixed
  *	buffers, and env->vars, a null-terminated list of them, ready to
  *	append to a handler's environment. Nothing is allocated.
  *
@@ -35,7 +35,7 @@
  *	client_env_from_fd() looks at fd itself (stream mode): the TCP or
  *	UNIX set when it is a connected socket, nothing otherwise.
  *
- *	client_env_copy() copies a CLIENT_ENV; a plain structure copy would
+ *	client_env_copy() copies a SS_CLIENT_ENV; a plain structure copy would
  *	leave the copy's vars pointing into the original's buffers.
  *
  *	client_env_names lists every name these functions may set (null
@@ -44,22 +44,15 @@
 
 #include <sys/socket.h>
 
-#define CLIENT_ENV_MAX  8
-#define CLIENT_ENV_LEN  160
-
-typedef struct CLIENT_ENV {
-    char   *vars[CLIENT_ENV_MAX + 1];
-    char    buf[CLIENT_ENV_MAX][CLIENT_ENV_LEN];
-    int     count;
-} CLIENT_ENV;
+#include "single_server.h"		/* SS_CLIENT_ENV */
 
 extern const char *const client_env_names[];
 
-extern void client_env_tcp(CLIENT_ENV *, const char *, const char *,
+extern void client_env_tcp(SS_CLIENT_ENV *, const char *, const char *,
                                    const struct sockaddr *, socklen_t);
-extern void client_env_unix(CLIENT_ENV *, const char *, int);
-extern void client_env_from_fd(CLIENT_ENV *, int);
-extern void client_env_clear(CLIENT_ENV *);
-extern void client_env_copy(CLIENT_ENV *, const CLIENT_ENV *);
+extern void client_env_unix(SS_CLIENT_ENV *, const char *, int);
+extern void client_env_from_fd(SS_CLIENT_ENV *, int);
+extern void client_env_clear(SS_CLIENT_ENV *);
+extern void client_env_copy(SS_CLIENT_ENV *, const SS_CLIENT_ENV *);
 
 #endif

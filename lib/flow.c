@@ -158,7 +158,7 @@ FLOW   *flow_adopt(int fd, const char *dir, const char *service, long rate,
     FLOW   *flow = mymalloc(sizeof(*flow));
 
     if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
-        msg_fatal("in-flow state fd %d: %m", fd);
+        ss_msg_fatal("in-flow state fd %d: %m", fd);
     flow->fd = fd;
     flow->path = flow_file_name(dir, service);
     flow->rate = rate;
@@ -226,7 +226,7 @@ int     flow_take(FLOW *flow)
     int64_t now;
 
     if (flow_lock(flow) < 0) {
-        msg_warn("lock %s: %m -- serving without in-flow delay", flow->path);
+        ss_msg_warn("lock %s: %m -- serving without in-flow delay", flow->path);
         return (1);
     }
     now = flow_now();
@@ -234,15 +234,8 @@ int     flow_take(FLOW *flow)
     flow_bucket_take(&b, now, flow->rate, flow->burst);
     snprintf(line, sizeof(line), FLOW_FORMAT, b.tokens, b.stamp_us);
     if (pwrite(flow->fd, line, FLOW_LINE, 0) != FLOW_LINE)
-        msg_warn("write %s: %m", flow->path);
+        ss_msg_warn("write %s: %m", flow->path);
     (void) flock(flow->fd, LOCK_UN);
     return (b.granted);
 }
 
-/* flow_close - release the bucket */
-void    flow_close(FLOW *flow)
-{
-    close(flow->fd);
-    myfree(flow->path);
-    myfree(flow);
-}

@@ -12,7 +12,6 @@
  *	FLOW   *flow_open(const char *dir, const char *service, long rate,
  *			long burst, char **err);
  *	int	flow_take(FLOW *flow);
- *	void	flow_close(FLOW *flow);
  *	FLOW   *flow_adopt(int fd, const char *dir, const char *service,
  *			long rate, long burst);
  *	int	flow_fd(const FLOW *flow);
@@ -77,7 +76,6 @@ typedef struct FLOW FLOW;
 
 extern FLOW *flow_open(const char *, const char *, long, long, char **);
 extern int flow_take(FLOW *);
-extern void flow_close(FLOW *);
 extern FLOW *flow_adopt(int, const char *, const char *, long, long);
 extern int flow_fd(const FLOW *);
 extern void flow_bucket_take(FLOW_BUCKET *, int64_t, long, long);

@@ -23,18 +23,18 @@
 #define SD_LISTEN_FDS_START 3
 
 /* listener_add - append a listener for fd and fill in what is fixed */
-static LISTENER *listener_add(LISTENER_LIST *list, int fd)
+static SS_LISTENER *listener_add(SS_LISTENER_LIST *list, int fd)
 {
-    LISTENER *lp;
+    SS_LISTENER *lp;
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
 
-    list->items = myrealloc(list->items, (list->count + 1) * sizeof(LISTENER));
+    list->items = myrealloc(list->items, (list->count + 1) * sizeof(SS_LISTENER));
     lp = &list->items[list->count++];
     memset(lp, 0, sizeof(*lp));
     lp->fd = fd;
     if (getsockname(fd, (struct sockaddr *) &ss, &len) < 0)
-        msg_fatal("getsockname fd %d: %m", fd);
+        ss_msg_fatal("getsockname fd %d: %m", fd);
     lp->family = ss.ss_family;
     lp->display = addr_display((struct sockaddr *) &ss, len);
     if (ss.ss_family == AF_UNIX) {
@@ -100,7 +100,7 @@ static int listener_socket(ADDR_SPEC *spec)
 }
 
 /* listener_open - create, bind and listen */
-int     listener_open(LISTENER_LIST *list, const char *spec, int backlog,
+int     listener_open(SS_LISTENER_LIST *list, const char *spec, int backlog,
                               long unix_mode, char **err)
 {
     ADDR_SPEC addr;
@@ -109,7 +109,7 @@ int     listener_open(LISTENER_LIST *list, const char *spec, int backlog,
     int     saved_errno;
 
     if ((ret = addr_parse(spec, &addr, err)) < 0)
-        return (ret == ADDR_ERR_TEMP ? MSG_EXIT_SYSTEM : MSG_EXIT_USAGE);
+        return (ret == ADDR_ERR_TEMP ? SS_MSG_EXIT_SYSTEM : SS_MSG_EXIT_USAGE);
     for (;;) {
         if ((fd = listener_socket(&addr)) < 0)
             break;
@@ -127,7 +127,7 @@ int     listener_open(LISTENER_LIST *list, const char *spec, int backlog,
     }
     *err = myasprintf("listen address \"%s\": %s", spec, strerror(errno));
     addr_free(&addr);
-    return (MSG_EXIT_SYSTEM);
+    return (SS_MSG_EXIT_SYSTEM);
 }
 
 /* listener_adopt - make an inherited socket ours: checked, non-blocking */
@@ -140,7 +140,7 @@ static int listener_adopt(int fd)
         return (-1);
     if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0
         || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
-        msg_fatal("fcntl fd %d: %m", fd);
+        ss_msg_fatal("fcntl fd %d: %m", fd);
     return (0);
 }
 
@@ -165,14 +165,14 @@ static long listener_systemd_count(void)
 }
 
 /* listener_inherit_systemd - take systemd's LISTEN_FDS sockets */
-int     listener_inherit_systemd(LISTENER_LIST *list, int own, char **err)
+int     listener_inherit_systemd(SS_LISTENER_LIST *list, int own, char **err)
 {
     long    count = listener_systemd_count();
     char   *names = getenv("LISTEN_FDNAMES");
     char   *cursor = names ? mystrdup(names) : 0;
     char   *save = cursor;
     char   *name;
-    LISTENER *lp;
+    SS_LISTENER *lp;
     long    i;
     int     fd;
 
@@ -200,7 +200,7 @@ int     listener_inherit_systemd(LISTENER_LIST *list, int own, char **err)
 }
 
 /* listener_known - is fd the same socket as one we have already? */
-static int listener_known(LISTENER_LIST *list, int fd)
+static int listener_known(SS_LISTENER_LIST *list, int fd)
 {
     struct stat st;
     struct stat other;
@@ -216,7 +216,7 @@ static int listener_known(LISTENER_LIST *list, int fd)
 }
 
 /* listener_inherit_stdin - take fd 0 when it is a listening socket */
-int     listener_inherit_stdin(LISTENER_LIST *list)
+int     listener_inherit_stdin(SS_LISTENER_LIST *list)
 {
     int     fd;
     int     null;
@@ -225,9 +225,9 @@ int     listener_inherit_stdin(LISTENER_LIST *list)
     if (listener_known(list, 0) || listener_adopt(0) < 0)
         return (0);
     if ((fd = fcntl(0, F_DUPFD_CLOEXEC, 3)) < 0)
-        msg_fatal("dup fd 0: %m");
+        ss_msg_fatal("dup fd 0: %m");
     if ((null = open("/dev/null", O_RDONLY)) < 0 || dup2(null, 0) < 0)
-        msg_fatal("open /dev/null: %m");
+        ss_msg_fatal("open /dev/null: %m");
     if (null != 0)
         close(null);
     (void) listener_add(list, fd);
@@ -235,7 +235,7 @@ int     listener_inherit_stdin(LISTENER_LIST *list)
 }
 
 /* listener_close - close one listener */
-void    listener_close(LISTENER *lp)
+void    listener_close(SS_LISTENER *lp)
 {
     if (lp->fd >= 0) {
         close(lp->fd);
@@ -243,11 +243,3 @@ void    listener_close(LISTENER *lp)
     }
 }
 
-/* listener_close_all - close every listener */
-void    listener_close_all(LISTENER_LIST *list)
-{
-    size_t  i;
-
-    for (i = 0; i < list->count; i++)
-        listener_close(&list->items[i]);
-}

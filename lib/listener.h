@@ -9,15 +9,14 @@
  * SYNOPSIS
  *	#include <listener.h>
  *
- *	int	listener_open(LISTENER_LIST *list, const char *spec,
+ *	int	listener_open(SS_LISTENER_LIST *list, const char *spec,
  *			int backlog, long unix_mode, char **err);
- *	int	listener_inherit_systemd(LISTENER_LIST *list, int own,
+ *	int	listener_inherit_systemd(SS_LISTENER_LIST *list, int own,
  *			char **err);
- *	int	listener_inherit_stdin(LISTENER_LIST *list);
- *	void	listener_close(LISTENER *lp);
- *	void	listener_close_all(LISTENER_LIST *list);
+ *	int	listener_inherit_stdin(SS_LISTENER_LIST *list);
+ *	void	listener_close(SS_LISTENER *lp);
  * DESCRIPTION
- *	A LISTENER is one non-blocking, close-on-exec listening socket with
+ *	A SS_LISTENER is one non-blocking, close-on-exec listening socket with
  *	what the per-client work needs precomputed: its display form (as -1
  *	prints it), its local address when that cannot vary (TCP bound to a
  *	specific address) and its unix path.
@@ -39,10 +38,10 @@
  *	/dev/null; it returns 1 when it did, 0 otherwise.
  *
  *	listener_close() closes one listener (the caller frees its event
- *	first); listener_close_all() closes them all.
+ *	first).
  * DIAGNOSTICS
  *	listener_open() returns 0, or the exit status that fits the failure
- *	(MSG_EXIT_USAGE for a bad address, MSG_EXIT_SYSTEM when the system
+ *	(SS_MSG_EXIT_USAGE for a bad address, SS_MSG_EXIT_SYSTEM when the system
  *	refused) with *err set. listener_inherit_systemd() returns -1 with
  *	*err set when a passed descriptor is not a listening stream socket.
  *--*/
@@ -52,7 +51,7 @@
 
 struct event;
 
-typedef struct LISTENER {
+typedef struct SS_LISTENER {
     int     fd;
     int     family;                     /* AF_INET, AF_INET6 or AF_UNIX */
     char   *display;                    /* "127.0.0.1:40123", "unix:/p" */
@@ -66,17 +65,16 @@ typedef struct LISTENER {
     char    local_port[8];
     struct event *ev;                   /* owned by the resident loop */
     void   *context;                    /* for the resident loop */
-} LISTENER;
+} SS_LISTENER;
 
-typedef struct LISTENER_LIST {
-    LISTENER *items;
+typedef struct SS_LISTENER_LIST {
+    SS_LISTENER *items;
     size_t  count;
-} LISTENER_LIST;
+} SS_LISTENER_LIST;
 
-extern int listener_open(LISTENER_LIST *, const char *, int, long, char **);
-extern int listener_inherit_systemd(LISTENER_LIST *, int, char **);
-extern int listener_inherit_stdin(LISTENER_LIST *);
-extern void listener_close(LISTENER *);
-extern void listener_close_all(LISTENER_LIST *);
+extern int listener_open(SS_LISTENER_LIST *, const char *, int, long, char **);
+extern int listener_inherit_systemd(SS_LISTENER_LIST *, int, char **);
+extern int listener_inherit_stdin(SS_LISTENER_LIST *);
+extern void listener_close(SS_LISTENER *);
 
 #endif

@@ -5,7 +5,7 @@
  * syslog() and/or written to stderr with a single write(), so that lines
  * from concurrent processes sharing one stderr do not interleave.
  *
- * Why stderr is looked at once, at msg_open(): under inetd "nowait" fd 2
+ * Why stderr is looked at once, at ss_msg_open(): under inetd "nowait" fd 2
  * is the client's socket and under "wait" the listening socket; a line
  * written there would reach a remote peer (or kill us with SIGPIPE), so
  * a socket on fd 2 is never written to. Syslog is probed the same way:
@@ -26,22 +26,22 @@
 
 #include "msg.h"
 
-int     msg_verbose;
+int     ss_msg_verbose;
 
-static char msg_tag[256] = "single-server";
-static int msg_to_syslog;
-static int msg_syslog_facility = LOG_DAEMON;
-static int msg_to_stderr = MSG_STDERR_PROBLEMS;
-static int msg_stderr_socket;			/* fd 2 is a socket: never write */
-static int msg_syslog_fd = -1;			/* connected to /dev/log, or -1 */
-static void (*msg_cleanup_fn)(void);
-static const char *msg_hint;
+static char ss_msg_tag[256] = "single-server";
+static int ss_msg_to_syslog;
+static int ss_msg_syslog_facility = LOG_DAEMON;
+static int ss_msg_to_stderr = SS_MSG_STDERR_PROBLEMS;
+static int ss_msg_stderr_socket;			/* fd 2 is a socket: never write */
+static int ss_msg_syslog_fd = -1;			/* connected to /dev/log, or -1 */
+static void (*ss_msg_cleanup_fn)(void);
+static const char *ss_msg_hint;
 
 /*
- * msg_syslog_probe - a socket connected to /dev/log, or -1: datagram
+ * ss_msg_syslog_probe - a socket connected to /dev/log, or -1: datagram
  * first, then stream, as glibc's syslog() tries them
  */
-static int msg_syslog_probe(void)
+static int ss_msg_syslog_probe(void)
 {
     struct sockaddr_un sun = {.sun_family = AF_UNIX, .sun_path = "/dev/log"};
     static const int types[] = {SOCK_DGRAM, SOCK_STREAM};
@@ -58,56 +58,56 @@ static int msg_syslog_probe(void)
     return (-1);
 }
 
-/* msg_open - the tag, syslog from now on, and what fd 2 is */
-void    msg_open(const char *tag)
+/* ss_msg_open - the tag, syslog from now on, and what fd 2 is */
+void    ss_msg_open(const char *tag)
 {
     const char *slash = strrchr(tag, '/');
     struct stat st;
 
-    snprintf(msg_tag, sizeof msg_tag, "%s", slash ? slash + 1 : tag);
-    msg_stderr_socket = fstat(STDERR_FILENO, &st) == 0 && S_ISSOCK(st.st_mode);
-    if (msg_syslog_fd < 0)
-	msg_syslog_fd = msg_syslog_probe();	/* kept for msg_emergency() */
-    msg_syslog(msg_tag, LOG_DAEMON);
+    snprintf(ss_msg_tag, sizeof ss_msg_tag, "%s", slash ? slash + 1 : tag);
+    ss_msg_stderr_socket = fstat(STDERR_FILENO, &st) == 0 && S_ISSOCK(st.st_mode);
+    if (ss_msg_syslog_fd < 0)
+	ss_msg_syslog_fd = ss_msg_syslog_probe();	/* kept for ss_msg_emergency() */
+    ss_msg_syslog(ss_msg_tag, LOG_DAEMON);
 }
 
-/* msg_syslog - log to syslog under this tag and facility */
-void    msg_syslog(const char *tag, int facility)
+/* ss_msg_syslog - log to syslog under this tag and facility */
+void    ss_msg_syslog(const char *tag, int facility)
 {
-    if (tag != msg_tag)
-	snprintf(msg_tag, sizeof msg_tag, "%s", tag);
-    if (msg_to_syslog)
+    if (tag != ss_msg_tag)
+	snprintf(ss_msg_tag, sizeof ss_msg_tag, "%s", tag);
+    if (ss_msg_to_syslog)
 	closelog();
-    openlog(msg_tag, LOG_PID | LOG_NDELAY, facility);
-    msg_to_syslog = 1;
-    msg_syslog_facility = facility;
+    openlog(ss_msg_tag, LOG_PID | LOG_NDELAY, facility);
+    ss_msg_to_syslog = 1;
+    ss_msg_syslog_facility = facility;
 }
 
-/* msg_stderr - choose what is copied to stderr */
-void    msg_stderr(int mode)
+/* ss_msg_stderr - choose what is copied to stderr */
+void    ss_msg_stderr(int mode)
 {
-    msg_to_stderr = mode;
+    ss_msg_to_stderr = mode;
 }
 
-/* msg_cleanup - register a function to run before a fatal exit */
-void    msg_cleanup(void (*fn)(void))
+/* ss_msg_cleanup - register a function to run before a fatal exit */
+void    ss_msg_cleanup(void (*fn)(void))
 {
-    msg_cleanup_fn = fn;
+    ss_msg_cleanup_fn = fn;
 }
 
-/* msg_stderr_wanted - is a line at this level copied to stderr? */
-static int msg_stderr_wanted(int level)
+/* ss_msg_stderr_wanted - is a line at this level copied to stderr? */
+static int ss_msg_stderr_wanted(int level)
 {
-    if (msg_stderr_socket)
+    if (ss_msg_stderr_socket)
 	return (0);				/* it may be a client */
-    if (msg_syslog_fd < 0)
+    if (ss_msg_syslog_fd < 0)
 	return (1);				/* or it would go nowhere */
-    return (msg_to_stderr == MSG_STDERR_ALL
-	    || (msg_to_stderr == MSG_STDERR_PROBLEMS && level <= LOG_WARNING));
+    return (ss_msg_to_stderr == SS_MSG_STDERR_ALL
+	    || (ss_msg_to_stderr == SS_MSG_STDERR_PROBLEMS && level <= LOG_WARNING));
 }
 
-/* msg_vlog - format one line and send it where it belongs */
-static void msg_vlog(int level, const char *label, const char *fmt, va_list ap)
+/* ss_msg_vlog - format one line and send it where it belongs */
+static void ss_msg_vlog(int level, const char *label, const char *fmt, va_list ap)
 {
     int     saved_errno = errno;
     char    text[2048];
@@ -117,11 +117,11 @@ static void msg_vlog(int level, const char *label, const char *fmt, va_list ap)
     errno = saved_errno;			/* for %m */
     vsnprintf(text, sizeof text, fmt, ap);
     /* Without /dev/log, glibc would try to connect again for every line. */
-    if (msg_to_syslog && msg_syslog_fd >= 0)
+    if (ss_msg_to_syslog && ss_msg_syslog_fd >= 0)
 	syslog(level, "%s%s", label, text);
-    if (msg_stderr_wanted(level)) {
+    if (ss_msg_stderr_wanted(level)) {
 	len = snprintf(line, sizeof line, "%s[%ld]: %s%s\n",
-		       msg_tag, (long) getpid(), label, text);
+		       ss_msg_tag, (long) getpid(), label, text);
 	if (len > (int) sizeof line - 1) {
 	    len = sizeof line - 1;
 	    line[len - 1] = '\n';
@@ -133,82 +133,82 @@ static void msg_vlog(int level, const char *label, const char *fmt, va_list ap)
     errno = saved_errno;
 }
 
-#define MSG_FORWARD(level, label) do { \
+#define SS_MSG_FORWARD(level, label) do { \
 	va_list ap; \
 	va_start(ap, fmt); \
-	msg_vlog((level), (label), fmt, ap); \
+	ss_msg_vlog((level), (label), fmt, ap); \
 	va_end(ap); \
     } while (0)
 
-/* msg_info - informational message */
-void    msg_info(const char *fmt,...)
+/* ss_msg_info - informational message */
+void    ss_msg_info(const char *fmt,...)
 {
-    MSG_FORWARD(LOG_INFO, "");
+    SS_MSG_FORWARD(LOG_INFO, "");
 }
 
-/* msg_warn - something is wrong but we carry on */
-void    msg_warn(const char *fmt,...)
+/* ss_msg_warn - something is wrong but we carry on */
+void    ss_msg_warn(const char *fmt,...)
 {
-    MSG_FORWARD(LOG_WARNING, "warning: ");
+    SS_MSG_FORWARD(LOG_WARNING, "warning: ");
 }
 
-/* msg_error - an error, and we still carry on */
-void    msg_error(const char *fmt,...)
+/* ss_msg_error - an error, and we still carry on */
+void    ss_msg_error(const char *fmt,...)
 {
-    MSG_FORWARD(LOG_ERR, "error: ");
+    SS_MSG_FORWARD(LOG_ERR, "error: ");
 }
 
-/* msg_leave - run the cleanup hook once, then exit */
-static noreturn void msg_leave(int status)
+/* ss_msg_leave - run the cleanup hook once, then exit */
+static noreturn void ss_msg_leave(int status)
 {
-    void    (*fn)(void) = msg_cleanup_fn;
+    void    (*fn)(void) = ss_msg_cleanup_fn;
 
-    msg_cleanup_fn = 0;
+    ss_msg_cleanup_fn = 0;
     if (fn)
 	fn();
     exit(status);
 }
 
-/* msg_fatal - a system failure: exit 111 */
-void    msg_fatal(const char *fmt,...)
+/* ss_msg_fatal - a system failure: exit 111 */
+void    ss_msg_fatal(const char *fmt,...)
 {
-    MSG_FORWARD(LOG_CRIT, "fatal: ");
-    msg_leave(MSG_EXIT_SYSTEM);
+    SS_MSG_FORWARD(LOG_CRIT, "fatal: ");
+    ss_msg_leave(SS_MSG_EXIT_SYSTEM);
 }
 
-/* msg_fatal_status - fatal, with the caller's exit status */
-void    msg_fatal_status(int status, const char *fmt,...)
+/* ss_msg_fatal_status - fatal, with the caller's exit status */
+void    ss_msg_fatal_status(int status, const char *fmt,...)
 {
-    MSG_FORWARD(LOG_CRIT, "fatal: ");
-    msg_leave(status);
+    SS_MSG_FORWARD(LOG_CRIT, "fatal: ");
+    ss_msg_leave(status);
 }
 
-/* msg_usage_hint - a line for msg_usage() to add on stderr */
-void    msg_usage_hint(const char *line)
+/* ss_msg_usage_hint - a line for ss_msg_usage() to add on stderr */
+void    ss_msg_usage_hint(const char *line)
 {
-    msg_hint = line;
+    ss_msg_hint = line;
 }
 
-/* msg_usage - a usage or configuration error: exit 100 */
-void    msg_usage(const char *fmt,...)
+/* ss_msg_usage - a usage or configuration error: exit 100 */
+void    ss_msg_usage(const char *fmt,...)
 {
-    MSG_FORWARD(LOG_CRIT, "fatal: ");
-    if (msg_hint && msg_stderr_wanted(LOG_CRIT)
-        && write(STDERR_FILENO, msg_hint, strlen(msg_hint)) < 0) {
+    SS_MSG_FORWARD(LOG_CRIT, "fatal: ");
+    if (ss_msg_hint && ss_msg_stderr_wanted(LOG_CRIT)
+        && write(STDERR_FILENO, ss_msg_hint, strlen(ss_msg_hint)) < 0) {
         /* nowhere left to complain */ ;
     }
-    msg_leave(MSG_EXIT_USAGE);
+    ss_msg_leave(SS_MSG_EXIT_USAGE);
 }
 
-/* msg_panic - a bug: leave a core behind */
-void    msg_panic(const char *fmt,...)
+/* ss_msg_panic - a bug: leave a core behind */
+void    ss_msg_panic(const char *fmt,...)
 {
-    MSG_FORWARD(LOG_CRIT, "panic: ");
+    SS_MSG_FORWARD(LOG_CRIT, "panic: ");
     abort();
 }
 
-/* msg_facility - syslog facility name to LOG_* value */
-int     msg_facility(const char *name)
+/* ss_msg_facility - syslog facility name to LOG_* value */
+int     ss_msg_facility(const char *name)
 {
     static const struct {
 	const char *name;
@@ -231,26 +231,26 @@ int     msg_facility(const char *name)
     return (-1);
 }
 
-static char msg_emerg_stderr[512];
-static char msg_emerg_syslog[512];
+static char ss_msg_emerg_stderr[512];
+static char ss_msg_emerg_syslog[512];
 
-/* msg_emergency_prepare - format a fatal line now, to send it later */
-void    msg_emergency_prepare(const char *text)
+/* ss_msg_emergency_prepare - format a fatal line now, to send it later */
+void    ss_msg_emergency_prepare(const char *text)
 {
-    snprintf(msg_emerg_stderr, sizeof(msg_emerg_stderr), "%s[%ld]: fatal: %s\n",
-             msg_tag, (long) getpid(), text);
-    snprintf(msg_emerg_syslog, sizeof(msg_emerg_syslog), "<%d>%s[%ld]: fatal: %s",
-             msg_syslog_facility | LOG_CRIT, msg_tag, (long) getpid(), text);
+    snprintf(ss_msg_emerg_stderr, sizeof(ss_msg_emerg_stderr), "%s[%ld]: fatal: %s\n",
+             ss_msg_tag, (long) getpid(), text);
+    snprintf(ss_msg_emerg_syslog, sizeof(ss_msg_emerg_syslog), "<%d>%s[%ld]: fatal: %s",
+             ss_msg_syslog_facility | LOG_CRIT, ss_msg_tag, (long) getpid(), text);
 }
 
-/* msg_emergency - send the prepared line: write() and send() only */
-void    msg_emergency(void)
+/* ss_msg_emergency - send the prepared line: write() and send() only */
+void    ss_msg_emergency(void)
 {
-    if (msg_syslog_fd >= 0)
-        (void) send(msg_syslog_fd, msg_emerg_syslog, strlen(msg_emerg_syslog),
+    if (ss_msg_syslog_fd >= 0)
+        (void) send(ss_msg_syslog_fd, ss_msg_emerg_syslog, strlen(ss_msg_emerg_syslog),
                     MSG_NOSIGNAL);
-    if (msg_stderr_wanted(LOG_CRIT)
-        && write(STDERR_FILENO, msg_emerg_stderr, strlen(msg_emerg_stderr)) < 0) {
+    if (ss_msg_stderr_wanted(LOG_CRIT)
+        && write(STDERR_FILENO, ss_msg_emerg_stderr, strlen(ss_msg_emerg_stderr)) < 0) {
         /* nowhere left to complain */ ;
     }
 }

@@ -17,7 +17,7 @@ void   *mymalloc(size_t len)
     void   *ptr = malloc(len ? len : 1);
 
     if (ptr == 0)
-        msg_fatal("out of memory allocating %zu bytes", len);
+        ss_msg_fatal("out of memory allocating %zu bytes", len);
     return (ptr);
 }
 
@@ -27,7 +27,7 @@ void   *mycalloc(size_t count, size_t len)
     void   *ptr = calloc(count ? count : 1, len ? len : 1);
 
     if (ptr == 0)
-        msg_fatal("out of memory allocating %zu x %zu bytes", count, len);
+        ss_msg_fatal("out of memory allocating %zu x %zu bytes", count, len);
     return (ptr);
 }
 
@@ -37,7 +37,7 @@ void   *myrealloc(void *ptr, size_t len)
     void   *new = realloc(ptr, len ? len : 1);
 
     if (new == 0)
-        msg_fatal("out of memory resizing to %zu bytes", len);
+        ss_msg_fatal("out of memory resizing to %zu bytes", len);
     return (new);
 }
 
@@ -66,7 +66,7 @@ char   *myasprintf(const char *fmt,...)
 
     va_start(ap, fmt);
     if (vasprintf(&out, fmt, ap) < 0)
-        msg_fatal("out of memory formatting a string");
+        ss_msg_fatal("out of memory formatting a string");
     va_end(ap);
     return (out);
 }

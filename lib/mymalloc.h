@@ -32,7 +32,7 @@ extern void *mycalloc(size_t, size_t);
 extern void *myrealloc(void *, size_t);
 extern char *mystrdup(const char *);
 extern char *mystrndup(const char *, size_t);
-extern char *myasprintf(const char *,...) MSG_PRINTF(1, 2);
+extern char *myasprintf(const char *,...) SS_MSG_PRINTF(1, 2);
 extern void myfree(void *);
 
 #endif

@@ -39,7 +39,7 @@ void    notify_init(void)
         if ((notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0
             || connect(notify_fd, (struct sockaddr *) &sun,
                        offsetof(struct sockaddr_un, sun_path) + len) < 0) {
-            msg_warn("NOTIFY_SOCKET %s: %m", path);
+            ss_msg_warn("NOTIFY_SOCKET %s: %m", path);
             if (notify_fd >= 0)
                 close(notify_fd);
             notify_fd = -1;
@@ -66,7 +66,7 @@ int     notify_enabled(void)
 void    notify_send(const char *state)
 {
     if (notify_fd >= 0 && send(notify_fd, state, strlen(state), MSG_NOSIGNAL) < 0)
-        msg_warn("notify %s: %m", state);
+        ss_msg_warn("notify %s: %m", state);
 }
 
 /* notify_stopping - STOPPING=1, once */

@@ -23,7 +23,7 @@
  *	notify_send() sends one datagram such as "READY=1"; without a
  *	socket it does nothing. notify_stopping() sends "STOPPING=1" the
  *	first time it is called and nothing after that; it fits
- *	msg_cleanup(), so that a fatal exit says it too.
+ *	ss_msg_cleanup(), so that a fatal exit says it too.
  *
  *	notify_socket_path() is the value $NOTIFY_SOCKET had when it could
  *	be connected (for a re-execution to pass on), or null.

@@ -53,15 +53,16 @@ static const struct option options_long[] = {
 };
 
 static const char *options_operands;
+static const char *options_help_text;
 
 static char *options_usage_line(char *, size_t, const char *);
 
 /* options_usage - the usage line */
-void    options_usage(FILE *fp, const char *operands)
+static void options_usage(FILE *fp)
 {
     char    line[512];
 
-    fputs(options_usage_line(line, sizeof(line), operands), fp);
+    fputs(options_usage_line(line, sizeof(line), options_operands), fp);
 }
 
 /* options_usage_line - the usage line, formatted into buf */
@@ -74,37 +75,12 @@ static char *options_usage_line(char *buf, size_t len, const char *operands)
     return (buf);
 }
 
-/* options_help - usage and an option summary, exit 0 */
-noreturn void options_help(const char *operands)
+/* options_help - the usage line and the application's help text, exit 0 */
+static noreturn void options_help(void)
 {
-    options_usage(stdout, operands);
-    fputs("\n"
-          "  -S, --stream            serve the client on stdin/stdout once\n"
-          "  -L, --listen ADDRESS    listen on HOST:PORT, [IPV6]:PORT, unix:PATH or\n"
-          "                          /PATH; PORT, :PORT or *:PORT: every address\n"
-          "  -1, --print-addresses   print each bound address, then close "
-          "stdout\n"
-          "  -f, --config FILE       read parameters from FILE\n"
-          "  -o, --option NAME=VALUE set a parameter (the last one wins)\n"
-          "  -m, --max-use N         same as -o max_use=N\n"
-          "  -i, --max-idle TIME     same as -o max_idle=TIME\n"
-          "  -z, --unlimited         same as -o process_limit=0\n"
-          "  -n, --name NAME         service name for logs and state files\n"
-          "  -s, --socket-count N    master(8) mode: N listening sockets from fd 6\n"
-          "  -t, --transport TYPE    master(8) mode: inet, unix or pass\n"
-          "  -l, --solitary          master(8) mode: no accept lock\n"
-          "                          (-s and -t are refused: master(8) mode is not\n"
-          "                          in this version)\n"
-          "  -u, --user              run as $user\n"
-          "  -c, --chroot            chroot to $chroot_directory\n"
-          "  -d, --allow-tty         allow a terminal on stdin\n"
-          "  -D, --debugger          run $debugger_command at start\n"
-          "  -v, --verbose           more logging (repeatable)\n"
-          "  -V, --log-stderr        copy logging to stderr\n"
-          "      --check             check the command line, parameters and handler;\n"
-          "                          bind nothing, run nothing; exit 0 or 100\n"
-          "  -h, --help              this text\n"
-          "      --version           the version\n", stdout);
+    options_usage(stdout);
+    if (options_help_text)
+        fputs(options_help_text, stdout);
     exit(0);
 }
 
@@ -119,8 +95,8 @@ noreturn void options_error(const char *fmt,...)
     va_start(ap, fmt);
     vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
-    msg_usage_hint(options_usage_line(line, sizeof(line), options_operands));
-    msg_usage("%s", text);
+    ss_msg_usage_hint(options_usage_line(line, sizeof(line), options_operands));
+    ss_msg_usage("%s", text);
 }
 
 /* options_override - remember an override with its label */
@@ -144,7 +120,7 @@ static void options_one(OPTIONS *opts, int ch, char *arg)
     case 'd': opts->allow_tty = 1; break;
     case 'D': opts->debugger = 1; break;
     case 'f': opts->config_file = arg; break;
-    case 'h': options_help(options_operands);
+    case 'h': options_help();
     case 'l': opts->solitary = 1; break;
     case 'n':
         if (*arg == 0)
@@ -187,7 +163,8 @@ static void options_one(OPTIONS *opts, int ch, char *arg)
 }
 
 /* options_parse - read the options, stop at the first operand */
-void    options_parse(OPTIONS *opts, int argc, char **argv, const char *operands)
+void    options_parse(OPTIONS *opts, int argc, char **argv, const char *operands,
+                              const char *help)
 {
     int     ch;
     int     prev;
@@ -195,6 +172,7 @@ void    options_parse(OPTIONS *opts, int argc, char **argv, const char *operands
     memset(opts, 0, sizeof(*opts));
     opts->socket_count = -1;
     options_operands = operands;
+    options_help_text = help;
     opterr = 0;
     for (;;) {
         prev = optind;
@@ -211,15 +189,3 @@ void    options_parse(OPTIONS *opts, int argc, char **argv, const char *operands
     opts->first_operand = optind;
 }
 
-/* options_free - release what options_parse() allocated */
-void    options_free(OPTIONS *opts)
-{
-    size_t  i;
-
-    for (i = 0; i < opts->noverrides; i++) {
-        myfree(opts->overrides[i].assignment);
-        myfree(opts->overrides[i].label);
-    }
-    myfree(opts->overrides);
-    myfree(opts->listen);
-}

@@ -10,24 +10,22 @@
  *	#include <options.h>
  *
  *	void	options_parse(OPTIONS *opts, int argc, char **argv,
- *			const char *operands);
- *	void	options_usage(FILE *fp, const char *operands);
- *	void	options_help(const char *operands);
- *	void	options_free(OPTIONS *opts);
+ *			const char *operands, const char *help);
+ *	void	options_error(const char *fmt, ...);
  * DESCRIPTION
  *	options_parse() reads every option of the skeleton with
  *	getopt_long(), stopping at the first operand (the handler's own
  *	options pass untouched); opts->first_operand is its index. -m, -i
  *	and -z become parameter overrides, kept in command-line order with
  *	the -o ones (the last wins), each with a label for error messages.
- *	--help and --version print to stdout and exit 0; --check sets
- *	opts->check.
+ *	--help prints the usage line and then help (the application's text
+ *	about its options and operands, or nothing) on stdout, --version the
+ *	version; both exit 0. --check sets opts->check. "operands" describes
+ *	what follows the options on the usage line (for example "handler
+ *	[arg ...]").
  *
- *	options_usage() prints the usage line; options_help() prints it with
- *	a summary of the options and exits 0. options_error() is a usage
- *	error found later (options that do not go together): one line, the
- *	usage line, exit 100. "operands" describes what
- *	follows the options (for example "handler [arg ...]").
+ *	options_error() is a usage error found later (options that do not
+ *	go together): one line, the usage line, exit 100.
  * DIAGNOSTICS
  *	A usage error (unknown option, missing or bad argument) prints one
  *	line naming the option and the usage line on stderr, and exits 100.
@@ -63,11 +61,9 @@ typedef struct OPTIONS {
     int     first_operand;
 } OPTIONS;
 
-extern void options_parse(OPTIONS *, int, char **, const char *);
-extern void options_usage(FILE *, const char *);
-extern noreturn void options_help(const char *);
+extern void options_parse(OPTIONS *, int, char **, const char *,
+                                  const char *);
 extern noreturn void options_error(const char *,...)
             __attribute__((format(printf, 1, 2)));
-extern void options_free(OPTIONS *);
 
 #endif

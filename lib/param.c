@@ -19,7 +19,7 @@
 #include "param.h"
 
 typedef struct PARAM_ENTRY {
-    const PARAM_DEF *def;
+    const SS_PARAM_DEF *def;
     char   *raw;                        /* text as given */
     char   *origin;                     /* where raw came from */
     int     overridden;                 /* set by -o: files cannot change it */
@@ -66,14 +66,14 @@ static void param_assign(PARAM_ENTRY *ent, const char *raw, char *origin)
 }
 
 /* param_set_add - declare a table of parameters */
-void    param_set_add(PARAM_SET *set, const PARAM_DEF *table)
+void    param_set_add(PARAM_SET *set, const SS_PARAM_DEF *table)
 {
-    const PARAM_DEF *def;
+    const SS_PARAM_DEF *def;
     PARAM_ENTRY *ent;
 
     for (def = table; def->name; def++) {
         if (param_find(set, def->name, strlen(def->name)))
-            msg_panic("parameter %s declared twice", def->name);
+            ss_msg_panic("parameter %s declared twice", def->name);
         set->entries = myrealloc(set->entries,
                                  (set->count + 1) * sizeof(PARAM_ENTRY));
         ent = &set->entries[set->count++];
@@ -89,7 +89,7 @@ void    param_set_default(PARAM_SET *set, const char *name, const char *value)
     PARAM_ENTRY *ent = param_find(set, name, strlen(name));
 
     if (ent == 0)
-        msg_panic("param_set_default: unknown parameter %s", name);
+        ss_msg_panic("param_set_default: unknown parameter %s", name);
     if (strcmp(ent->origin, "default") == 0)
         param_assign(ent, value, mystrdup("default"));
 }
@@ -331,17 +331,17 @@ static int param_expand(PARAM_SET *set, PARAM_ENTRY *ent, int depth, char **err)
 }
 
 /* param_describe_bound - a bound as the user would write it */
-static char *param_describe_bound(const PARAM_DEF *def, long val)
+static char *param_describe_bound(const SS_PARAM_DEF *def, long val)
 {
-    return (def->type == PARAM_TIME ? myasprintf("%lds", val)
-            : def->type == PARAM_MODE ? myasprintf("%#lo", val)
+    return (def->type == SS_PARAM_TIME ? myasprintf("%lds", val)
+            : def->type == SS_PARAM_MODE ? myasprintf("%#lo", val)
             : myasprintf("%ld", val));
 }
 
 /* param_convert - convert one expanded value into its target */
 static int param_convert(PARAM_ENTRY *ent, char **err)
 {
-    const PARAM_DEF *def = ent->def;
+    const SS_PARAM_DEF *def = ent->def;
     const char *expect = "an integer";
     int     ret = CONV_OK;
     long    lval = 0;
@@ -349,22 +349,22 @@ static int param_convert(PARAM_ENTRY *ent, char **err)
     char   *lo, *hi;
 
     switch (def->type) {
-    case PARAM_INT:
+    case SS_PARAM_INT:
         ret = conv_long(ent->value, def->min, def->max, &lval);
         break;
-    case PARAM_TIME:
+    case SS_PARAM_TIME:
         ret = conv_time(ent->value, def->min, def->max, &lval);
         expect = "a time (number with optional unit s, m, h, d or w)";
         break;
-    case PARAM_MODE:
+    case SS_PARAM_MODE:
         ret = conv_mode(ent->value, &lval);
         expect = "an octal mode";
         break;
-    case PARAM_BOOL:
+    case SS_PARAM_BOOL:
         ret = conv_bool(ent->value, &bval);
         expect = "yes or no";
         break;
-    case PARAM_STR:
+    case SS_PARAM_STR:
         break;
     }
     if (ret == CONV_ERR_SYNTAX) {
@@ -403,16 +403,6 @@ int     param_set_finish(PARAM_SET *set, char **err)
         if (param_convert(&set->entries[i], err) < 0)
             return (-1);
     return (0);
-}
-
-/* param_set_value - expanded text of a parameter, after finish */
-const char *param_set_value(PARAM_SET *set, const char *name)
-{
-    PARAM_ENTRY *ent = param_find(set, name, strlen(name));
-
-    if (ent == 0 || ent->state != PARAM_EXPANDED)
-        return (0);
-    return (ent->value);
 }
 
 /* param_set_free - release a set */

@@ -10,7 +10,7 @@
  *	#include <param.h>
  *
  *	PARAM_SET *param_set_create(void);
- *	void	param_set_add(PARAM_SET *set, const PARAM_DEF *table);
+ *	void	param_set_add(PARAM_SET *set, const SS_PARAM_DEF *table);
  *	void	param_set_default(PARAM_SET *set, const char *name,
  *				const char *value);
  *	int	param_set_read_file(PARAM_SET *set, const char *path,
@@ -20,16 +20,15 @@
  *	int	param_set_override(PARAM_SET *set, const char *assignment,
  *				const char *label, char **err);
  *	int	param_set_finish(PARAM_SET *set, char **err);
- *	const char *param_set_value(PARAM_SET *set, const char *name);
  *	void	param_set_free(PARAM_SET *set);
  * DESCRIPTION
- *	A PARAM_DEF table (ended by PARAM_DEF_END) declares each parameter:
+ *	A SS_PARAM_DEF table (ended by SS_PARAM_DEF_END) declares each parameter:
  *	name, type, default text, bounds and where the converted value goes.
  *	Build entries with the macros below, which check the target's type:
- *	PARAM_DEF_INT and PARAM_DEF_TIME (long, within [min, max]; a time is
+ *	SS_PARAM_DEF_INT and SS_PARAM_DEF_TIME (long, within [min, max]; a time is
  *	in seconds, written with an optional unit s, m, h, d, w),
- *	PARAM_DEF_MODE (long, octal file mode), PARAM_DEF_BOOL (int) and
- *	PARAM_DEF_STR (char *, a copy owned by the caller afterwards).
+ *	SS_PARAM_DEF_MODE (long, octal file mode), SS_PARAM_DEF_BOOL (int) and
+ *	SS_PARAM_DEF_STR (char *, a copy owned by the caller afterwards).
  *
  *	param_set_add() adds a table (more than one table may be added, for
  *	example the skeleton's and an application's); a name declared twice
@@ -47,7 +46,6 @@
  *	param_set_finish() expands "$name", "${name}" and "$(name)" (and
  *	"$$" as a literal "$") in every value, converts each to its type,
  *	checks bounds, and stores the results in the targets.
- *	param_set_value() then returns the expanded text of a parameter.
  * DIAGNOSTICS
  *	Functions that take "err" return 0 on success; on failure they
  *	return -1 and set *err to a new string (free it with myfree()) that
@@ -58,43 +56,18 @@
 
 #include <stdio.h>
 
-typedef enum PARAM_TYPE {
-    PARAM_INT,
-    PARAM_TIME,
-    PARAM_MODE,
-    PARAM_BOOL,
-    PARAM_STR,
-} PARAM_TYPE;
-
-typedef struct PARAM_DEF {
-    const char *name;
-    PARAM_TYPE type;
-    const char *defval;
-    long    min;
-    long    max;
-    long   *lval;                       /* PARAM_INT, PARAM_TIME, PARAM_MODE */
-    int    *bval;                       /* PARAM_BOOL */
-    char  **sval;                       /* PARAM_STR */
-} PARAM_DEF;
-
-#define PARAM_DEF_INT(n, d, lo, hi, p)  { (n), PARAM_INT, (d), (lo), (hi), (p), 0, 0 }
-#define PARAM_DEF_TIME(n, d, lo, hi, p) { (n), PARAM_TIME, (d), (lo), (hi), (p), 0, 0 }
-#define PARAM_DEF_MODE(n, d, p)         { (n), PARAM_MODE, (d), 0, 07777, (p), 0, 0 }
-#define PARAM_DEF_BOOL(n, d, p)         { (n), PARAM_BOOL, (d), 0, 1, 0, (p), 0 }
-#define PARAM_DEF_STR(n, d, p)          { (n), PARAM_STR, (d), 0, 0, 0, 0, (p) }
-#define PARAM_DEF_END                   { 0, PARAM_INT, 0, 0, 0, 0, 0, 0 }
+#include "single_server.h"		/* SS_PARAM_DEF */
 
 typedef struct PARAM_SET PARAM_SET;
 
 extern PARAM_SET *param_set_create(void);
-extern void param_set_add(PARAM_SET *, const PARAM_DEF *);
+extern void param_set_add(PARAM_SET *, const SS_PARAM_DEF *);
 extern void param_set_default(PARAM_SET *, const char *, const char *);
 extern int param_set_read_file(PARAM_SET *, const char *, char **);
 extern int param_set_read_stream(PARAM_SET *, FILE *, const char *, char **);
 extern int param_set_override(PARAM_SET *, const char *, const char *,
                                       char **);
 extern int param_set_finish(PARAM_SET *, char **);
-extern const char *param_set_value(PARAM_SET *, const char *);
 extern void param_set_free(PARAM_SET *);
 
 #endif

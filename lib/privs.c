@@ -97,9 +97,9 @@ int     privs_lookup(const char *spec, PRIVS *privs, char **err)
 void    privs_chroot(const char *dir)
 {
     if (chroot(dir) < 0)
-        msg_fatal("chroot %s: %m", dir);
+        ss_msg_fatal("chroot %s: %m", dir);
     if (chdir("/") < 0)
-        msg_fatal("chdir / in %s: %m", dir);
+        ss_msg_fatal("chdir / in %s: %m", dir);
 }
 
 /* privs_current - are we running as that user already (a re-execution)? */
@@ -113,11 +113,11 @@ int     privs_current(const PRIVS *privs)
 void    privs_drop(const PRIVS *privs)
 {
     if (setgroups((size_t) privs->ngroups, privs->groups) < 0)
-        msg_fatal("setting the groups of user %s: %m", privs->name);
+        ss_msg_fatal("setting the groups of user %s: %m", privs->name);
     if (setgid(privs->gid) < 0)
-        msg_fatal("setgid %ld: %m", (long) privs->gid);
+        ss_msg_fatal("setgid %ld: %m", (long) privs->gid);
     if (setuid(privs->uid) < 0)
-        msg_fatal("setuid %ld: %m", (long) privs->uid);
+        ss_msg_fatal("setuid %ld: %m", (long) privs->uid);
     if (setuid(0) == 0 || geteuid() == 0)
-        msg_fatal("root privileges could be regained after dropping them");
+        ss_msg_fatal("root privileges could be regained after dropping them");
 }

@@ -126,11 +126,11 @@ static int reexec_fd_above(int fd, int min)
     if (fd >= min)
         moved = fd;
     else if ((moved = fcntl(fd, F_DUPFD, min)) < 0)
-        msg_fatal("re-execute: dup fd %d: %m", fd);
+        ss_msg_fatal("re-execute: dup fd %d: %m", fd);
     else
         close(fd);
     if (fcntl(moved, F_SETFD, 0) < 0)
-        msg_fatal("re-execute: fcntl fd %d: %m", moved);
+        ss_msg_fatal("re-execute: fcntl fd %d: %m", moved);
     return (moved);
 }
 
@@ -154,10 +154,10 @@ static void reexec_arrange(SKELETON *sk, HANDOVER *st)
     /* Copies first: a listener may sit where another one must go. */
     for (i = 0; i < sk->listeners.count; i++)
         if ((tmp[i] = fcntl(sk->listeners.items[i].fd, F_DUPFD_CLOEXEC, base)) < 0)
-            msg_fatal("re-execute: dup listener: %m");
+            ss_msg_fatal("re-execute: dup listener: %m");
     for (i = 0; i < sk->listeners.count; i++) {
         if (dup2(tmp[i], 3 + (int) i) < 0)
-            msg_fatal("re-execute: dup2 listener: %m");
+            ss_msg_fatal("re-execute: dup2 listener: %m");
         close(tmp[i]);
     }
     myfree(tmp);
@@ -228,10 +228,10 @@ void    reexec_exec(SKELETON *sk, HANDOVER *st)
     sigprocmask(SIG_BLOCK, &all, 0);
     alarm(0);
     execve(sk->self_path, sk->argv, env);
-    msg_warn("re-execute %s: %m -- trying the running program again",
+    ss_msg_warn("re-execute %s: %m -- trying the running program again",
              sk->self_path);
     execve("/proc/self/exe", sk->argv, env);
-    msg_fatal("re-execute /proc/self/exe: %m");
+    ss_msg_fatal("re-execute /proc/self/exe: %m");
 }
 
 /*
@@ -249,10 +249,10 @@ int     reexec_take(HANDOVER *st)
     if (text == 0)
         return (0);
     if (handover_parse(text, st, &err) < 0)
-        msg_fatal("%s", err);
+        ss_msg_fatal("%s", err);
     unsetenv(HANDOVER_ENV);
     if (st->pid != getpid()) {
-        msg_warn("%s is meant for pid %ld, not for us -- ignored",
+        ss_msg_warn("%s is meant for pid %ld, not for us -- ignored",
                  HANDOVER_ENV, (long) st->pid);
         handover_free(st);
         return (0);

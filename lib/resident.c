@@ -24,6 +24,7 @@
 
 #include "addr.h"
 #include "child.h"
+#include "client_env.h"
 #include "msg.h"
 #include "mymalloc.h"
 #include "notify.h"
@@ -65,14 +66,14 @@ static int resident_may_accept(SKELETON *sk)
 static void resident_watch(SKELETON *sk, int on)
 {
     size_t  i;
-    LISTENER *lp;
+    SS_LISTENER *lp;
 
     if (sk->watching == on)
         return;
     for (i = 0; i < sk->listeners.count; i++) {
         lp = &sk->listeners.items[i];
         if (lp->ev && (on ? event_add(lp->ev, 0) : event_del(lp->ev)) < 0)
-            msg_fatal("cannot %s listener %s", on ? "watch" : "unwatch",
+            ss_msg_fatal("cannot %s listener %s", on ? "watch" : "unwatch",
                       lp->display);
     }
     sk->watching = on;
@@ -149,7 +150,7 @@ static void resident_idle_start(SKELETON *sk)
 static void resident_stop(SKELETON *sk)
 {
     size_t  i;
-    LISTENER *lp;
+    SS_LISTENER *lp;
 
     resident_watch(sk, 0);
     sk->stopping = 1;
@@ -166,7 +167,7 @@ static void resident_stop(SKELETON *sk)
 }
 
 /* resident_client_env - the UCSPI variables, from what is precomputed */
-static void resident_client_env(SINGLE_SERVER_CLIENT *client, const LISTENER *lp)
+static void resident_client_env(SINGLE_SERVER_CLIENT *client, const SS_LISTENER *lp)
 {
     struct sockaddr_storage local;
     socklen_t len = sizeof(local);
@@ -195,10 +196,10 @@ static void resident_log_client(const SINGLE_SERVER_CLIENT *client, pid_t pid)
                                 client->peer_len);
 
     if (pid > 0)
-        msg_info("connect from %s to %s: handler pid %ld", peer,
+        ss_msg_info("connect from %s to %s: handler pid %ld", peer,
                  client->listener->display, (long) pid);
     else
-        msg_info("connect from %s to %s: served in-process", peer,
+        ss_msg_info("connect from %s to %s: served in-process", peer,
                  client->listener->display);
     myfree(peer);
 }
@@ -214,9 +215,9 @@ static void resident_spawn_failed(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
      * start-up does not, and every later client would fail the same way.
      */
     if (errno != EAGAIN && errno != ENOMEM && errno != EMFILE && errno != ENFILE)
-        msg_fatal("cannot start handler for a client of %s: %m",
+        ss_msg_fatal("cannot start handler for a client of %s: %m",
                   client->listener->display);
-    msg_warn("cannot start handler for a client of %s: %m -- retrying in %ds",
+    ss_msg_warn("cannot start handler for a client of %s: %m -- retrying in %ds",
              client->listener->display, RESIDENT_RETRY_SEC);
     resident_defer(sk, client, RESIDENT_RETRY_SEC * 1000);
 }
@@ -237,7 +238,7 @@ static void resident_serve(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
     }
     sk->served++;
     close(client->in_fd);
-    if (msg_verbose)
+    if (ss_msg_verbose)
         resident_log_client(client, pid);
     if (app->service)
         resident_idle_start(sk);
@@ -290,7 +291,7 @@ static void resident_defer(SKELETON *sk, const SINGLE_SERVER_CLIENT *client,
     client_env_copy(&pp->client.env, &client->env);
     pp->sk = sk;
     if ((pp->timer = evtimer_new(sk->base, resident_pending_event, pp)) == 0)
-        msg_fatal("evtimer_new: out of memory");
+        ss_msg_fatal("evtimer_new: out of memory");
     pp->next = sk->pending;
     sk->pending = pp;
     sk->npending++;
@@ -298,7 +299,7 @@ static void resident_defer(SKELETON *sk, const SINGLE_SERVER_CLIENT *client,
 }
 
 /* resident_accept_error - what an accept() failure means */
-static int resident_accept_error(SKELETON *sk, LISTENER *lp)
+static int resident_accept_error(SKELETON *sk, SS_LISTENER *lp)
 {
     struct timeval tv = {0, RESIDENT_BACKOFF_USEC};
 
@@ -319,7 +320,7 @@ static int resident_accept_error(SKELETON *sk, LISTENER *lp)
          * on a listener that stays readable.
          */
         if (!sk->backoff_warned)
-            msg_warn("accept on %s: %m -- pausing", lp->display);
+            ss_msg_warn("accept on %s: %m -- pausing", lp->display);
         sk->backoff_warned = 1;
         sk->backoff = 1;
         resident_watch(sk, 0);
@@ -338,8 +339,8 @@ static void resident_count_use(SKELETON *sk)
             resident_reload(sk, "use limit reached", 0);
         return;
     }
-    if (msg_verbose)
-        msg_info("use limit reached -- exiting after %d running handler(s)",
+    if (ss_msg_verbose)
+        ss_msg_info("use limit reached -- exiting after %d running handler(s)",
                  resident_busy(sk));
     resident_stop(sk);
 }
@@ -347,7 +348,7 @@ static void resident_count_use(SKELETON *sk)
 /* resident_accept_event - a listener is readable */
 static void resident_accept_event(evutil_socket_t fd, short what, void *arg)
 {
-    LISTENER *lp = arg;
+    SS_LISTENER *lp = arg;
     SKELETON *sk = lp->context;
     SINGLE_SERVER_CLIENT client;
     int     n;
@@ -365,7 +366,7 @@ static void resident_accept_event(evutil_socket_t fd, short what, void *arg)
             continue;
         }
         if (sk->backoff_warned) {
-            msg_info("accept on %s works again", lp->display);
+            ss_msg_info("accept on %s works again", lp->display);
             sk->backoff_warned = 0;
         }
         evtimer_del(sk->idle_ev);
@@ -403,7 +404,7 @@ static void resident_idle_event(evutil_socket_t fd, short what, void *arg)
 
     (void) fd;
     (void) what;
-    msg_info("idle timeout -- exiting");
+    ss_msg_info("idle timeout -- exiting");
     resident_stop(sk);
     resident_update(sk);
 }
@@ -418,7 +419,7 @@ static void resident_drop_pending(SKELETON *sk)
     RESIDENT_PENDING *pp;
 
     while ((pp = sk->pending) != 0) {
-        msg_warn("leaving: closing a client of %s that no handler could be "
+        ss_msg_warn("leaving: closing a client of %s that no handler could be "
                  "started for", pp->client.listener->display);
         sk->pending = pp->next;
         sk->npending--;
@@ -436,7 +437,7 @@ static void resident_drain_event(evutil_socket_t fd, short what, void *arg)
     (void) fd;
     (void) what;
     if (child_count() > 0)
-        msg_warn("drain timeout: %d handler(s) still running -- sending "
+        ss_msg_warn("drain timeout: %d handler(s) still running -- sending "
                  "SIGTERM", child_count());
     child_terminate_all();
     resident_drop_pending(sk);
@@ -481,10 +482,10 @@ void    resident_leave(SKELETON *sk, int sig)
         return;
     }
     if (sk->leaving) {
-        msg_info("signal %d: already leaving", sig);
+        ss_msg_info("signal %d: already leaving", sig);
         return;
     }
-    msg_info("signal %d -- exiting after %d running handler(s)", sig,
+    ss_msg_info("signal %d -- exiting after %d running handler(s)", sig,
              resident_busy(sk));
     sk->leaving = 1;
     resident_stop(sk);
@@ -532,10 +533,10 @@ static void resident_pending_import(SKELETON *sk, const HANDOVER *st)
     for (i = 0; i < st->nclients; i++) {
         hc = st->clients + i;
         if (hc->listener >= (int) sk->listeners.count)
-            msg_fatal("handover: client fd %d of listener %d, of %zu",
+            ss_msg_fatal("handover: client fd %d of listener %d, of %zu",
                       hc->fd, hc->listener, sk->listeners.count);
         if (fcntl(hc->fd, F_SETFD, FD_CLOEXEC) < 0)
-            msg_fatal("handover: client fd %d: %m", hc->fd);
+            ss_msg_fatal("handover: client fd %d: %m", hc->fd);
         memset(&client, 0, sizeof(client));
         client.in_fd = client.out_fd = hc->fd;
         client.err_fd = -1;
@@ -559,7 +560,7 @@ static void resident_reexec(SKELETON *sk)
         st.flow_fd = flow_fd(sk->flow);
     child_export(&st);
     resident_pending_export(sk, &st);
-    msg_info("re-executing %s: %zu handler(s) and %zu paused client(s) "
+    ss_msg_info("re-executing %s: %zu handler(s) and %zu paused client(s) "
              "handed over", sk->self_path, st.nchildren, st.nclients);
     reexec_exec(sk, &st);               /* returns only to exit */
 }
@@ -582,7 +583,7 @@ static void resident_check_done(pid_t pid, int status, void *context)
         return;
     }
     child_status_text(status, text, sizeof(text));
-    msg_warn("%s --check failed (%s): not re-executing -- serving on with "
+    ss_msg_warn("%s --check failed (%s): not re-executing -- serving on with "
              "the running program and configuration", sk->self_path, text);
     sk->use_count = 0;
     resident_update(sk);
@@ -595,7 +596,7 @@ static void resident_check_event(evutil_socket_t fd, short what, void *arg)
 
     (void) fd;
     (void) what;
-    msg_warn("%s --check still running after %ds -- killing it",
+    ss_msg_warn("%s --check still running after %ds -- killing it",
              sk->self_path, RESIDENT_CHECK_SEC);
     (void) kill(sk->check_pid, SIGKILL);    /* reaped: resident_check_done */
 }
@@ -612,20 +613,20 @@ static void resident_reload(SKELETON *sk, const char *why, int always_check)
     struct timeval limit = {RESIDENT_CHECK_SEC, 0};
 
     if (sk->reloading) {
-        msg_info("%s: a re-execution is being checked already", why);
+        ss_msg_info("%s: a re-execution is being checked already", why);
         return;
     }
     if (!always_check && !reexec_changed(sk)) {
-        if (msg_verbose)
-            msg_info("%s -- re-executing", why);
+        if (ss_msg_verbose)
+            ss_msg_info("%s -- re-executing", why);
         resident_reexec(sk);
         return;
     }
-    if (msg_verbose)
-        msg_info("%s -- checking %s --check before re-executing", why,
+    if (ss_msg_verbose)
+        ss_msg_info("%s -- checking %s --check before re-executing", why,
                  sk->self_path);
     if ((sk->check_pid = reexec_check(sk)) < 0) {
-        msg_warn("%s: cannot run %s --check: %m -- serving on", why,
+        ss_msg_warn("%s: cannot run %s --check: %m -- serving on", why,
                  sk->self_path);
         sk->use_count = 0;
         return;
@@ -659,9 +660,9 @@ static void resident_listeners(SKELETON *sk, int handed_over)
         if ((status = listener_open(&sk->listeners, sk->opts.listen[i],
                                     (int) P.listen_backlog,
                                     P.unix_socket_mode, &err)) != 0)
-            msg_fatal_status(status, "%s", err);
+            ss_msg_fatal_status(status, "%s", err);
     if (listener_inherit_systemd(&sk->listeners, handed_over, &err) < 0)
-        msg_usage("%s", err);
+        ss_msg_usage("%s", err);
     (void) listener_inherit_stdin(&sk->listeners);
     if (sk->listeners.count == 0)
         options_error("no listening socket: give -L address or -S, or "
@@ -676,33 +677,33 @@ static void resident_print_addresses(SKELETON *sk)
     for (i = 0; i < sk->listeners.count; i++)
         printf("%s\n", sk->listeners.items[i].display);
     if (fflush(stdout) != 0)
-        msg_warn("writing addresses to stdout: %m");
+        ss_msg_warn("writing addresses to stdout: %m");
     if (dup2(sk->devnull, 1) < 0)       /* the reader sees end-of-file */
-        msg_fatal("dup2 /dev/null: %m");
+        ss_msg_fatal("dup2 /dev/null: %m");
 }
 
 /* resident_events - an event per listener and the loop's timers */
 static void resident_events(SKELETON *sk)
 {
     size_t  i;
-    LISTENER *lp;
+    SS_LISTENER *lp;
 
     for (i = 0; i < sk->listeners.count; i++) {
         lp = &sk->listeners.items[i];
         lp->context = sk;
         if ((lp->ev = event_new(sk->base, lp->fd, EV_READ | EV_PERSIST,
                                 resident_accept_event, lp)) == 0)
-            msg_fatal("event_new: out of memory");
+            ss_msg_fatal("event_new: out of memory");
     }
     sk->idle_ev = evtimer_new(sk->base, resident_idle_event, sk);
     sk->drain_ev = evtimer_new(sk->base, resident_drain_event, sk);
     sk->backoff_ev = evtimer_new(sk->base, resident_backoff_event, sk);
     sk->check_ev = evtimer_new(sk->base, resident_check_event, sk);
     if (!sk->idle_ev || !sk->drain_ev || !sk->backoff_ev || !sk->check_ev)
-        msg_fatal("evtimer_new: out of memory");
+        ss_msg_fatal("evtimer_new: out of memory");
     if (notify_enabled()) {
         if ((sk->status_ev = evtimer_new(sk->base, resident_status_event, sk)) == 0)
-            msg_fatal("evtimer_new: out of memory");
+            ss_msg_fatal("evtimer_new: out of memory");
         resident_status_text(sk, sk->status_sent, sizeof(sk->status_sent));
     }
 }
@@ -729,7 +730,7 @@ static void resident_take_over(SKELETON *sk)
 int     resident_run(SKELETON *sk, int argc, char **argv)
 {
     if (!sk->opts.allow_tty && isatty(0))
-        msg_usage("do not run this command by hand (use -d to allow a "
+        ss_msg_usage("do not run this command by hand (use -d to allow a "
                   "terminal on stdin, or -S for stream mode)");
     resident_listeners(sk, sk->handed_over);
     sk->own = resident_own(sk);
@@ -744,20 +745,20 @@ int     resident_run(SKELETON *sk, int argc, char **argv)
     if (sk->opts.print_addresses)
         resident_print_addresses(sk);
     if (!sk->opts.log_stderr)
-        msg_stderr(MSG_STDERR_NONE);
-    if (msg_verbose && sk->own)
-        msg_info("ready: %zu listener(s) of our own, max_use %ld (then "
+        ss_msg_stderr(SS_MSG_STDERR_NONE);
+    if (ss_msg_verbose && sk->own)
+        ss_msg_info("ready: %zu listener(s) of our own, max_use %ld (then "
                  "re-execute), process_limit %ld", sk->listeners.count,
                  P.max_use, P.process_limit);
-    else if (msg_verbose)
-        msg_info("ready: %zu listener(s), max_use %ld, max_idle %lds, "
+    else if (ss_msg_verbose)
+        ss_msg_info("ready: %zu listener(s), max_use %ld, max_idle %lds, "
                  "process_limit %ld", sk->listeners.count, P.max_use,
                  P.max_idle, P.process_limit);
     notify_send("READY=1");
     resident_idle_start(sk);
     resident_update(sk);
     if (event_base_dispatch(sk->base) < 0)
-        msg_fatal("event loop failed");
+        ss_msg_fatal("event loop failed");
     child_log_flush();
     return (0);
 }

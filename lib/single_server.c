@@ -34,28 +34,28 @@ static char *single_server_process_name;
 
 #define TIME_MAX INT_MAX
 
-static PARAM_DEF single_server_param_table[] = {
-    PARAM_DEF_INT("max_use", "100", 0, INT_MAX, &P.max_use),
-    PARAM_DEF_TIME("max_idle", "100s", 0, TIME_MAX, &P.max_idle),
-    PARAM_DEF_INT("process_limit", "100", 0, 1000000, &P.process_limit),
-    PARAM_DEF_TIME("command_time_limit", "1000s", 0, TIME_MAX, &P.command_time_limit),
-    PARAM_DEF_TIME("drain_timeout", "10s", 0, TIME_MAX, &P.drain_timeout),
-    PARAM_DEF_TIME("in_flow_delay", "1s", 0, 10, &P.in_flow_delay),
-    PARAM_DEF_INT("in_flow_rate", "0", 0, 1000000, &P.in_flow_rate),
-    PARAM_DEF_INT("in_flow_burst", "$in_flow_rate", 0, 1000000, &P.in_flow_burst),
-    PARAM_DEF_TIME("daemon_timeout", "18000s", 0, TIME_MAX, &P.daemon_timeout),
-    PARAM_DEF_INT("listen_backlog", "1024", 1, 65535, &P.listen_backlog),
-    PARAM_DEF_MODE("unix_socket_mode", "0666", &P.unix_socket_mode),
-    PARAM_DEF_STR("user", "nobody", &P.user),
-    PARAM_DEF_STR("chroot_directory", "", &P.chroot_directory),
-    PARAM_DEF_STR("state_directory", "", &P.state_directory),
-    PARAM_DEF_STR("syslog_name", "single-server", &P.syslog_name),
-    PARAM_DEF_STR("syslog_facility", "daemon", &P.syslog_facility),
-    PARAM_DEF_STR("debugger_command", "", &P.debugger_command),
-    PARAM_DEF_STR("handler_stderr", "auto", &P.handler_stderr),
-    PARAM_DEF_STR("process_id", "", &single_server_process_id),
-    PARAM_DEF_STR("process_name", "", &single_server_process_name),
-    PARAM_DEF_END,
+static SS_PARAM_DEF single_server_param_table[] = {
+    SS_PARAM_DEF_INT("max_use", "100", 0, INT_MAX, &P.max_use),
+    SS_PARAM_DEF_TIME("max_idle", "100s", 0, TIME_MAX, &P.max_idle),
+    SS_PARAM_DEF_INT("process_limit", "100", 0, 1000000, &P.process_limit),
+    SS_PARAM_DEF_TIME("command_time_limit", "1000s", 0, TIME_MAX, &P.command_time_limit),
+    SS_PARAM_DEF_TIME("drain_timeout", "10s", 0, TIME_MAX, &P.drain_timeout),
+    SS_PARAM_DEF_TIME("in_flow_delay", "1s", 0, 10, &P.in_flow_delay),
+    SS_PARAM_DEF_INT("in_flow_rate", "0", 0, 1000000, &P.in_flow_rate),
+    SS_PARAM_DEF_INT("in_flow_burst", "$in_flow_rate", 0, 1000000, &P.in_flow_burst),
+    SS_PARAM_DEF_TIME("daemon_timeout", "18000s", 0, TIME_MAX, &P.daemon_timeout),
+    SS_PARAM_DEF_INT("listen_backlog", "1024", 1, 65535, &P.listen_backlog),
+    SS_PARAM_DEF_MODE("unix_socket_mode", "0666", &P.unix_socket_mode),
+    SS_PARAM_DEF_STR("user", "nobody", &P.user),
+    SS_PARAM_DEF_STR("chroot_directory", "", &P.chroot_directory),
+    SS_PARAM_DEF_STR("state_directory", "", &P.state_directory),
+    SS_PARAM_DEF_STR("syslog_name", "single-server", &P.syslog_name),
+    SS_PARAM_DEF_STR("syslog_facility", "daemon", &P.syslog_facility),
+    SS_PARAM_DEF_STR("debugger_command", "", &P.debugger_command),
+    SS_PARAM_DEF_STR("handler_stderr", "auto", &P.handler_stderr),
+    SS_PARAM_DEF_STR("process_id", "", &single_server_process_id),
+    SS_PARAM_DEF_STR("process_name", "", &single_server_process_name),
+    SS_PARAM_DEF_END,
 };
 
 #ifndef HAVE_POSIX_SPAWN_FILE_ACTIONS_ADDCLOSEFROM_NP
@@ -72,7 +72,7 @@ static void single_server_cloexec(void)
     long    fd;
 
     if ((dir = opendir("/proc/self/fd")) == 0)
-        msg_fatal("open /proc/self/fd: %m (needed without "
+        ss_msg_fatal("open /proc/self/fd: %m (needed without "
                   "posix_spawn_file_actions_addclosefrom_np)");
     while ((de = readdir(dir)) != 0)
         if (conv_long(de->d_name, 3, INT_MAX, &fd) == CONV_OK
@@ -94,9 +94,9 @@ static int single_server_stdio(SKELETON *sk)
     /* A closed 0, 1 or 2 would be reused by accept() or a listener. */
     while ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0 && fd <= 2)
         if (fcntl(fd, F_SETFD, 0) < 0)
-            msg_fatal("fcntl /dev/null: %m");
+            ss_msg_fatal("fcntl /dev/null: %m");
     if (fd < 0)
-        msg_fatal("open /dev/null: %m");
+        ss_msg_fatal("open /dev/null: %m");
     return (fd);                        /* still there after a chroot */
 }
 
@@ -133,18 +133,18 @@ static void single_server_params_read(SKELETON *sk, const char *name)
     param_set_default(set, "process_name", name);
     if (sk->opts.config_file
         && param_set_read_file(set, sk->opts.config_file, &err) < 0)
-        msg_usage("%s", err);
+        ss_msg_usage("%s", err);
     for (i = 0; i < sk->opts.noverrides; i++)
         if (param_set_override(set, sk->opts.overrides[i].assignment,
                                sk->opts.overrides[i].label, &err) < 0)
-            msg_usage("%s", err);
+            ss_msg_usage("%s", err);
     if (param_set_finish(set, &err) < 0)
-        msg_usage("%s", err);
+        ss_msg_usage("%s", err);
     if (P.in_flow_rate > 0 && P.in_flow_burst < 1)
-        msg_usage("parameter in_flow_burst: must be at least 1 when "
+        ss_msg_usage("parameter in_flow_burst: must be at least 1 when "
                   "in_flow_rate is not 0");
-    if (msg_facility(P.syslog_facility) < 0)
-        msg_usage("parameter syslog_facility: unknown facility \"%s\"",
+    if (ss_msg_facility(P.syslog_facility) < 0)
+        ss_msg_usage("parameter syslog_facility: unknown facility \"%s\"",
                   P.syslog_facility);
     param_set_free(set);
     myfree(state);
@@ -169,7 +169,7 @@ static SKELETON_STDERR single_server_stderr_mode(SKELETON *sk)
     if (strcmp(P.handler_stderr, "null") == 0)
         return (SKELETON_STDERR_NULL);
     if (strcmp(P.handler_stderr, "auto") != 0)
-        msg_usage("parameter handler_stderr: expected auto, inherit, log "
+        ss_msg_usage("parameter handler_stderr: expected auto, inherit, log "
                   "or null, not \"%s\"", P.handler_stderr);
     if (sk->stderr_closed
         || (getsockopt(2, SOL_SOCKET, SO_ACCEPTCONN, &val, &len) == 0 && val))
@@ -194,15 +194,15 @@ static const char *single_server_name(SKELETON *sk, int argc, char **argv)
 static void single_server_refuse(SKELETON *sk)
 {
     if (sk->opts.socket_count >= 0 || sk->opts.transport)
-        msg_usage("-s and -t: master(8) mode is not implemented in this "
+        ss_msg_usage("-s and -t: master(8) mode is not implemented in this "
                   "version");
     if (sk->opts.stream && (sk->opts.nlisten > 0 || sk->opts.print_addresses))
         options_error("-L and -1 are for resident mode; -S serves the "
                       "client already on stdin/stdout");
     if (sk->opts.chroot && *P.chroot_directory == 0)
-        msg_usage("-c: parameter chroot_directory is empty");
+        ss_msg_usage("-c: parameter chroot_directory is empty");
     if (sk->opts.debugger && *P.debugger_command == 0)
-        msg_usage("-D: parameter debugger_command is empty");
+        ss_msg_usage("-D: parameter debugger_command is empty");
 }
 
 /* single_server_debugger - -D: run $debugger_command on ourselves */
@@ -210,10 +210,10 @@ static void single_server_debugger(void)
 {
     int     status;
 
-    msg_info("running: %s", P.debugger_command);
+    ss_msg_info("running: %s", P.debugger_command);
     status = system(P.debugger_command);
     if (status != 0)
-        msg_warn("debugger command exit status 0x%x", (unsigned) status);
+        ss_msg_warn("debugger command exit status 0x%x", (unsigned) status);
 }
 
 /* skeleton_init_process - pre_init, chroot, privileges, post_init */
@@ -224,7 +224,7 @@ void    skeleton_init_process(SKELETON *sk, int argc, char **argv)
     char   *err;
 
     if (sk->opts.user && privs_lookup(P.user, &sk->privs, &err) < 0)
-        msg_usage("%s", err);
+        ss_msg_usage("%s", err);
     if (sk->opts.chroot)
         privs_chroot(P.chroot_directory);
     /* --check wants resident-mode diagnostics: 100 for a missing handler. */
@@ -256,12 +256,12 @@ void    skeleton_flow_open(SKELETON *sk, int fd)
     if (sk->handed_over) {
         if ((sk->flow = flow_open(P.state_directory, P.service_name,
                                   P.in_flow_rate, P.in_flow_burst, &err)) == 0)
-            msg_warn("%s -- serving without in-flow delay", err);
+            ss_msg_warn("%s -- serving without in-flow delay", err);
         return;
     }
     if ((sk->flow = flow_open(P.state_directory, P.service_name,
                               P.in_flow_rate, P.in_flow_burst, &err)) == 0)
-        msg_fatal("%s", err);
+        ss_msg_fatal("%s", err);
 }
 
 /* skeleton_flow_pause - a token for a new client, or a pause */
@@ -269,8 +269,8 @@ int     skeleton_flow_pause(SKELETON *sk)
 {
     if (sk->flow == 0 || P.in_flow_delay == 0 || flow_take(sk->flow))
         return (0);
-    if (msg_verbose)
-        msg_info("service %s: no in-flow token -- pausing %lds before "
+    if (ss_msg_verbose)
+        ss_msg_info("service %s: no in-flow token -- pausing %lds before "
                  "serving the client", P.service_name, P.in_flow_delay);
     return (1);
 }
@@ -282,7 +282,7 @@ static int skeleton_stderr_pipe(int fds[2])
     if (pipe2(fds, O_CLOEXEC) < 0)
         return (-1);
     if (fcntl(fds[0], F_SETFL, O_NONBLOCK) < 0)
-        msg_fatal("fcntl O_NONBLOCK on a stderr pipe: %m");
+        ss_msg_fatal("fcntl O_NONBLOCK on a stderr pipe: %m");
     return (0);
 }
 
@@ -304,7 +304,7 @@ pid_t   skeleton_spawn(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
         } else if (errno == EMFILE || errno == ENFILE) {
             /* Two more fds per client would wedge a server at its limit. */
             if (!sk->pipe_warned)
-                msg_warn("no pipe for a handler's stderr: %m -- it goes to "
+                ss_msg_warn("no pipe for a handler's stderr: %m -- it goes to "
                          "/dev/null until pipes can be made again");
             sk->pipe_warned = 1;
             client->err_fd = sk->devnull;
@@ -340,7 +340,7 @@ static void skeleton_signal_event(evutil_socket_t sig, short what, void *arg)
     case SIGINT:
     case SIGHUP:
         if (sk->opts.stream) {
-            msg_info("signal %d -- passing it to the handler", (int) sig);
+            ss_msg_info("signal %d -- passing it to the handler", (int) sig);
             child_signal_all((int) sig);
         } else {
             resident_leave(sk, (int) sig);
@@ -359,7 +359,7 @@ void    skeleton_signals(SKELETON *sk)
         if ((sk->signal_ev[i] = evsignal_new(sk->base, sigs[i],
                                              skeleton_signal_event, sk)) == 0
             || event_add(sk->signal_ev[i], 0) < 0)
-            msg_fatal("cannot watch signal %d", sigs[i]);
+            ss_msg_fatal("cannot watch signal %d", sigs[i]);
 }
 
 /*
@@ -374,12 +374,12 @@ static int single_server_check(SKELETON *sk, int argc, char **argv)
 
     for (i = 0; i < sk->opts.nlisten; i++) {
         if (addr_parse(sk->opts.listen[i], &addr, &err) < 0)
-            msg_usage("%s", err);
+            ss_msg_usage("%s", err);
         addr_free(&addr);
     }
     skeleton_init_process(sk, argc, argv);
-    if (msg_verbose)
-        msg_info("configuration check passed");
+    if (ss_msg_verbose)
+        ss_msg_info("configuration check passed");
     return (0);
 }
 
@@ -390,26 +390,27 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
     char   *tag;
 
     sk.devnull = single_server_stdio(&sk);
-    msg_open(app->name ? app->name : argv[0]);
+    ss_msg_open(app->name ? app->name : argv[0]);
     sk.argc = argc;
     sk.argv = argv;
     sk.self_path = reexec_self_path(argv[0]);   /* before any chroot */
     if (app->service == 0 && app->spawn == 0)
-        msg_panic("single_server_main: the application has neither a "
+        ss_msg_panic("single_server_main: the application has neither a "
                   "service nor a spawn function");
     sk.app = app;
-    options_parse(&sk.opts, argc, argv, app->operands ? app->operands : "");
+    options_parse(&sk.opts, argc, argv, app->operands ? app->operands : "",
+                  app->help);
     if (argc - sk.opts.first_operand < app->min_operands)
         options_error("missing %s", app->operands ? app->operands : "operand");
-    msg_verbose = sk.opts.verbose;
+    ss_msg_verbose = sk.opts.verbose;
     P.service_name = single_server_name(&sk, argc, argv);
     /* Before the file is read: a change after this is seen as one. */
     reexec_stamp(&sk, sk.stamp, sizeof(sk.stamp));
     single_server_params_read(&sk, P.service_name);
     tag = strcmp(P.syslog_name, P.service_name) == 0 ? mystrdup(P.syslog_name)
         : myasprintf("%s/%s", P.syslog_name, P.service_name);
-    msg_syslog(tag, msg_facility(P.syslog_facility));
-    msg_stderr(sk.opts.log_stderr ? MSG_STDERR_ALL : MSG_STDERR_PROBLEMS);
+    ss_msg_syslog(tag, ss_msg_facility(P.syslog_facility));
+    ss_msg_stderr(sk.opts.log_stderr ? SS_MSG_STDERR_ALL : SS_MSG_STDERR_PROBLEMS);
     single_server_refuse(&sk);
     sk.handler_stderr = single_server_stderr_mode(&sk);
     /* A handler in a group of its own cannot read a terminal (SIGTTIN). */
@@ -418,12 +419,12 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
         return (single_server_check(&sk, argc, argv));
     (void) signal(SIGPIPE, SIG_IGN);
     notify_init();
-    msg_cleanup(notify_stopping);
+    ss_msg_cleanup(notify_stopping);
     sk.handed_over = reexec_take(&sk.handover);
     if (sk.opts.debugger && !sk.handed_over)  /* once, not per re-execution */
         single_server_debugger();
     if ((sk.base = event_base_new()) == 0)
-        msg_fatal("event_base_new failed");
+        ss_msg_fatal("event_base_new failed");
     return (sk.opts.stream ? stream_run(&sk, argc, argv)
             : resident_run(&sk, argc, argv));
 }

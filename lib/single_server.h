@@ -31,11 +31,14 @@
  * .IP operands, min_operands
  *	what follows the options on the usage line ("handler [arg ...]"),
  *	and how many operands are required (usage error when fewer).
+ * .IP help
+ *	what --help prints after the usage line: the options and operands
+ *	explained, as the program wants them told.
  * .IP name_from_operand
  *	when set, the service name (without -n) is the basename of the
  *	first operand, as for a handler program; otherwise it is name.
  * .IP params
- *	a PARAM_DEF table of the application's own parameters, read from
+ *	a SS_PARAM_DEF table of the application's own parameters, read from
  *	the same file and -o options as the skeleton's.
  * .IP pre_init(argc, argv, stream, context)
  *	called with the operands after the listeners are open and any
@@ -68,32 +71,87 @@
  *	single_server_main() has read them.
  *--*/
 
+#include <stdnoreturn.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
-#include <client_env.h>
-#include <listener.h>
-#include <msg.h>
-#include <param.h>
+/* Logging (see the LOGGING section of the manual). */
+
+#define SS_MSG_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+#define SS_MSG_EXIT_USAGE	100		/* usage or configuration error */
+#define SS_MSG_EXIT_SYSTEM	111		/* system failure */
+
+extern int ss_msg_verbose;
+
+extern void ss_msg_info(const char *,...) SS_MSG_PRINTF(1, 2);
+extern void ss_msg_warn(const char *,...) SS_MSG_PRINTF(1, 2);
+extern void ss_msg_error(const char *,...) SS_MSG_PRINTF(1, 2);
+extern noreturn void ss_msg_fatal(const char *,...) SS_MSG_PRINTF(1, 2);
+extern noreturn void ss_msg_fatal_status(int, const char *,...) SS_MSG_PRINTF(2, 3);
+extern noreturn void ss_msg_panic(const char *,...) SS_MSG_PRINTF(1, 2);
+
+/* Parameter tables: the application's own parameters. */
+
+typedef enum SS_PARAM_TYPE {
+    SS_PARAM_INT,
+    SS_PARAM_TIME,
+    SS_PARAM_MODE,
+    SS_PARAM_BOOL,
+    SS_PARAM_STR,
+} SS_PARAM_TYPE;
+
+typedef struct SS_PARAM_DEF {
+    const char *name;
+    SS_PARAM_TYPE type;
+    const char *defval;
+    long    min;
+    long    max;
+    long   *lval;                       /* SS_PARAM_INT, SS_PARAM_TIME, SS_PARAM_MODE */
+    int    *bval;                       /* SS_PARAM_BOOL */
+    char  **sval;                       /* SS_PARAM_STR */
+} SS_PARAM_DEF;
+
+#define SS_PARAM_DEF_INT(n, d, lo, hi, p)  { (n), SS_PARAM_INT, (d), (lo), (hi), (p), 0, 0 }
+#define SS_PARAM_DEF_TIME(n, d, lo, hi, p) { (n), SS_PARAM_TIME, (d), (lo), (hi), (p), 0, 0 }
+#define SS_PARAM_DEF_MODE(n, d, p)         { (n), SS_PARAM_MODE, (d), 0, 07777, (p), 0, 0 }
+#define SS_PARAM_DEF_BOOL(n, d, p)         { (n), SS_PARAM_BOOL, (d), 0, 1, 0, (p), 0 }
+#define SS_PARAM_DEF_STR(n, d, p)          { (n), SS_PARAM_STR, (d), 0, 0, 0, 0, (p) }
+#define SS_PARAM_DEF_END                   { 0, SS_PARAM_INT, 0, 0, 0, 0, 0, 0 }
+
+/* The variables that describe a client (PROTO, TCPREMOTEIP, ...). */
+
+#define SS_CLIENT_ENV_MAX  8
+#define SS_CLIENT_ENV_LEN  160
+
+typedef struct SS_CLIENT_ENV {
+    char   *vars[SS_CLIENT_ENV_MAX + 1];
+    char    buf[SS_CLIENT_ENV_MAX][SS_CLIENT_ENV_LEN];
+    int     count;
+} SS_CLIENT_ENV;
+
+struct SS_LISTENER;                     /* the skeleton's own */
+
 
 typedef struct SINGLE_SERVER_CLIENT {
     int     in_fd;                      /* read the client here */
     int     out_fd;                     /* write to the client here */
     int     err_fd;                     /* spawn: the child's fd 2, or -1 */
     int     new_group;                  /* spawn: lead a new process group */
-    const LISTENER *listener;           /* null in stream mode */
+    const struct SS_LISTENER *listener; /* null in stream mode */
     struct sockaddr_storage peer;       /* resident mode: from accept() */
     socklen_t peer_len;
-    CLIENT_ENV env;                     /* UCSPI variables for this client */
+    SS_CLIENT_ENV env;                  /* UCSPI variables for this client */
     const char *service_name;           /* -n, for logs */
 } SINGLE_SERVER_CLIENT;
 
 typedef struct SINGLE_SERVER_APP {
     const char *name;
     const char *operands;
+    const char *help;
     int     min_operands;
     int     name_from_operand;
-    const PARAM_DEF *params;
+    const SS_PARAM_DEF *params;
     void    (*pre_init) (int, char **, int, void *);
     void    (*post_init) (void *);
     void    (*pre_accept) (void *);

@@ -68,7 +68,7 @@ typedef struct SKELETON {
     SKELETON_STDERR handler_stderr;     /* handlers' fd 2 */
     int     new_group;                  /* handlers lead their own group */
     int     pipe_warned;                /* said that stderr pipes ran out */
-    LISTENER_LIST listeners;
+    SS_LISTENER_LIST listeners;
     PRIVS   privs;
     struct event *signal_ev[4];         /* CHLD, TERM, INT, HUP */
     FLOW   *flow;                       /* in-flow bucket, or null */

@@ -118,7 +118,7 @@ void    spawn_cmd_init(SPAWN_CMD *cmd, const char *path, char **argv,
         || (errno = posix_spawnattr_setsigdefault(&cmd->attr, &deflt)) != 0
         || (errno = posix_spawnattr_setpgroup(&cmd->attr, 0)) != 0
         || (errno = posix_spawnattr_setflags(&cmd->attr, cmd->flags)) != 0)
-        msg_fatal("posix_spawnattr: %m");
+        ss_msg_fatal("posix_spawnattr: %m");
 }
 
 /* spawn_cmd_group - a new process group for the child, or not */
@@ -183,16 +183,3 @@ pid_t   spawn_cmd_start(SPAWN_CMD *cmd, int in_fd, int out_fd, int err_fd,
     return (pid);
 }
 
-/* spawn_cmd_free - release what spawn_cmd_init() made */
-void    spawn_cmd_free(SPAWN_CMD *cmd)
-{
-    size_t  i;
-
-    for (i = 0; i < cmd->nbase; i++)
-        myfree(cmd->envp[i]);
-    myfree(cmd->envp);
-    myfree(cmd->path);
-    posix_spawnattr_destroy(&cmd->attr);
-    if (cmd->actions_fds[0] >= 0)
-        posix_spawn_file_actions_destroy(&cmd->actions);
-}

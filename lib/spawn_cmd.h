@@ -14,7 +14,6 @@
  *			char **environ, const char *const *drop);
  *	pid_t	spawn_cmd_start(SPAWN_CMD *cmd, int in_fd, int out_fd,
  *			int err_fd, int new_group, char *const *extra_env);
- *	void	spawn_cmd_free(SPAWN_CMD *cmd);
  * DESCRIPTION
  *	spawn_cmd_resolve() finds a program the way a shell would: a name with a
  *	"/" as is, otherwise the first executable regular file of that name
@@ -62,6 +61,5 @@ extern int spawn_cmd_resolve(const char *, char **);
 extern void spawn_cmd_init(SPAWN_CMD *, const char *, char **, char **,
                                const char *const *);
 extern pid_t spawn_cmd_start(SPAWN_CMD *, int, int, int, int, char *const *);
-extern void spawn_cmd_free(SPAWN_CMD *);
 
 #endif

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "client_env.h"
 #include "msg.h"
 #include "skeleton.h"
 #include "watchdog.h"
@@ -55,7 +56,7 @@ static void stream_client(SINGLE_SERVER_CLIENT *client)
     client->service_name = P.service_name;
     client_env_from_fd(&client->env, client->in_fd);
     if (fd >= 0 && fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
-        msg_fatal("fcntl fd %d: %m", fd);
+        ss_msg_fatal("fcntl fd %d: %m", fd);
 }
 
 /* stream_same_file - do two descriptors refer to the same open object? */
@@ -73,9 +74,9 @@ static void stream_release(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
 {
     /* inetd "nowait" gives the socket on fd 2 as well. */
     if (stream_same_file(2, client->in_fd) && dup2(sk->devnull, 2) < 0)
-        msg_fatal("dup2 /dev/null: %m");
+        ss_msg_fatal("dup2 /dev/null: %m");
     if (dup2(sk->devnull, 0) < 0 || dup2(sk->devnull, 1) < 0)
-        msg_fatal("dup2 /dev/null: %m");
+        ss_msg_fatal("dup2 /dev/null: %m");
     if (client->in_fd > 2)
         close(client->in_fd);
 }
@@ -87,7 +88,7 @@ static void stream_child_exit(pid_t pid, int status, void *context)
 
     (void) pid;
     sk->stream_status = WIFEXITED(status) ? WEXITSTATUS(status)
-        : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : MSG_EXIT_SYSTEM;
+        : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : SS_MSG_EXIT_SYSTEM;
     event_base_loopbreak(sk->base);
 }
 
@@ -95,10 +96,10 @@ static void stream_child_exit(pid_t pid, int status, void *context)
 static int stream_spawn_failed(int err)
 {
     if (err == ENOENT)
-        msg_fatal_status(127, "cannot run handler: %s", strerror(err));
+        ss_msg_fatal_status(127, "cannot run handler: %s", strerror(err));
     if (err == EACCES || err == ENOEXEC || err == EISDIR)
-        msg_fatal_status(126, "cannot run handler: %s", strerror(err));
-    msg_fatal("cannot start handler: %s", strerror(err));
+        ss_msg_fatal_status(126, "cannot run handler: %s", strerror(err));
+    ss_msg_fatal("cannot start handler: %s", strerror(err));
 }
 
 /* stream_run - serve the one client and leave */
@@ -126,9 +127,9 @@ int     stream_run(SKELETON *sk, int argc, char **argv)
         return (stream_spawn_failed(errno));
     stream_release(sk, &client);
     if (!sk->opts.log_stderr)
-        msg_stderr(MSG_STDERR_NONE);    /* stderr may be the client's */
+        ss_msg_stderr(SS_MSG_STDERR_NONE);    /* stderr may be the client's */
     if (event_base_dispatch(sk->base) < 0)
-        msg_fatal("event loop failed");
+        ss_msg_fatal("event loop failed");
     child_log_flush();
     if (app->pre_exit)
         app->pre_exit(app->context);

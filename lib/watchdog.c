@@ -24,8 +24,8 @@ static unsigned watchdog_timeout;
 static void watchdog_alarm(int sig)
 {
     (void) sig;
-    msg_emergency();                    /* prepared in watchdog_start() */
-    _exit(MSG_EXIT_SYSTEM);
+    ss_msg_emergency();                    /* prepared in watchdog_start() */
+    _exit(SS_MSG_EXIT_SYSTEM);
 }
 
 /* watchdog_pat - the loop still runs: push the alarm back */
@@ -47,16 +47,16 @@ void    watchdog_start(struct event_base *base, long timeout)
     if (timeout <= 0)
         return;
     watchdog_timeout = (unsigned) timeout;
-    msg_emergency_prepare("watchdog timeout -- exiting");
+    ss_msg_emergency_prepare("watchdog timeout -- exiting");
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = watchdog_alarm;
     sigemptyset(&sa.sa_mask);
     if (sigaction(SIGALRM, &sa, 0) < 0)
-        msg_fatal("sigaction SIGALRM: %m");
+        ss_msg_fatal("sigaction SIGALRM: %m");
     tv.tv_sec = timeout / 4;
     tv.tv_usec = timeout < 4 ? 250000 * timeout : 0;
     if ((ev = event_new(base, -1, EV_PERSIST, watchdog_pat, 0)) == 0
         || event_add(ev, &tv) < 0)
-        msg_fatal("watchdog timer: cannot create");
+        ss_msg_fatal("watchdog timer: cannot create");
     alarm(watchdog_timeout);
 }

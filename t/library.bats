@@ -66,3 +66,73 @@ ECHO=$BUILD/examples/echo-server
 	run --separate-stderr "$ECHO" -S -V -v </dev/null
 	[[ "$stderr" == "echo-server["*"]: hook pre_init"* ]]
 }
+
+# --- the installed library ------------------------------------------------------
+
+# install_lib: "make install" into a private DESTDIR, once for this file;
+# sets ROOT, PREFIX (as configured) and PCDIR
+install_lib() {
+	ROOT=$BATS_FILE_TMPDIR/root
+	if [ ! -d "$ROOT" ]; then
+		env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$BUILD" \
+			install DESTDIR="$ROOT" >"$BATS_FILE_TMPDIR/install.log" 2>&1 ||
+			{ cat "$BATS_FILE_TMPDIR/install.log" >&2; return 1; }
+	fi
+	PCDIR=$(dirname "$(find "$ROOT" -name libsingleserver.pc | head -n 1)")
+	[ -d "$PCDIR" ]
+	PREFIX=$(sed -n 's/^prefix=//p' "$PCDIR/libsingleserver.pc")
+}
+
+# pc ARGS...: pkg-config on the privately installed library
+pc() {
+	PKG_CONFIG_PATH=$PCDIR pkg-config --define-variable=prefix="$ROOT$PREFIX" "$@"
+}
+
+@test "the installed shared library exports only prefixed names: single_server_, ss_" {
+	install_lib
+	local so
+	so=$(find "$ROOT" -name 'libsingleserver.so.*' -type f | head -n 1)
+	[ -n "$so" ]
+	run nm -D --defined-only "$so"
+	[ "$status" -eq 0 ]
+	echo "$output"
+	run bash -c "nm -D --defined-only '$so' | awk '{ print \$3 }' |
+		grep -Ev '^(single_server_|ss_)' | grep -v '^_' || true"
+	[ -z "$output" ]
+	nm -D --defined-only "$so" | grep -qw single_server_main
+	nm -D --defined-only "$so" | grep -qw ss_msg_info
+}
+
+@test "only <single-server/single_server.h> is installed, reached by that path" {
+	install_lib
+	[ -f "$ROOT$PREFIX/include/single-server/single_server.h" ]
+	[ "$(find "$ROOT$PREFIX/include" -type f | wc -l)" -eq 1 ]
+	[[ "$(pc --cflags libsingleserver)" != *single-server* ]]
+}
+
+@test "a program with its own msg_info, mymalloc, notify_init, options_parse and param.h links and serves" {
+	install_lib
+	local prog=$BATS_TEST_TMPDIR/clash
+	cc -std=c11 -Wall -Wextra -Werror -I"$SRC/t/clash" -o "$prog" \
+		"$SRC/t/clash/clash.c" $(pc --cflags --libs libsingleserver)
+	export LD_LIBRARY_PATH=$ROOT$PREFIX/lib
+	# the program's names are its own: the library called none of them
+	run -0 --separate-stderr "$prog" -S <<<"hi"
+	[ "$output" = "hi
+own param.h calls=6" ]
+	SS=$prog start_held_server -m 1 -o clash_greeting=hello
+	run client "$ADDR" --send 'there\n'
+	[ "$output" = "there
+hello calls=6" ]
+	wait_status "$SERVER_PID" 5
+	[ "$STATUS" -eq 0 ]
+}
+
+@test "a child that pre_init started is the application's: its own waitpid gets the status, nothing is logged" {
+	SS=$BUILD/t/own-child start_held_server -v -m 1
+	run client "$ADDR"
+	[[ "$output" =~ ^child\ ([0-9]+)\ exit\ 7$ ]]
+	local pid=${BASH_REMATCH[1]}
+	wait_status "$SERVER_PID" 5
+	! grep -q "pid $pid" "$LOG"
+}

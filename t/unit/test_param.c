@@ -18,15 +18,15 @@ static char *v_str;
 static char *v_other;
 static long v_ref;
 
-static const PARAM_DEF table[] = {
-    PARAM_DEF_INT("count", "100", 0, 1000, &v_int),
-    PARAM_DEF_TIME("delay", "1s", 0, 10, &v_time),
-    PARAM_DEF_MODE("mode", "0666", &v_mode),
-    PARAM_DEF_BOOL("flag", "no", &v_bool),
-    PARAM_DEF_STR("name", "x", &v_str),
-    PARAM_DEF_STR("other", "<$name>", &v_other),
-    PARAM_DEF_INT("ref", "$count", 0, 1000, &v_ref),
-    PARAM_DEF_END,
+static const SS_PARAM_DEF table[] = {
+    SS_PARAM_DEF_INT("count", "100", 0, 1000, &v_int),
+    SS_PARAM_DEF_TIME("delay", "1s", 0, 10, &v_time),
+    SS_PARAM_DEF_MODE("mode", "0666", &v_mode),
+    SS_PARAM_DEF_BOOL("flag", "no", &v_bool),
+    SS_PARAM_DEF_STR("name", "x", &v_str),
+    SS_PARAM_DEF_STR("other", "<$name>", &v_other),
+    SS_PARAM_DEF_INT("ref", "$count", 0, 1000, &v_ref),
+    SS_PARAM_DEF_END,
 };
 
 /* load - a fresh set, the text as a config file, the overrides, finish */
