@@ -5,9 +5,10 @@
  * NAME
  *	single_server 3
  * SUMMARY
- *	skeleton for a server that handles one client per process or call
+ *	skeleton for a server that handles one client per process or call;
+ *	the public API of libsingleserver, its one installed header
  * SYNOPSIS
- *	#include <single_server.h>
+ *	#include <single-server/single_server.h>
  *
  *	int	single_server_main(int argc, char **argv,
  *			const SINGLE_SERVER_APP *app);
@@ -15,8 +16,8 @@
  *	extern SINGLE_SERVER_PARAMS single_server_params;
  * DESCRIPTION
  *	single_server_main() is the whole life of a server process: it
- *	parses the command line (options_parse()), reads and checks the
- *	parameters (param_set_*()), opens logging, and then either serves
+ *	parses the command line, reads and checks the parameters, opens
+ *	logging, and then either serves
  *	one client that is already connected (stream mode, -S) or runs the
  *	resident loop: it listens (-L, systemd socket activation, inetd
  *	"wait"), accepts, and hands each client to the application until
@@ -58,7 +59,7 @@
  *	(-1 with errno set on failure), with client->in_fd and out_fd on
  *	its fds 0 and 1, client->err_fd on its fd 2 (-1: leave fd 2 as it
  *	is), and as the leader of a new process group when
- *	client->new_group is set (spawn_cmd_start() does all of that). The
+ *	client->new_group is set. The
  *	skeleton reaps it, logs what it writes to err_fd, applies
  *	command_time_limit and process_limit to its process group, and in
  *	stream mode exits with its status.
@@ -71,7 +72,6 @@
  *	single_server_main() has read them.
  *--*/
 
-#include <stdnoreturn.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -87,9 +87,9 @@ extern int ss_msg_verbose;
 extern void ss_msg_info(const char *,...) SS_MSG_PRINTF(1, 2);
 extern void ss_msg_warn(const char *,...) SS_MSG_PRINTF(1, 2);
 extern void ss_msg_error(const char *,...) SS_MSG_PRINTF(1, 2);
-extern noreturn void ss_msg_fatal(const char *,...) SS_MSG_PRINTF(1, 2);
-extern noreturn void ss_msg_fatal_status(int, const char *,...) SS_MSG_PRINTF(2, 3);
-extern noreturn void ss_msg_panic(const char *,...) SS_MSG_PRINTF(1, 2);
+extern _Noreturn void ss_msg_fatal(const char *,...) SS_MSG_PRINTF(1, 2);
+extern _Noreturn void ss_msg_fatal_status(int, const char *,...) SS_MSG_PRINTF(2, 3);
+extern _Noreturn void ss_msg_panic(const char *,...) SS_MSG_PRINTF(1, 2);
 
 /* Parameter tables: the application's own parameters. */
 

@@ -107,7 +107,7 @@ pc() {
 	install_lib
 	[ -f "$ROOT$PREFIX/include/single-server/single_server.h" ]
 	[ "$(find "$ROOT$PREFIX/include" -type f | wc -l)" -eq 1 ]
-	[[ "$(pc --cflags libsingleserver)" != *single-server* ]]
+	[[ "$(pc --cflags libsingleserver)" != *"/include/single-server"* ]]
 }
 
 @test "a program with its own msg_info, mymalloc, notify_init, options_parse and param.h links and serves" {
@@ -135,4 +135,26 @@ hello calls=6" ]
 	local pid=${BASH_REMATCH[1]}
 	wait_status "$SERVER_PID" 5
 	! grep -q "pid $pid" "$LOG"
+}
+
+@test "the example of libsingleserver(3) builds from the page and greets in stream and resident mode" {
+	install_lib
+	local prog=$BATS_TEST_TMPDIR/greet
+	# the lines between the markers, without .Bd/.Ed, "\e" back to "\"
+	sed -n '/^\.\\" example begin$/,/^\.\\" example end$/p' \
+		"$SRC/man/libsingleserver.3" |
+		sed -e '/^\.\\" example /d' -e '/^\.Bd /d' -e '/^\.Ed$/d' \
+			-e 's/\\e/\\/g' >"$prog.c"
+	grep -q 'single_server_main' "$prog.c"
+	cc -std=c11 -Wall -Wextra -Werror -o "$prog" "$prog.c" \
+		$(pc --cflags --libs libsingleserver)
+	export LD_LIBRARY_PATH=$ROOT$PREFIX/lib
+	run -0 --separate-stderr "$prog" -S <<<"world"
+	[ "$output" = "Hello, world!" ]
+	SS=$prog start_held_server -m 1 -o greet_greeting=Welcome
+	run client "$ADDR" --send 'world\n'
+	[ "$output" = "Welcome, world!" ]
+	wait_status "$SERVER_PID" 5
+	[ "$STATUS" -eq 0 ]
+	grep -q 'greet\[[0-9]*\]: greeting world from 127\.0\.0\.1$' "$LOG"
 }
