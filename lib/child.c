@@ -393,6 +393,19 @@ void    child_export(HANDOVER *state)
         hc.log_fd = child_log_export(child_logs->pid);
         handover_add_child(state, &hc);
     }
+    for (cp = child_lingering; cp; cp = cp->next) {
+        hc = (HANDOVER_CHILD) {cp->pid, child_timer_left(cp->timer), 1, -1, 1};
+        handover_add_child(state, &hc);
+    }
+}
+
+static int child_forget(pid_t);
+
+/* child_linger - the group of a reaped handler gets SIGKILL in ms */
+static void child_linger(pid_t pgid, long ms)
+{
+    child_track(pgid, -1, ms, 1);
+    (void) child_forget(pgid);          /* killing, group: it lingers */
 }
 
 /* child_import - what a previous image of this process was tracking */
@@ -405,8 +418,10 @@ void    child_import(const HANDOVER *state)
         hc = state->children + i;
         if (hc->log_fd >= 0 && fcntl(hc->log_fd, F_SETFD, FD_CLOEXEC) < 0)
             ss_msg_fatal("handover: stderr pipe fd %d: %m", hc->log_fd);
-        if (hc->reaped)
+        if (hc->reaped && hc->log_fd >= 0)
             child_log_add(hc->pid, hc->log_fd);
+        else if (hc->reaped)
+            child_linger(hc->pid, hc->timer_ms);
         else
             child_track(hc->pid, hc->log_fd, hc->timer_ms, hc->killing);
     }
@@ -434,7 +449,8 @@ static int child_forget(pid_t pid)
         if (cp->pid == pid) {
             *cpp = cp->next;
             child_nrunning--;
-            if (cp->killing && cp->group && evtimer_pending(cp->timer, 0)) {
+            if (cp->killing && cp->group && evtimer_pending(cp->timer, 0)
+                && kill(-pid, 0) == 0) {    /* the group lives on */
                 cp->reaped = 1;         /* its group's SIGKILL is still due */
                 cp->next = child_lingering;
                 child_lingering = cp;
@@ -465,24 +481,47 @@ static void child_ended(pid_t pid, int status)
         child_exit_fn(pid, status, child_context);
 }
 
+/* child_collected - a child of ours was waited for */
+static void child_collected(pid_t pid, int status)
+{
+    if (pid == child_watch_pid) {
+        child_watch_pid = 0;
+        child_watch_fn(pid, status, child_watch_context);
+    } else {
+        child_ended(pid, status);
+    }
+}
+
 /*
- * child_reap - collect every child of ours that has ended. Each pid is
- * asked for by name, never waitpid(-1): an application that links the
- * library may have children of its own, whose status is theirs to take.
+ * child_reap - collect every child of ours that has ended. Never
+ * waitpid(-1): an application that links the library may have children
+ * of its own, whose status is theirs to take. waitid(WNOWAIT) shows
+ * which child ended without taking it; while that is one of ours it is
+ * reaped by its pid (the common case, a system call per child). Only a
+ * child of someone else's, left for them, makes us ask for each of ours
+ * by name.
  */
 void    child_reap(void)
 {
     CHILD  *cp;
     CHILD  *next;
+    siginfo_t si;
     pid_t   pid;
     int     status;
 
-    if (child_watch_pid > 0
-        && waitpid(child_watch_pid, &status, WNOHANG) == child_watch_pid) {
-        pid = child_watch_pid;
-        child_watch_pid = 0;
-        child_watch_fn(pid, status, child_watch_context);
+    for (;;) {
+        si.si_pid = 0;
+        if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0
+            || si.si_pid == 0)
+            return;                     /* nothing (more) has ended */
+        if (si.si_pid != child_watch_pid && !child_tracked(si.si_pid))
+            break;                      /* not ours: ask by name below */
+        if (waitpid(si.si_pid, &status, WNOHANG) == si.si_pid)
+            child_collected(si.si_pid, status);
     }
+    if (child_watch_pid > 0
+        && waitpid(child_watch_pid, &status, WNOHANG) == child_watch_pid)
+        child_collected(child_watch_pid, status);
     for (cp = child_running; cp; cp = next) {
         next = cp->next;                /* cp may be forgotten below */
         if ((pid = waitpid(cp->pid, &status, WNOHANG)) == cp->pid)
@@ -490,6 +529,28 @@ void    child_reap(void)
         else if (pid < 0 && errno != EINTR)
             ss_msg_warn("waitpid %ld: %m", (long) cp->pid);
     }
+}
+
+/* child_log_count - stderr pipes being read */
+int     child_log_count(void)
+{
+    CHILD_LOG *lp;
+    int     n = 0;
+
+    for (lp = child_logs; lp; lp = lp->next)
+        n++;
+    return (n);
+}
+
+/* child_lingering_count - groups whose SIGKILL is still due */
+int     child_lingering_count(void)
+{
+    CHILD  *cp;
+    int     n = 0;
+
+    for (cp = child_lingering; cp; cp = cp->next)
+        n++;
+    return (n);
 }
 
 /* child_count - how many tracked children run */

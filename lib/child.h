@@ -58,7 +58,10 @@
  *	9") as a warning and a normal one with -v, and calls the exit
  *	function for each.
  *
- *	child_count() tells how many tracked children are running.
+ *	child_count() tells how many tracked children are running, and
+ *	child_lingering_count() how many process groups of reaped handlers
+ *	still wait for the SIGKILL that follows a SIGTERM by a second, and
+ *	child_log_count() how many stderr pipes are being read.
  *	child_signal_all() sends sig to each; child_terminate_all() sends
  *	SIGTERM now and SIGKILL one second later to those still running.
  *
@@ -84,6 +87,8 @@ extern void child_export(struct HANDOVER *);
 extern void child_import(const struct HANDOVER *);
 extern void child_reap(void);
 extern int child_count(void);
+extern int child_lingering_count(void);
+extern int child_log_count(void);
 extern void child_signal_all(int);
 extern void child_terminate_all(void);
 extern void child_status_text(int, char *, size_t);

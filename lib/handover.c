@@ -16,7 +16,7 @@
 #include "handover.h"
 #include "mymalloc.h"
 
-#define HANDOVER_MS_MAX  (1000L * 3600 * 24 * 366)  /* a year, in ms */
+#define HANDOVER_MS_MAX  (1000L * INT_MAX)  /* the longest time parameter */
 
 /* handover_add_child - append a handler (or an orphaned stderr pipe) */
 void    handover_add_child(HANDOVER *state, const HANDOVER_CHILD *child)
@@ -46,13 +46,18 @@ char   *handover_format(const HANDOVER *state)
 
     len = snprintf(buf, size, "v1 pid=%ld served=%ld", (long) state->pid,
                    state->served);
+    if (state->stderr_closed)
+        len += snprintf(buf + len, size - len, " stderr_closed=1");
     if (state->flow_fd >= 0)
         len += snprintf(buf + len, size - len, " flow=%d", state->flow_fd);
     for (i = 0; i < state->nchildren; i++) {
         cp = state->children + i;
-        if (cp->reaped)
+        if (cp->reaped && cp->log_fd >= 0)
             len += snprintf(buf + len, size - len, " l=%ld,%d",
                             (long) cp->pid, cp->log_fd);
+        else if (cp->reaped)
+            len += snprintf(buf + len, size - len, " k=%ld,%ld",
+                            (long) cp->pid, cp->timer_ms);
         else
             len += snprintf(buf + len, size - len, " h=%ld,%ld,%d,%d",
                             (long) cp->pid, cp->timer_ms, cp->killing,
@@ -88,6 +93,8 @@ static int handover_item(char *item, HANDOVER *state)
     static const long h_max[] = {0x7fffffff, HANDOVER_MS_MAX, 1, HANDOVER_FD_MAX};
     static const long l_min[] = {2, 3};
     static const long l_max[] = {0x7fffffff, HANDOVER_FD_MAX};
+    static const long k_min[] = {2, 0};
+    static const long k_max[] = {0x7fffffff, HANDOVER_MS_MAX};
     static const long p_min[] = {3, 0, 0};
     static const long p_max[] = {HANDOVER_FD_MAX, HANDOVER_MS_MAX, HANDOVER_ITEMS_MAX};
     long    v[4];
@@ -102,6 +109,12 @@ static int handover_item(char *item, HANDOVER *state)
                && handover_numbers(item + 2, 2, l_min, l_max, v) == 0) {
         child = (HANDOVER_CHILD) {(pid_t) v[0], -1, 0, (int) v[1], 1};
         handover_add_child(state, &child);
+    } else if (strncmp(item, "k=", 2) == 0
+               && handover_numbers(item + 2, 2, k_min, k_max, v) == 0) {
+        child = (HANDOVER_CHILD) {(pid_t) v[0], v[1], 1, -1, 1};
+        handover_add_child(state, &child);
+    } else if (strcmp(item, "stderr_closed=1") == 0) {
+        state->stderr_closed = 1;
     } else if (strncmp(item, "p=", 2) == 0
                && handover_numbers(item + 2, 3, p_min, p_max, v) == 0) {
         client = (HANDOVER_CLIENT) {(int) v[0], v[1], (int) v[2]};

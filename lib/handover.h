@@ -22,18 +22,22 @@
  *	the environment variable HANDOVER_ENV, written by handover_format()
  *	and read by handover_parse(), here and nowhere else:
  *
- *	    v1 pid=PID served=N [flow=FD] [h=PID,MS,KILLING,LOGFD]... [l=PID,FD]...
- *	       [p=FD,MS,SS_LISTENER]...
+ *	    v1 pid=PID served=N [stderr_closed=1] [flow=FD]
+ *	       [h=PID,MS,KILLING,LOGFD]... [l=PID,FD]... [k=PGID,MS]...
+ *	       [p=FD,MS,LISTENER]...
  *
  *	pid is the process the line is meant for (as LISTEN_PID: a stray
  *	variable inherited from elsewhere is not ours to trust); served is
- *	the count of clients served so far (for STATUS=); flow the
+ *	the count of clients served so far (for STATUS=); stderr_closed says
+ *	that fd 2 was closed when the first image started (it is /dev/null
+ *	since); flow the
  *	descriptor of the in-flow state file; each h= a running handler
  *	(the same process after execve, so still our child): MS
  *	milliseconds left on its timer (the time limit, or with KILLING 1
  *	the grace before SIGKILL; -1 for no timer) and the read end of its
  *	stderr pipe (-1 for none); each l= a stderr pipe whose handler was
- *	already reaped; each p= a client in its in-flow pause: its
+ *	already reaped; each k= the process group of a handler reaped after
+ *	SIGTERM, whose SIGKILL is due in MS milliseconds; each p= a client in its in-flow pause: its
  *	connection, the milliseconds left, and the index of its listener.
  *
  *	handover_parse() is a pure parser (no I/O, no logging): the text is
@@ -57,7 +61,9 @@ typedef struct HANDOVER_CHILD {
     long    timer_ms;                   /* left on its timer, -1: none */
     int     killing;                    /* SIGTERM sent, SIGKILL is next */
     int     log_fd;                     /* its stderr pipe, or -1 */
-    int     reaped;                     /* only its pipe is left (l=) */
+    int     reaped;                     /* only its pipe is left (l=), */
+                                        /* or with log_fd -1 only its */
+                                        /* group's SIGKILL (k=) */
 } HANDOVER_CHILD;
 
 typedef struct HANDOVER_CLIENT {
@@ -69,6 +75,7 @@ typedef struct HANDOVER_CLIENT {
 typedef struct HANDOVER {
     pid_t   pid;                        /* the process it is meant for */
     long    served;
+    int     stderr_closed;              /* fd 2 was closed at first */
     int     flow_fd;                    /* -1: none */
     HANDOVER_CHILD *children;
     size_t  nchildren;

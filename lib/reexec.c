@@ -22,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -80,42 +82,63 @@ void    reexec_stamp(SKELETON *sk, char *buf, size_t len)
     reexec_stamp_file(sk->opts.config_file, buf, len);
 }
 
-/* reexec_changed - has the program or the parameter file changed? */
-int     reexec_changed(SKELETON *sk)
+/* reexec_changed - has the program or parameter file changed since then? */
+int     reexec_changed(SKELETON *sk, const char *then)
 {
     char    now[sizeof(sk->stamp)];
 
     reexec_stamp(sk, now, sizeof(now));
-    return (strcmp(now, sk->stamp) != 0);
+    return (strcmp(now, then) != 0);
 }
 
-/* reexec_check - start "PROGRAM --check ARGS..."; its pid, or -1 */
+/*
+ * reexec_check - start "PROGRAM --check ARGS..."; its pid, or -1. Started
+ * as handlers are (spawn_cmd): default signals, an empty mask, only fds
+ * 0-2 (here /dev/null, /dev/null and our stderr). Made once, kept.
+ */
 pid_t   reexec_check(SKELETON *sk)
 {
-    char  **argv = mycalloc(sk->argc + 2, sizeof(char *));
-    posix_spawn_file_actions_t actions;
-    pid_t   pid = -1;
-    int     err;
+    static SPAWN_CMD cmd;
+    static char **argv;
 
-    argv[0] = sk->argv[0];
-    argv[1] = "--check";
-    memcpy(argv + 2, sk->argv + 1, (sk->argc - 1) * sizeof(char *));
-    if ((err = posix_spawn_file_actions_init(&actions)) == 0) {
-        if ((err = posix_spawn_file_actions_adddup2(&actions, sk->devnull, 0)) == 0
-            && (err = posix_spawn_file_actions_adddup2(&actions, sk->devnull, 1)) == 0
-#ifdef HAVE_POSIX_SPAWN_FILE_ACTIONS_ADDCLOSEFROM_NP
-            && (err = posix_spawn_file_actions_addclosefrom_np(&actions, 3)) == 0
-#endif
-            )
-            err = posix_spawn(&pid, sk->self_path, &actions, 0, argv, environ);
-        posix_spawn_file_actions_destroy(&actions);
+    if (argv == 0) {
+        argv = mycalloc(sk->argc + 2, sizeof(char *));
+        argv[0] = sk->argv[0];
+        argv[1] = "--check";
+        memcpy(argv + 2, sk->argv + 1, (sk->argc - 1) * sizeof(char *));
+        spawn_cmd_init(&cmd, sk->self_path, argv, environ, 0);
     }
-    myfree(argv);
-    if (err != 0) {
-        errno = err;
-        return (-1);
+    return (spawn_cmd_start(&cmd, sk->devnull, sk->devnull, -1, 0, 0));
+}
+
+/*
+ * reexec_room - can the exec be done now? The listeners are copied into
+ * place (one spare descriptor each, and one for a move), and the handover
+ * is one environment string, which Linux takes up to 128 kB of.
+ */
+int     reexec_room(SKELETON *sk, size_t items, char **why)
+{
+    struct rlimit rl;
+    DIR    *dir;
+    long    open_fds = 0;
+
+    if (items > REEXEC_ITEMS_MAX) {
+        *why = myasprintf("%zu handlers and clients in flight, more than "
+                          "%d can be handed over", items, REEXEC_ITEMS_MAX);
+        return (0);
     }
-    return (pid);
+    if ((dir = opendir("/proc/self/fd")) != 0) {
+        while (readdir(dir) != 0)
+            open_fds++;
+        closedir(dir);
+    }
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
+        && open_fds + (long) sk->listeners.count + 2 > (long) rl.rlim_cur) {
+        *why = myasprintf("%ld of %ld descriptors in use", open_fds,
+                          (long) rl.rlim_cur);
+        return (0);
+    }
+    return (1);
 }
 
 /* reexec_fd_above - fd moved to at least min, kept across exec */
@@ -195,8 +218,8 @@ static char **reexec_environ(SKELETON *sk, const HANDOVER *st)
     return (env);
 }
 
-/* reexec_notify - systemd's reload protocol: RELOADING=1, then READY=1 */
-static void reexec_notify(void)
+/* reexec_notify_reloading - systemd's reload protocol: RELOADING=1 first */
+void    reexec_notify_reloading(void)
 {
     struct timespec ts;
     char    buf[64];
@@ -215,7 +238,6 @@ void    reexec_exec(SKELETON *sk, HANDOVER *st)
     sigset_t all;
     char  **env;
 
-    reexec_notify();
     reexec_arrange(sk, st);
     env = reexec_environ(sk, st);
 

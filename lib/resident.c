@@ -37,6 +37,7 @@
 #define RESIDENT_BACKOFF_USEC   100000  /* pause after EMFILE/ENFILE */
 #define RESIDENT_RETRY_SEC      1       /* retry after a failed spawn */
 #define RESIDENT_CHECK_SEC      10      /* time for PROGRAM --check */
+#define RESIDENT_LINGER_USEC    100000  /* leaving: look at groups again */
 
 /*
  * A client waits here when the in-flow bucket was empty, or to retry a
@@ -58,7 +59,7 @@ static int resident_busy(SKELETON *sk)
 /* resident_may_accept - are we willing to take one more client now? */
 static int resident_may_accept(SKELETON *sk)
 {
-    return (!sk->stopping && !sk->backoff
+    return (!sk->stopping && !sk->backoff && !sk->reexec_due
             && (P.process_limit == 0 || resident_busy(sk) < P.process_limit));
 }
 
@@ -122,15 +123,22 @@ static void resident_finish(SKELETON *sk)
         resident_status_event(-1, 0, sk);   /* the last change too */
     if (sk->app->pre_exit)
         sk->app->pre_exit(sk->app->context);
+    sk->finished = 1;
     event_base_loopbreak(sk->base);
 }
 
 /* resident_update - the one place that decides what to watch */
 static void resident_update(SKELETON *sk)
 {
+    struct timeval tick = {0, RESIDENT_LINGER_USEC};
+
     resident_status_later(sk);
     if (sk->stopping && resident_busy(sk) == 0) {
-        resident_finish(sk);
+        /* The SIGKILL that follows a group's SIGTERM is still due. */
+        if (child_lingering_count() > 0)
+            evtimer_add(sk->linger_ev, &tick);
+        else
+            resident_finish(sk);
         return;
     }
     resident_watch(sk, resident_may_accept(sk));
@@ -206,6 +214,7 @@ static void resident_log_client(const SINGLE_SERVER_CLIENT *client, pid_t pid)
 
 static void resident_defer(SKELETON *, const SINGLE_SERVER_CLIENT *, long);
 static void resident_reload(SKELETON *, const char *, int);
+static void resident_check_start(SKELETON *, const char *);
 
 /* resident_spawn_failed - keep the client for a retry when that can help */
 static void resident_spawn_failed(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
@@ -335,7 +344,7 @@ static void resident_count_use(SKELETON *sk)
     if (P.max_use == 0 || ++sk->use_count < P.max_use)
         return;
     if (sk->own) {
-        if (!sk->reloading)
+        if (!sk->reloading && !sk->reexec_due)
             resident_reload(sk, "use limit reached", 0);
         return;
     }
@@ -442,6 +451,14 @@ static void resident_drain_event(evutil_socket_t fd, short what, void *arg)
     child_terminate_all();
     resident_drop_pending(sk);
     resident_update(sk);
+}
+
+/* resident_linger_event - leaving: are the groups' SIGKILLs done? */
+static void resident_linger_event(evutil_socket_t fd, short what, void *arg)
+{
+    (void) fd;
+    (void) what;
+    resident_update(arg);
 }
 
 /* resident_backoff_event - try accepting again after EMFILE/ENFILE */
@@ -551,11 +568,60 @@ static void resident_pending_import(SKELETON *sk, const HANDOVER *st)
     }
 }
 
-/* resident_reexec - hand everything in flight to a new image of us */
+/* resident_reload_failed - serve on; a reload that was announced is over */
+static void resident_reload_failed(SKELETON *sk)
+{
+    sk->use_count = 0;
+    if (sk->reload_notified)
+        notify_send("READY=1");
+    sk->reload_notified = 0;
+}
+
+/*
+ * resident_reexec - the exec is due: leave the event loop first, so that
+ * resident_reexec_now() can act on signals caught meanwhile
+ */
 static void resident_reexec(SKELETON *sk)
 {
-    HANDOVER st = {.pid = getpid(), .served = sk->served, .flow_fd = -1};
+    sk->reexec_due = 1;
+    event_base_loopbreak(sk->base);
+}
 
+/*
+ * resident_reexec_now - hand everything in flight to a new image of us.
+ * A signal that libevent caught but whose callback has not run yet would
+ * be lost in the exec (it sits in libevent's close-on-exec pipe): with
+ * every signal blocked, one more pass of the loop runs those callbacks,
+ * and what comes later stays pending in the kernel across execve().
+ * Returns when the exec cannot be done now: serve on.
+ */
+static void resident_reexec_now(SKELETON *sk)
+{
+    HANDOVER st = {.pid = getpid(), .served = sk->served, .flow_fd = -1,
+        .stderr_closed = sk->stderr_closed};
+    sigset_t all;
+    sigset_t old;
+    char   *why;
+
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &old);
+    if (event_base_loop(sk->base, EVLOOP_NONBLOCK) < 0)
+        ss_msg_fatal("event loop failed");
+    sk->reexec_due = 0;                 /* no accepts until now */
+    if (sk->leaving) {
+        sigprocmask(SIG_SETMASK, &old, 0);
+        resident_update(sk);
+        return;
+    }
+    if (!reexec_room(sk, child_count() + child_lingering_count()
+                     + child_log_count() + sk->npending, &why)) {
+        ss_msg_warn("cannot re-execute now: %s -- serving on", why);
+        myfree(why);
+        sigprocmask(SIG_SETMASK, &old, 0);
+        resident_reload_failed(sk);
+        resident_update(sk);
+        return;
+    }
     if (sk->flow)
         st.flow_fd = flow_fd(sk->flow);
     child_export(&st);
@@ -579,14 +645,38 @@ static void resident_check_done(pid_t pid, int status, void *context)
         return;
     }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-        resident_reexec(sk);
+        /* What was checked must be what the new image reads. */
+        if (reexec_changed(sk, sk->check_stamp))
+            resident_check_start(sk, "changed during the check");
+        else
+            resident_reexec(sk);
         return;
     }
     child_status_text(status, text, sizeof(text));
     ss_msg_warn("%s --check failed (%s): not re-executing -- serving on with "
              "the running program and configuration", sk->self_path, text);
-    sk->use_count = 0;
+    resident_reload_failed(sk);
     resident_update(sk);
+}
+
+/* resident_check_start - run PROGRAM --check; its end decides */
+static void resident_check_start(SKELETON *sk, const char *why)
+{
+    struct timeval limit = {RESIDENT_CHECK_SEC, 0};
+
+    if (ss_msg_verbose)
+        ss_msg_info("%s -- checking %s --check before re-executing", why,
+                    sk->self_path);
+    reexec_stamp(sk, sk->check_stamp, sizeof(sk->check_stamp));
+    if ((sk->check_pid = reexec_check(sk)) < 0) {
+        ss_msg_warn("%s: cannot run %s --check: %m -- serving on", why,
+                    sk->self_path);
+        resident_reload_failed(sk);
+        return;
+    }
+    child_watch(sk->check_pid, resident_check_done, sk);
+    evtimer_add(sk->check_ev, &limit);
+    sk->reloading = 1;
 }
 
 /* resident_check_event - the check took too long: it fails */
@@ -610,42 +700,47 @@ static void resident_check_event(evutil_socket_t fd, short what, void *arg)
  */
 static void resident_reload(SKELETON *sk, const char *why, int always_check)
 {
-    struct timeval limit = {RESIDENT_CHECK_SEC, 0};
-
     if (sk->reloading) {
         ss_msg_info("%s: a re-execution is being checked already", why);
         return;
     }
-    if (!always_check && !reexec_changed(sk)) {
+    /* A reload is announced; a recycle at max_use is no reload. */
+    if (always_check && !sk->reload_notified && notify_enabled()) {
+        reexec_notify_reloading();
+        sk->reload_notified = 1;
+    }
+    if (!always_check && !reexec_changed(sk, sk->stamp)) {
         if (ss_msg_verbose)
             ss_msg_info("%s -- re-executing", why);
         resident_reexec(sk);
         return;
     }
-    if (ss_msg_verbose)
-        ss_msg_info("%s -- checking %s --check before re-executing", why,
-                 sk->self_path);
-    if ((sk->check_pid = reexec_check(sk)) < 0) {
-        ss_msg_warn("%s: cannot run %s --check: %m -- serving on", why,
-                 sk->self_path);
-        sk->use_count = 0;
-        return;
-    }
-    child_watch(sk->check_pid, resident_check_done, sk);
-    evtimer_add(sk->check_ev, &limit);
-    sk->reloading = 1;
+    resident_check_start(sk, why);
 }
 
-/* resident_own - may we re-execute instead of leaving? */
+/*
+ * resident_own - may we re-execute instead of leaving? Only with every
+ * listener our own, and a program and parameter file that this process,
+ * as the user it now runs as, can run and read again.
+ */
 static int resident_own(SKELETON *sk)
 {
+    const char *why = 0;
     size_t  i;
 
     for (i = 0; i < sk->listeners.count; i++)
         if (!sk->listeners.items[i].own)
             return (0);
-    /* In a chroot the program and its files are out of reach. */
-    return (sk->listeners.count > 0 && sk->self_path && !sk->opts.chroot);
+    if (sk->opts.chroot)
+        why = "in a chroot the program is out of reach";
+    else if (sk->self_path == 0 || access(sk->self_path, X_OK) < 0)
+        why = "cannot execute the program again";
+    else if (sk->opts.config_file && access(sk->opts.config_file, R_OK) < 0)
+        why = "cannot read the parameter file again";
+    if (why)
+        ss_msg_warn("listeners of our own, but %s: leaving at max_use, "
+                    "max_idle and SIGHUP instead of re-executing", why);
+    return (why == 0);
 }
 
 /* resident_listeners - every listening socket we were given or asked for */
@@ -699,7 +794,9 @@ static void resident_events(SKELETON *sk)
     sk->drain_ev = evtimer_new(sk->base, resident_drain_event, sk);
     sk->backoff_ev = evtimer_new(sk->base, resident_backoff_event, sk);
     sk->check_ev = evtimer_new(sk->base, resident_check_event, sk);
-    if (!sk->idle_ev || !sk->drain_ev || !sk->backoff_ev || !sk->check_ev)
+    sk->linger_ev = evtimer_new(sk->base, resident_linger_event, sk);
+    if (!sk->idle_ev || !sk->drain_ev || !sk->backoff_ev || !sk->check_ev
+        || !sk->linger_ev)
         ss_msg_fatal("evtimer_new: out of memory");
     if (notify_enabled()) {
         if ((sk->status_ev = evtimer_new(sk->base, resident_status_event, sk)) == 0)
@@ -733,9 +830,9 @@ int     resident_run(SKELETON *sk, int argc, char **argv)
         ss_msg_usage("do not run this command by hand (use -d to allow a "
                   "terminal on stdin, or -S for stream mode)");
     resident_listeners(sk, sk->handed_over);
-    sk->own = resident_own(sk);
     skeleton_flow_open(sk, sk->handover.flow_fd);
     skeleton_init_process(sk, argc, argv);
+    sk->own = sk->listeners.count > 0 && resident_own(sk);
     resident_events(sk);
     skeleton_signals(sk);
     watchdog_start(sk->base, P.daemon_timeout);
@@ -757,8 +854,13 @@ int     resident_run(SKELETON *sk, int argc, char **argv)
     notify_send("READY=1");
     resident_idle_start(sk);
     resident_update(sk);
-    if (event_base_dispatch(sk->base) < 0)
-        ss_msg_fatal("event loop failed");
+    /* The loop is left to finish, or to re-execute outside it. */
+    while (!sk->finished) {
+        if (event_base_dispatch(sk->base) < 0)
+            ss_msg_fatal("event loop failed");
+        if (sk->reexec_due)
+            resident_reexec_now(sk);    /* returns only to serve on */
+    }
     child_log_flush();
     return (0);
 }

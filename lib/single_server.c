@@ -393,6 +393,10 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
     ss_msg_open(app->name ? app->name : argv[0]);
     sk.argc = argc;
     sk.argv = argv;
+    sk.handed_over = reexec_take(&sk.handover);
+    /* Closed when the first image started: /dev/null since. */
+    if (sk.handed_over && sk.handover.stderr_closed)
+        sk.stderr_closed = 1;
     sk.self_path = reexec_self_path(argv[0]);   /* before any chroot */
     if (app->service == 0 && app->spawn == 0)
         ss_msg_panic("single_server_main: the application has neither a "
@@ -420,7 +424,6 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
     (void) signal(SIGPIPE, SIG_IGN);
     notify_init();
     ss_msg_cleanup(notify_stopping);
-    sk.handed_over = reexec_take(&sk.handover);
     if (sk.opts.debugger && !sk.handed_over)  /* once, not per re-execution */
         single_server_debugger();
     if ((sk.base = event_base_new()) == 0)

@@ -31,8 +31,14 @@
  *		environment; returns only to exit on failure.
  *	void	reexec_stamp(SKELETON *sk, char *buf, size_t len);
  *		what identifies the program and parameter file on disk.
- *	int	reexec_changed(SKELETON *sk);
- *		has either changed since sk->stamp was taken?
+ *	int	reexec_changed(SKELETON *sk, const char *then);
+ *		has either changed since that stamp was taken?
+ *	int	reexec_room(SKELETON *sk, size_t items, char **why);
+ *		1 when descriptors and the environment have room for a
+ *		re-execution with that many handlers and clients; else 0
+ *		and a reason (free it).
+ *	void	reexec_notify_reloading(void);
+ *		RELOADING=1 and MONOTONIC_USEC= to the service manager.
  *	int	reexec_take(HANDOVER *state);
  *		1 and the state when a previous image handed over, else 0.
  *	pid_t	skeleton_spawn(SKELETON *sk, SINGLE_SERVER_CLIENT *client);
@@ -91,6 +97,11 @@ typedef struct SKELETON {
     pid_t   check_pid;                  /* PROGRAM --check */
     struct event *check_ev;             /* its time limit */
     char    stamp[256];                 /* program and parameter file */
+    char    check_stamp[256];           /* ... when the check started */
+    int     reexec_due;                 /* exec when out of the loop */
+    int     finished;                   /* resident_finish() was called */
+    int     reload_notified;            /* RELOADING=1 was sent */
+    struct event *linger_ev;            /* leaving: groups still due SIGKILL */
     int     handed_over;                /* a previous image of us ran */
     HANDOVER handover;                  /* what it handed over */
     int     busy_in_process;            /* an in-process service runs */
@@ -112,7 +123,11 @@ extern pid_t reexec_check(SKELETON *);
 extern void reexec_exec(SKELETON *, HANDOVER *);
 extern int reexec_take(HANDOVER *);
 extern void reexec_stamp(SKELETON *, char *, size_t);
-extern int reexec_changed(SKELETON *);
+extern int reexec_changed(SKELETON *, const char *);
+extern int reexec_room(SKELETON *, size_t, char **);
+extern void reexec_notify_reloading(void);
+
+#define REEXEC_ITEMS_MAX 2000           /* in flight, at most, per exec */
 extern int skeleton_flow_pause(SKELETON *);
 extern pid_t skeleton_spawn(SKELETON *, SINGLE_SERVER_CLIENT *);
 

@@ -117,5 +117,6 @@ chroot_with_handler() {
 		sleep 0.05
 	done
 	grep -qx 'READY=1' "$BATS_TEST_TMPDIR/notify.out"
-	! grep -q warning "$LOG" || false
+	# the one warning: with -c, -L sockets are not re-executed for
+	! grep warning "$LOG" | grep -v "in a chroot the program is out of reach" || false
 }

@@ -38,6 +38,8 @@ static void round_trip(void)
     HANDOVER_CHILD c1 = {4711, 999, 0, 9, 0};
     HANDOVER_CHILD c2 = {4712, -1, 1, -1, 0};
     HANDOVER_CHILD c3 = {4713, -1, 0, 12, 1};
+    HANDOVER_CHILD c4 = {4714, 800, 1, -1, 1};
+    HANDOVER_CHILD c5 = {4715, 1000L * 2147483647, 0, -1, 0};
     HANDOVER_CLIENT p1 = {10, 250, 1};
     char   *text;
     char   *err = 0;
@@ -45,15 +47,21 @@ static void round_trip(void)
     handover_add_child(&in, &c1);
     handover_add_child(&in, &c2);
     handover_add_child(&in, &c3);
+    handover_add_child(&in, &c4);
+    handover_add_child(&in, &c5);
+    in.stderr_closed = 1;
     handover_add_client(&in, &p1);
     text = handover_format(&in);
-    ok(strcmp(text, "v1 pid=4242 served=1234 flow=7 h=4711,999,0,9 h=4712,-1,1,-1 "
-              "l=4713,12 p=10,250,1") == 0, "format: %s", text);
+    ok(strcmp(text, "v1 pid=4242 served=1234 stderr_closed=1 flow=7 "
+              "h=4711,999,0,9 h=4712,-1,1,-1 l=4713,12 k=4714,800 "
+              "h=4715,2147483647000,0,-1 p=10,250,1") == 0, "format: %s", text);
     ok(handover_parse(text, &out, &err) == 0, "parse what format wrote");
-    ok(out.pid == 4242 && out.served == 1234 && out.flow_fd == 7 && out.nchildren == 3
+    ok(out.pid == 4242 && out.served == 1234 && out.flow_fd == 7
+       && out.stderr_closed == 1 && out.nchildren == 5
        && out.nclients == 1, "counts and scalars survive");
     ok(same_child(out.children, &c1) && same_child(out.children + 1, &c2)
-       && same_child(out.children + 2, &c3), "handlers survive");
+       && same_child(out.children + 2, &c3) && same_child(out.children + 3, &c4)
+       && same_child(out.children + 4, &c5), "handlers, pipes, groups survive");
     ok(out.clients[0].fd == 10 && out.clients[0].pause_ms == 250
        && out.clients[0].listener == 1, "paused clients survive");
     myfree(text);
