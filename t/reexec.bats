@@ -313,8 +313,15 @@ check_refuses() {
 	alive "$SERVER_PID"
 }
 
-@test "-u: a server that dropped privileges re-executes as that user, its flow file handed over" {
+# need_nobody_exec: skip unless root, and nobody may run the built binary
+# (a build tree under a private directory is out of nobody's reach)
+need_nobody_exec() {
 	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	runuser -u nobody -- test -x "$SS" || skip "nobody cannot execute $SS"
+}
+
+@test "-u: a server that dropped privileges re-executes as that user, its flow file handed over" {
+	need_nobody_exec
 	start_server -v -u -o user=nobody -m 2 -o in_flow_rate=100 \
 		-n "reexec-u-$$" -L 127.0.0.1:0 "$H/echo-line"
 	for n in 1 2 3 4 5; do
@@ -420,7 +427,7 @@ alive() {
 }
 
 @test "-u with a parameter file that user cannot read: no re-execution, the server leaves at max_use" {
-	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	need_nobody_exec
 	local cf=$BATS_TEST_TMPDIR/p.cf
 	echo "max_use = 2" >"$cf"
 	chmod 600 "$cf"
