@@ -78,14 +78,14 @@ static void reexec_stamp_file(const char *path, char *buf, size_t len)
 void    reexec_stamp(SKELETON *sk, char *buf, size_t len)
 {
     buf[0] = 0;
-    reexec_stamp_file(sk->self_path, buf, len);
+    reexec_stamp_file(sk->re.self_path, buf, len);
     reexec_stamp_file(sk->opts.config_file, buf, len);
 }
 
 /* reexec_changed - has the program or parameter file changed since then? */
 int     reexec_changed(SKELETON *sk, const char *then)
 {
-    char    now[sizeof(sk->stamp)];
+    char    now[sizeof(sk->re.stamp)];
 
     reexec_stamp(sk, now, sizeof(now));
     return (strcmp(now, then) != 0);
@@ -102,11 +102,11 @@ pid_t   reexec_check(SKELETON *sk)
     static char **argv;
 
     if (argv == 0) {
-        argv = mycalloc(sk->argc + 2, sizeof(char *));
-        argv[0] = sk->argv[0];
+        argv = mycalloc(sk->re.argc + 2, sizeof(char *));
+        argv[0] = sk->re.argv[0];
         argv[1] = "--check";
-        memcpy(argv + 2, sk->argv + 1, (sk->argc - 1) * sizeof(char *));
-        spawn_cmd_init(&cmd, sk->self_path, argv, environ, 0);
+        memcpy(argv + 2, sk->re.argv + 1, (sk->re.argc - 1) * sizeof(char *));
+        spawn_cmd_init(&cmd, sk->re.self_path, argv, environ, 0);
     }
     return (spawn_cmd_start(&cmd, sk->devnull, sk->devnull, -1, 0, 0));
 }
@@ -249,10 +249,10 @@ void    reexec_exec(SKELETON *sk, HANDOVER *st)
     sigfillset(&all);
     sigprocmask(SIG_BLOCK, &all, 0);
     alarm(0);
-    execve(sk->self_path, sk->argv, env);
+    execve(sk->re.self_path, sk->re.argv, env);
     ss_msg_warn("re-execute %s: %m -- trying the running program again",
-             sk->self_path);
-    execve("/proc/self/exe", sk->argv, env);
+             sk->re.self_path);
+    execve("/proc/self/exe", sk->re.argv, env);
     ss_msg_fatal("re-execute /proc/self/exe: %m");
 }
 

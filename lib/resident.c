@@ -59,7 +59,7 @@ static int resident_busy(SKELETON *sk)
 /* resident_may_accept - are we willing to take one more client now? */
 static int resident_may_accept(SKELETON *sk)
 {
-    return (!sk->stopping && !sk->backoff && !sk->reexec_due
+    return (!sk->stopping && !sk->backoff && !sk->re.due
             && (P.process_limit == 0 || resident_busy(sk) < P.process_limit));
 }
 
@@ -344,7 +344,7 @@ static void resident_count_use(SKELETON *sk)
     if (P.max_use == 0 || ++sk->use_count < P.max_use)
         return;
     if (sk->own) {
-        if (!sk->reloading && !sk->reexec_due)
+        if (!sk->re.reloading && !sk->re.due)
             resident_reload(sk, "use limit reached", 0);
         return;
     }
@@ -572,9 +572,9 @@ static void resident_pending_import(SKELETON *sk, const HANDOVER *st)
 static void resident_reload_failed(SKELETON *sk)
 {
     sk->use_count = 0;
-    if (sk->reload_notified)
+    if (sk->re.reload_notified)
         notify_send("READY=1");
-    sk->reload_notified = 0;
+    sk->re.reload_notified = 0;
 }
 
 /*
@@ -583,7 +583,7 @@ static void resident_reload_failed(SKELETON *sk)
  */
 static void resident_reexec(SKELETON *sk)
 {
-    sk->reexec_due = 1;
+    sk->re.due = 1;
     event_base_loopbreak(sk->base);
 }
 
@@ -607,7 +607,7 @@ static void resident_reexec_now(SKELETON *sk)
     sigprocmask(SIG_BLOCK, &all, &old);
     if (event_base_loop(sk->base, EVLOOP_NONBLOCK) < 0)
         ss_msg_fatal("event loop failed");
-    sk->reexec_due = 0;                 /* no accepts until now */
+    sk->re.due = 0;                 /* no accepts until now */
     if (sk->leaving) {
         sigprocmask(SIG_SETMASK, &old, 0);
         resident_update(sk);
@@ -627,7 +627,7 @@ static void resident_reexec_now(SKELETON *sk)
     child_export(&st);
     resident_pending_export(sk, &st);
     ss_msg_info("re-executing %s: %zu handler(s) and %zu paused client(s) "
-             "handed over", sk->self_path, st.nchildren, st.nclients);
+             "handed over", sk->re.self_path, st.nchildren, st.nclients);
     reexec_exec(sk, &st);               /* returns only to exit */
 }
 
@@ -638,15 +638,15 @@ static void resident_check_done(pid_t pid, int status, void *context)
     char    text[64];
 
     (void) pid;
-    sk->reloading = 0;
-    evtimer_del(sk->check_ev);
+    sk->re.reloading = 0;
+    evtimer_del(sk->re.check_ev);
     if (sk->leaving) {                  /* a signal came meanwhile */
         resident_update(sk);
         return;
     }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
         /* What was checked must be what the new image reads. */
-        if (reexec_changed(sk, sk->check_stamp))
+        if (reexec_changed(sk, sk->re.check_stamp))
             resident_check_start(sk, "changed during the check");
         else
             resident_reexec(sk);
@@ -654,7 +654,7 @@ static void resident_check_done(pid_t pid, int status, void *context)
     }
     child_status_text(status, text, sizeof(text));
     ss_msg_warn("%s --check failed (%s): not re-executing -- serving on with "
-             "the running program and configuration", sk->self_path, text);
+             "the running program and configuration", sk->re.self_path, text);
     resident_reload_failed(sk);
     resident_update(sk);
 }
@@ -666,17 +666,17 @@ static void resident_check_start(SKELETON *sk, const char *why)
 
     if (ss_msg_verbose)
         ss_msg_info("%s -- checking %s --check before re-executing", why,
-                    sk->self_path);
-    reexec_stamp(sk, sk->check_stamp, sizeof(sk->check_stamp));
-    if ((sk->check_pid = reexec_check(sk)) < 0) {
+                    sk->re.self_path);
+    reexec_stamp(sk, sk->re.check_stamp, sizeof(sk->re.check_stamp));
+    if ((sk->re.check_pid = reexec_check(sk)) < 0) {
         ss_msg_warn("%s: cannot run %s --check: %m -- serving on", why,
-                    sk->self_path);
+                    sk->re.self_path);
         resident_reload_failed(sk);
         return;
     }
-    child_watch(sk->check_pid, resident_check_done, sk);
-    evtimer_add(sk->check_ev, &limit);
-    sk->reloading = 1;
+    child_watch(sk->re.check_pid, resident_check_done, sk);
+    evtimer_add(sk->re.check_ev, &limit);
+    sk->re.reloading = 1;
 }
 
 /* resident_check_event - the check took too long: it fails */
@@ -687,8 +687,8 @@ static void resident_check_event(evutil_socket_t fd, short what, void *arg)
     (void) fd;
     (void) what;
     ss_msg_warn("%s --check still running after %ds -- killing it",
-             sk->self_path, RESIDENT_CHECK_SEC);
-    (void) kill(sk->check_pid, SIGKILL);    /* reaped: resident_check_done */
+             sk->re.self_path, RESIDENT_CHECK_SEC);
+    (void) kill(sk->re.check_pid, SIGKILL);    /* reaped: resident_check_done */
 }
 
 /*
@@ -700,16 +700,16 @@ static void resident_check_event(evutil_socket_t fd, short what, void *arg)
  */
 static void resident_reload(SKELETON *sk, const char *why, int always_check)
 {
-    if (sk->reloading) {
+    if (sk->re.reloading) {
         ss_msg_info("%s: a re-execution is being checked already", why);
         return;
     }
     /* A reload is announced; a recycle at max_use is no reload. */
-    if (always_check && !sk->reload_notified && notify_enabled()) {
+    if (always_check && !sk->re.reload_notified && notify_enabled()) {
         reexec_notify_reloading();
-        sk->reload_notified = 1;
+        sk->re.reload_notified = 1;
     }
-    if (!always_check && !reexec_changed(sk, sk->stamp)) {
+    if (!always_check && !reexec_changed(sk, sk->re.stamp)) {
         if (ss_msg_verbose)
             ss_msg_info("%s -- re-executing", why);
         resident_reexec(sk);
@@ -733,7 +733,7 @@ static int resident_own(SKELETON *sk)
             return (0);
     if (sk->opts.chroot)
         why = "in a chroot the program is out of reach";
-    else if (sk->self_path == 0 || access(sk->self_path, X_OK) < 0)
+    else if (sk->re.self_path == 0 || access(sk->re.self_path, X_OK) < 0)
         why = "cannot execute the program again";
     else if (sk->opts.config_file && access(sk->opts.config_file, R_OK) < 0)
         why = "cannot read the parameter file again";
@@ -793,9 +793,9 @@ static void resident_events(SKELETON *sk)
     sk->idle_ev = evtimer_new(sk->base, resident_idle_event, sk);
     sk->drain_ev = evtimer_new(sk->base, resident_drain_event, sk);
     sk->backoff_ev = evtimer_new(sk->base, resident_backoff_event, sk);
-    sk->check_ev = evtimer_new(sk->base, resident_check_event, sk);
+    sk->re.check_ev = evtimer_new(sk->base, resident_check_event, sk);
     sk->linger_ev = evtimer_new(sk->base, resident_linger_event, sk);
-    if (!sk->idle_ev || !sk->drain_ev || !sk->backoff_ev || !sk->check_ev
+    if (!sk->idle_ev || !sk->drain_ev || !sk->backoff_ev || !sk->re.check_ev
         || !sk->linger_ev)
         ss_msg_fatal("evtimer_new: out of memory");
     if (notify_enabled()) {
@@ -814,10 +814,10 @@ static void resident_take_over(SKELETON *sk)
 {
     sigset_t none;
 
-    sk->served = sk->handover.served;
-    child_import(&sk->handover);
-    resident_pending_import(sk, &sk->handover);
-    handover_free(&sk->handover);
+    sk->served = sk->re.handover.served;
+    child_import(&sk->re.handover);
+    resident_pending_import(sk, &sk->re.handover);
+    handover_free(&sk->re.handover);
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, 0);
     child_reap();                       /* those that ended during execve() */
@@ -829,15 +829,15 @@ int     resident_run(SKELETON *sk, int argc, char **argv)
     if (!sk->opts.allow_tty && isatty(0))
         ss_msg_usage("do not run this command by hand (use -d to allow a "
                   "terminal on stdin, or -S for stream mode)");
-    resident_listeners(sk, sk->handed_over);
-    skeleton_flow_open(sk, sk->handover.flow_fd);
+    resident_listeners(sk, sk->re.handed_over);
+    skeleton_flow_open(sk, sk->re.handover.flow_fd);
     skeleton_init_process(sk, argc, argv);
     sk->own = sk->listeners.count > 0 && resident_own(sk);
     resident_events(sk);
     skeleton_signals(sk);
     watchdog_start(sk->base, P.daemon_timeout);
     child_init(sk->base, P.command_time_limit, resident_child_exit, sk);
-    if (sk->handed_over)
+    if (sk->re.handed_over)
         resident_take_over(sk);
     if (sk->opts.print_addresses)
         resident_print_addresses(sk);
@@ -858,7 +858,7 @@ int     resident_run(SKELETON *sk, int argc, char **argv)
     while (!sk->finished) {
         if (event_base_dispatch(sk->base) < 0)
             ss_msg_fatal("event loop failed");
-        if (sk->reexec_due)
+        if (sk->re.due)
             resident_reexec_now(sk);    /* returns only to serve on */
     }
     child_log_flush();

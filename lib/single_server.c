@@ -253,7 +253,7 @@ void    skeleton_flow_open(SKELETON *sk, int fd)
         return;
     }
     /* After a re-execution, failing here would close the listeners. */
-    if (sk->handed_over) {
+    if (sk->re.handed_over) {
         if ((sk->flow = flow_open(P.state_directory, P.service_name,
                                   P.in_flow_rate, P.in_flow_burst, &err)) == 0)
             ss_msg_warn("%s -- serving without in-flow delay", err);
@@ -391,13 +391,13 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
 
     sk.devnull = single_server_stdio(&sk);
     ss_msg_open(app->name ? app->name : argv[0]);
-    sk.argc = argc;
-    sk.argv = argv;
-    sk.handed_over = reexec_take(&sk.handover);
+    sk.re.argc = argc;
+    sk.re.argv = argv;
+    sk.re.handed_over = reexec_take(&sk.re.handover);
     /* Closed when the first image started: /dev/null since. */
-    if (sk.handed_over && sk.handover.stderr_closed)
+    if (sk.re.handed_over && sk.re.handover.stderr_closed)
         sk.stderr_closed = 1;
-    sk.self_path = reexec_self_path(argv[0]);   /* before any chroot */
+    sk.re.self_path = reexec_self_path(argv[0]);   /* before any chroot */
     if (app->service == 0 && app->spawn == 0)
         ss_msg_panic("single_server_main: the application has neither a "
                   "service nor a spawn function");
@@ -409,7 +409,7 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
     ss_msg_verbose = sk.opts.verbose;
     P.service_name = single_server_name(&sk, argc, argv);
     /* Before the file is read: a change after this is seen as one. */
-    reexec_stamp(&sk, sk.stamp, sizeof(sk.stamp));
+    reexec_stamp(&sk, sk.re.stamp, sizeof(sk.re.stamp));
     single_server_params_read(&sk, P.service_name);
     tag = strcmp(P.syslog_name, P.service_name) == 0 ? mystrdup(P.syslog_name)
         : myasprintf("%s/%s", P.syslog_name, P.service_name);
@@ -424,7 +424,7 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
     (void) signal(SIGPIPE, SIG_IGN);
     notify_init();
     ss_msg_cleanup(notify_stopping);
-    if (sk.opts.debugger && !sk.handed_over)  /* once, not per re-execution */
+    if (sk.opts.debugger && !sk.re.handed_over)  /* once, not per re-execution */
         single_server_debugger();
     if ((sk.base = event_base_new()) == 0)
         ss_msg_fatal("event_base_new failed");

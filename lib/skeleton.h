@@ -21,26 +21,6 @@
  *	int	skeleton_flow_pause(SKELETON *sk);
  *		take a token for a new client; 1 when the client must wait
  *		in_flow_delay first (logged with -v).
- *	char   *reexec_self_path(const char *argv0);
- *		the absolute path we were started from (reexec.c).
- *	pid_t	reexec_check(SKELETON *sk);
- *		start "PROGRAM --check ARGS..."; its pid, or -1 with errno.
- *	void	reexec_exec(SKELETON *sk, HANDOVER *state);
- *		become a new image of the same program, same pid, the
- *		listeners on fds 3.. (LISTEN_FDS) and state in the
- *		environment; returns only to exit on failure.
- *	void	reexec_stamp(SKELETON *sk, char *buf, size_t len);
- *		what identifies the program and parameter file on disk.
- *	int	reexec_changed(SKELETON *sk, const char *then);
- *		has either changed since that stamp was taken?
- *	int	reexec_room(SKELETON *sk, size_t items, char **why);
- *		1 when descriptors and the environment have room for a
- *		re-execution with that many handlers and clients; else 0
- *		and a reason (free it).
- *	void	reexec_notify_reloading(void);
- *		RELOADING=1 and MONOTONIC_USEC= to the service manager.
- *	int	reexec_take(HANDOVER *state);
- *		1 and the state when a previous image handed over, else 0.
  *	pid_t	skeleton_spawn(SKELETON *sk, SINGLE_SERVER_CLIENT *client);
  *		the application's spawn(), with the child's stderr as
  *		handler_stderr says and its own process group; tracked by
@@ -50,7 +30,7 @@
 #include <event2/event.h>
 
 #include "flow.h"
-#include "handover.h"
+#include "reexec.h"
 #include "listener.h"
 #include "options.h"
 #include "privs.h"
@@ -65,9 +45,7 @@ typedef enum SKELETON_STDERR {
 typedef struct SKELETON {
     const SINGLE_SERVER_APP *app;
     OPTIONS opts;
-    int     argc;                       /* the command line, for */
-    char  **argv;                       /* a re-execution */
-    char   *self_path;                  /* absolute, as we were started */
+    REEXEC  re;                         /* re-execution: reexec.h */
     struct event_base *base;
     int     devnull;                    /* /dev/null, opened before chroot */
     int     stderr_closed;              /* fd 2 was closed when we started */
@@ -93,17 +71,8 @@ typedef struct SKELETON {
     int     backoff_warned;             /* said so; cleared by an accept */
     int     own;                        /* every listener is ours alone: */
                                         /* re-execute, never leave */
-    int     reloading;                  /* a re-execution is being checked */
-    pid_t   check_pid;                  /* PROGRAM --check */
-    struct event *check_ev;             /* its time limit */
-    char    stamp[256];                 /* program and parameter file */
-    char    check_stamp[256];           /* ... when the check started */
-    int     reexec_due;                 /* exec when out of the loop */
     int     finished;                   /* resident_finish() was called */
-    int     reload_notified;            /* RELOADING=1 was sent */
     struct event *linger_ev;            /* leaving: groups still due SIGKILL */
-    int     handed_over;                /* a previous image of us ran */
-    HANDOVER handover;                  /* what it handed over */
     int     busy_in_process;            /* an in-process service runs */
     struct RESIDENT_PENDING *pending;   /* clients in their in-flow pause */
     int     npending;
@@ -118,16 +87,6 @@ extern int stream_run(SKELETON *, int, char **);
 extern int resident_run(SKELETON *, int, char **);
 extern void resident_leave(SKELETON *, int);
 extern void skeleton_flow_open(SKELETON *, int);
-extern char *reexec_self_path(const char *);
-extern pid_t reexec_check(SKELETON *);
-extern void reexec_exec(SKELETON *, HANDOVER *);
-extern int reexec_take(HANDOVER *);
-extern void reexec_stamp(SKELETON *, char *, size_t);
-extern int reexec_changed(SKELETON *, const char *);
-extern int reexec_room(SKELETON *, size_t, char **);
-extern void reexec_notify_reloading(void);
-
-#define REEXEC_ITEMS_MAX 2000           /* in flight, at most, per exec */
 extern int skeleton_flow_pause(SKELETON *);
 extern pid_t skeleton_spawn(SKELETON *, SINGLE_SERVER_CLIENT *);
 

@@ -1,0 +1,66 @@
+#ifndef SS_REEXEC_H
+#define SS_REEXEC_H
+
+/*
+ * reexec.h - a resident server replaces its own image, keeping its pid.
+ * Private to the library (see skeleton.h); the manual's IMPLEMENTATION
+ * NOTES tell the whole story.
+ *
+ *	char   *reexec_self_path(const char *argv0);
+ *		the absolute path we were started from (reexec.c).
+ *	pid_t	reexec_check(struct SKELETON *sk);
+ *		start "PROGRAM --check ARGS..."; its pid, or -1 with errno.
+ *	void	reexec_exec(struct SKELETON *sk, HANDOVER *state);
+ *		become a new image of the same program, same pid, the
+ *		listeners on fds 3.. (LISTEN_FDS) and state in the
+ *		environment; returns only to exit on failure.
+ *	void	reexec_stamp(struct SKELETON *sk, char *buf, size_t len);
+ *		what identifies the program and parameter file on disk.
+ *	int	reexec_changed(struct SKELETON *sk, const char *then);
+ *		has either changed since that stamp was taken?
+ *	int	reexec_room(struct SKELETON *sk, size_t items, char **why);
+ *		1 when descriptors and the environment have room for a
+ *		re-execution with that many handlers and clients; else 0
+ *		and a reason (free it).
+ *	void	reexec_notify_reloading(void);
+ *		RELOADING=1 and MONOTONIC_USEC= to the service manager.
+ *	int	reexec_take(HANDOVER *state);
+ *		1 and the state when a previous image handed over, else 0.
+ */
+
+#include <sys/types.h>
+
+#include "handover.h"
+
+struct event;
+struct SKELETON;
+
+#define REEXEC_ITEMS_MAX 2000           /* in flight, at most, per exec */
+#define REEXEC_STAMP_LEN 256
+
+/* What the skeleton keeps for re-executing itself, in one place. */
+typedef struct REEXEC {
+    int     argc;                       /* the command line, for */
+    char  **argv;                       /* a re-execution */
+    char   *self_path;                  /* absolute, as we were started */
+    char    stamp[REEXEC_STAMP_LEN];    /* program and parameter file */
+    char    check_stamp[REEXEC_STAMP_LEN];  /* ... when the check started */
+    int     reloading;                  /* a re-execution is being checked */
+    pid_t   check_pid;                  /* PROGRAM --check */
+    struct event *check_ev;             /* its time limit */
+    int     due;                        /* exec when out of the loop */
+    int     reload_notified;            /* RELOADING=1 was sent */
+    int     handed_over;                /* a previous image of us ran */
+    HANDOVER handover;                  /* what it handed over */
+} REEXEC;
+
+extern char *reexec_self_path(const char *);
+extern pid_t reexec_check(struct SKELETON *);
+extern void reexec_exec(struct SKELETON *, HANDOVER *);
+extern int reexec_take(HANDOVER *);
+extern void reexec_stamp(struct SKELETON *, char *, size_t);
+extern int reexec_changed(struct SKELETON *, const char *);
+extern int reexec_room(struct SKELETON *, size_t, char **);
+extern void reexec_notify_reloading(void);
+
+#endif
