@@ -32,6 +32,7 @@
 
 #include "child.h"
 #include "handover.h"
+#include "reexec.h"
 #include "msg.h"
 #include "mymalloc.h"
 
@@ -343,20 +344,6 @@ void    child_watch(pid_t pid, CHILD_EXIT_FN fn, void *context)
     child_watch_context = context;
 }
 
-/* child_timer_left - milliseconds left on a pending timer, or -1 */
-static long child_timer_left(struct event *ev)
-{
-    struct timeval when;
-    struct timeval now;
-    long    ms;
-
-    if (!evtimer_pending(ev, &when))
-        return (-1);
-    event_base_gettimeofday_cached(child_base, &now);
-    ms = (when.tv_sec - now.tv_sec) * 1000 + (when.tv_usec - now.tv_usec) / 1000;
-    return (ms < 0 ? 0 : ms);
-}
-
 /* child_log_export - take a child's stderr pipe off the loop; its fd or -1 */
 static int child_log_export(pid_t pid)
 {
@@ -384,7 +371,7 @@ void    child_export(HANDOVER *state)
     CHILD  *cp;
 
     for (cp = child_running; cp; cp = cp->next) {
-        hc = (HANDOVER_CHILD) {cp->pid, child_timer_left(cp->timer),
+        hc = (HANDOVER_CHILD) {cp->pid, reexec_ms_left(child_base, cp->timer),
             cp->killing, child_log_export(cp->pid), 0};
         handover_add_child(state, &hc);
     }
@@ -394,7 +381,7 @@ void    child_export(HANDOVER *state)
         handover_add_child(state, &hc);
     }
     for (cp = child_lingering; cp; cp = cp->next) {
-        hc = (HANDOVER_CHILD) {cp->pid, child_timer_left(cp->timer), 1, -1, 1};
+        hc = (HANDOVER_CHILD) {cp->pid, reexec_ms_left(child_base, cp->timer), 1, -1, 1};
         handover_add_child(state, &hc);
     }
 }

@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "child.h"
 #include "msg.h"
 #include "mymalloc.h"
@@ -89,6 +91,20 @@ int     reexec_changed(SKELETON *sk, const char *then)
 
     reexec_stamp(sk, now, sizeof(now));
     return (strcmp(now, then) != 0);
+}
+
+/* reexec_ms_left - milliseconds until a pending timer fires, or -1 */
+long    reexec_ms_left(struct event_base *base, struct event *ev)
+{
+    struct timeval when;
+    struct timeval now;
+    long    ms;
+
+    if (!evtimer_pending(ev, &when))
+        return (-1);
+    event_base_gettimeofday_cached(base, &now);
+    ms = (when.tv_sec - now.tv_sec) * 1000 + (when.tv_usec - now.tv_usec) / 1000;
+    return (ms < 0 ? 0 : ms);
 }
 
 /*

@@ -22,6 +22,9 @@
  *		1 when descriptors and the environment have room for a
  *		re-execution with that many handlers and clients; else 0
  *		and a reason (free it).
+ *	long	reexec_ms_left(struct event_base *base, struct event *ev);
+ *		milliseconds until a pending timer fires (0 if overdue), or
+ *		-1 when it is not pending: what a handover carries.
  *	void	reexec_notify_reloading(void);
  *		RELOADING=1 and MONOTONIC_USEC= to the service manager.
  *	int	reexec_take(HANDOVER *state);
@@ -33,6 +36,7 @@
 #include "handover.h"
 
 struct event;
+struct event_base;
 struct SKELETON;
 
 #define REEXEC_ITEMS_MAX 2000           /* in flight, at most, per exec */
@@ -62,5 +66,6 @@ extern void reexec_stamp(struct SKELETON *, char *, size_t);
 extern int reexec_changed(struct SKELETON *, const char *);
 extern int reexec_room(struct SKELETON *, size_t, char **);
 extern void reexec_notify_reloading(void);
+extern long reexec_ms_left(struct event_base *, struct event *);
 
 #endif

@@ -523,18 +523,11 @@ static void resident_pending_export(SKELETON *sk, HANDOVER *st)
 {
     RESIDENT_PENDING *pp;
     HANDOVER_CLIENT hc;
-    struct timeval when;
-    struct timeval now;
 
-    event_base_gettimeofday_cached(sk->base, &now);
     for (pp = sk->pending; pp; pp = pp->next) {
         hc.fd = pp->client.in_fd;
         hc.listener = (int) (pp->client.listener - sk->listeners.items);
-        hc.pause_ms = 0;
-        if (evtimer_pending(pp->timer, &when))
-            hc.pause_ms = (when.tv_sec - now.tv_sec) * 1000
-                + (when.tv_usec - now.tv_usec) / 1000;
-        if (hc.pause_ms < 0)
+        if ((hc.pause_ms = reexec_ms_left(sk->base, pp->timer)) < 0)
             hc.pause_ms = 0;
         handover_add_client(st, &hc);
     }

@@ -1,9 +1,12 @@
 /*
- * single_server.c - skeleton entry point: options, parameters, logging
+ * single_server.c - skeleton entry point: options, parameters, logging,
+ * and the one way a handler is started
  *
  * The skeleton owns everything that is the same for every server: the
- * command line, the parameter table, logging, privileges and the choice
- * of mode. The modes themselves live in stream.c and resident.c.
+ * command line, the parameter table, logging, privileges, --check, the
+ * choice of mode, and skeleton_spawn(), which both modes use to start a
+ * handler with its stderr and process group as configured (child.c then
+ * tracks it). The modes themselves live in stream.c and resident.c.
  */
 #include "config.h"
 

@@ -171,25 +171,31 @@ hpid() {
 	! grep -qx "first line" "$LOG"
 }
 
-@test "handler_stderr=log: a line over 1 kB is logged in pieces of at most 1 kB, nothing lost" {
-	local long
-	long=$(printf '%02500d' 0 | tr 0 x)
+# log_pieces LINE: a handler writes LINE and then "after" to its stderr
+# (handler_stderr=log); sets PIECES to what syslog got of them, in order
+log_pieces() {
 	syslog_start
 	start_server_syslog -n diag -m 1 -o handler_stderr=log -L 127.0.0.1:0 -- \
-		sh -c "$HANDLER_PID"'; printf "%s\n" "$1" >&2; echo after >&2; echo done' sh "$long"
+		sh -c "$HANDLER_PID"'; printf "%s\n" "$1" >&2; echo after >&2; echo done' sh "$1"
 	run -0 client "$ADDR"
 	[ "${lines[1]}" = done ]
 	local pid
 	pid=$(hpid)
 	wait_for_syslog "handler $pid: after\$"
-	mapfile -t pieces < <(sed -n "s/^.*: warning: handler $pid: //p" "$SYSLOG")
-	local n=${#pieces[@]} k joined=
+	mapfile -t PIECES < <(sed -n "s/^.*: warning: handler $pid: //p" "$SYSLOG")
+}
+
+@test "handler_stderr=log: a line over 1 kB is logged in pieces of at most 1 kB, nothing lost" {
+	local long k joined=
+	long=$(printf '%02500d' 0 | tr 0 x)
+	log_pieces "$long"
+	local n=${#PIECES[@]}
 	[ "$n" -ge 4 ]			# 2500 bytes: at least three pieces
-	[ "${pieces[n - 1]}" = after ]
+	[ "${PIECES[n - 1]}" = after ]
 	for ((k = 0; k < n - 1; k++)); do
-		[ "${#pieces[k]}" -ge 1 ]
-		[ "${#pieces[k]}" -le 1024 ]
-		joined+=${pieces[k]}
+		[ "${#PIECES[k]}" -ge 1 ]
+		[ "${#PIECES[k]}" -le 1024 ]
+		joined+=${PIECES[k]}
 	done
 	[ "$joined" = "$long" ]
 }
@@ -197,18 +203,10 @@ hpid() {
 @test "handler_stderr=log: a line of exactly 1 kB is one log line, with no empty line after it" {
 	local exact
 	exact=$(printf '%01024d' 0 | tr 0 y)
-	syslog_start
-	start_server_syslog -n diag -m 1 -o handler_stderr=log -L 127.0.0.1:0 -- \
-		sh -c "$HANDLER_PID"'; printf "%s\n" "$1" >&2; echo after >&2; echo done' sh "$exact"
-	run -0 client "$ADDR"
-	[ "${lines[1]}" = done ]
-	local pid
-	pid=$(hpid)
-	wait_for_syslog "handler $pid: after\$"
-	mapfile -t pieces < <(sed -n "s/^.*: warning: handler $pid: //p" "$SYSLOG")
-	[ "${#pieces[@]}" -eq 2 ]
-	[ "${pieces[0]}" = "$exact" ]
-	[ "${pieces[1]}" = after ]
+	log_pieces "$exact"
+	[ "${#PIECES[@]}" -eq 2 ]
+	[ "${PIECES[0]}" = "$exact" ]
+	[ "${PIECES[1]}" = after ]
 }
 
 @test "handler_stderr=log: a handler flooding its stderr does not keep another client waiting" {
