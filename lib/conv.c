@@ -112,16 +112,28 @@ int     conv_bool(const char *str, int *out)
 /* conv_mode - octal file mode */
 int     conv_mode(const char *str, long *out)
 {
-    long    val;
+    unsigned long val;
+    int     err;
+
+    if ((err = conv_octal(str, 07777, &val)) == CONV_OK)
+        *out = (long) val;
+    return (err);
+}
+
+/* conv_octal - octal digits only, at most max */
+int     conv_octal(const char *str, unsigned long max, unsigned long *out)
+{
+    unsigned long val;
     char   *end;
 
+    /* strtoul() would take a sign, white space or nothing at all. */
     if (str[0] < '0' || str[0] > '7')
         return (CONV_ERR_SYNTAX);
     errno = 0;
-    val = strtol(str, &end, 8);
+    val = strtoul(str, &end, 8);
     if (*end != 0)
         return (CONV_ERR_SYNTAX);
-    if (errno == ERANGE || val > 07777)
+    if (errno == ERANGE || val > max)
         return (CONV_ERR_RANGE);
     *out = val;
     return (CONV_OK);

@@ -13,6 +13,8 @@
  *	int	conv_time(const char *str, long min, long max, long *out);
  *	int	conv_bool(const char *str, int *out);
  *	int	conv_mode(const char *str, long *out);
+ *	int	conv_octal(const char *str, unsigned long max,
+ *			unsigned long *out);
  *	const char *conv_strerror(int err);
  * DESCRIPTION
  *	Each function converts the whole of str or nothing: leading or
@@ -29,6 +31,9 @@
  *
  *	conv_mode() takes an octal file mode from 0 to 07777.
  *
+ *	conv_octal() takes octal digits (nothing else: no sign, no white
+ *	space) for a value from 0 to max.
+ *
  *	On success *out is set and CONV_OK returned; otherwise *out is left
  *	alone and CONV_ERR_SYNTAX or CONV_ERR_RANGE returned;
  *	conv_strerror() gives the text ("bad syntax", "out of range").
@@ -42,6 +47,7 @@ extern int conv_long(const char *, long, long, long *);
 extern int conv_time(const char *, long, long, long *);
 extern int conv_bool(const char *, int *);
 extern int conv_mode(const char *, long *);
+extern int conv_octal(const char *, unsigned long, unsigned long *);
 extern const char *conv_strerror(int);
 
 #endif

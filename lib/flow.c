@@ -25,6 +25,7 @@
 #include "flow.h"
 #include "msg.h"
 #include "mymalloc.h"
+#include "state.h"
 
 struct FLOW {
     int     fd;
@@ -69,86 +70,22 @@ void    flow_bucket_take(FLOW_BUCKET *b, int64_t now_us, long rate, long burst)
         b->tokens = -cap;
 }
 
-/* flow_check_dir - make the directory, or refuse an unsafe one */
-static int flow_check_dir(const char *dir, char **err)
-{
-    struct stat st;
-
-    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-        *err = myasprintf("state_directory %s: cannot create: %s", dir,
-                          strerror(errno));
-        return (-1);
-    }
-    if (lstat(dir, &st) < 0) {
-        *err = myasprintf("state_directory %s: %s", dir, strerror(errno));
-        return (-1);
-    }
-    if (!S_ISDIR(st.st_mode))
-        *err = myasprintf("state_directory %s: not a directory", dir);
-    else if (st.st_uid != geteuid())
-        *err = myasprintf("state_directory %s: owned by uid %ld, not by us "
-                          "(uid %ld)", dir, (long) st.st_uid, (long) geteuid());
-    else if (st.st_mode & 022)
-        *err = myasprintf("state_directory %s: writable by group or others "
-                          "(mode %03o)", dir, (unsigned) (st.st_mode & 0777));
-    else
-        return (0);
-    return (-1);
-}
-
-/* flow_file_name - a file name from the service name, nothing but [-._A-Za-z0-9] */
-static char *flow_file_name(const char *dir, const char *service)
-{
-    char   *name = myasprintf("%s.flow", service);
-    char   *cp;
-    char   *path;
-
-    for (cp = name; *cp; cp++)
-        if (!(*cp >= 'a' && *cp <= 'z') && !(*cp >= 'A' && *cp <= 'Z')
-            && !(*cp >= '0' && *cp <= '9') && *cp != '-' && *cp != '_'
-            && *cp != '.')
-            *cp = '_';
-    if (name[0] == '.')
-        name[0] = '_';
-    path = myasprintf("%s/%s", dir, name);
-    myfree(name);
-    return (path);
-}
-
 /* flow_open - the service's bucket file, checked */
 FLOW   *flow_open(const char *dir, const char *service, long rate, long burst,
                           char **err)
 {
     FLOW   *flow;
-    struct stat st;
-    int     fd;
     char   *path;
+    int     fd;
 
-    if (flow_check_dir(dir, err) < 0)
+    if ((fd = state_open(dir, service, "flow", &path, err)) < 0)
         return (0);
-    path = flow_file_name(dir, service);
-    fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        *err = errno == ELOOP ?
-            myasprintf("state file %s: is a symbolic link; not followed", path)
-            : myasprintf("state file %s: %s", path, strerror(errno));
-    } else if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        *err = myasprintf("state file %s: not a regular file", path);
-    } else if (st.st_uid != geteuid()) {
-        *err = myasprintf("state file %s: owned by uid %ld, not by us",
-                          path, (long) st.st_uid);
-    } else {
-        flow = mymalloc(sizeof(*flow));
-        flow->fd = fd;
-        flow->path = path;
-        flow->rate = rate;
-        flow->burst = burst;
-        return (flow);
-    }
-    if (fd >= 0)
-        close(fd);
-    myfree(path);
-    return (0);
+    flow = mymalloc(sizeof(*flow));
+    flow->fd = fd;
+    flow->path = path;
+    flow->rate = rate;
+    flow->burst = burst;
+    return (flow);
 }
 
 /* flow_adopt - a bucket file that a previous image of this process opened */
@@ -160,7 +97,7 @@ FLOW   *flow_adopt(int fd, const char *dir, const char *service, long rate,
     if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
         ss_msg_fatal("in-flow state fd %d: %m", fd);
     flow->fd = fd;
-    flow->path = flow_file_name(dir, service);
+    flow->path = state_path(dir, service, "flow");
     flow->rate = rate;
     flow->burst = burst;
     return (flow);

@@ -27,11 +27,9 @@
  *	service (stream-mode runs started by inetd or systemd, resident
  *	servers) shares one budget.
  *
- *	flow_open() makes dir (mode 0700) when it is missing, and refuses a
- *	dir that is not a directory, not owned by us, or writable by group
- *	or others; then opens or creates "SERVICE.flow" (mode 0600) without
- *	following a symbolic link, and refuses anything but a regular file
- *	of ours. Call it before privileges are dropped.
+ *	flow_open() opens or creates "SERVICE.flow" in dir with
+ *	state_open(), which refuses an unsafe directory or file. Call it
+ *	before privileges are dropped.
  *
  *	flow_take() takes a token under an exclusive flock() on the file
  *	(the kernel drops the lock of a process that dies, so a crash

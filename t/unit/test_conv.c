@@ -34,6 +34,7 @@ int     main(void)
 {
     int     b = -1;
     long    m = -1;
+    unsigned long u = 1;
 
     check_long("0", 0, 10, CONV_OK, 0);
     check_long("10", 0, 10, CONV_OK, 10);
@@ -77,5 +78,18 @@ int     main(void)
     ok(conv_mode("0800", &m) == CONV_ERR_SYNTAX, "conv_mode 0800 is bad");
     ok(conv_mode("17777", &m) == CONV_ERR_RANGE, "conv_mode 17777 out of range");
     ok(conv_mode("rw", &m) == CONV_ERR_SYNTAX, "conv_mode rw is bad");
+    ok(conv_octal("17", UINT_MAX, &u) == CONV_OK && u == 15, "conv_octal 17");
+    ok(conv_octal("0", UINT_MAX, &u) == CONV_OK && u == 0, "conv_octal 0");
+    ok(conv_octal("37777777777", UINT_MAX, &u) == CONV_OK && u == UINT_MAX,
+       "conv_octal UINT_MAX");
+    ok(conv_octal("40000000000", UINT_MAX, &u) == CONV_ERR_RANGE,
+       "conv_octal UINT_MAX + 1 out of range");
+    ok(conv_octal("8", UINT_MAX, &u) == CONV_ERR_SYNTAX, "conv_octal 8 is bad");
+    ok(conv_octal("12x", UINT_MAX, &u) == CONV_ERR_SYNTAX, "conv_octal 12x is bad");
+    ok(conv_octal(" 1", UINT_MAX, &u) == CONV_ERR_SYNTAX, "conv_octal leading space is bad");
+    ok(conv_octal("-1", UINT_MAX, &u) == CONV_ERR_SYNTAX, "conv_octal -1 is bad");
+    ok(conv_octal("", UINT_MAX, &u) == CONV_ERR_SYNTAX, "conv_octal empty is bad");
+    ok(conv_octal("777777777777777777777777", UINT_MAX, &u) == CONV_ERR_RANGE,
+       "conv_octal overflow out of range");
     return (done_testing());
 }
