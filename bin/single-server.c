@@ -38,8 +38,6 @@ static const char handler_help[] =
     "  -s, --socket-count N    master(8) mode: N listening sockets from fd 6\n"
     "  -t, --transport TYPE    master(8) mode: inet, unix or pass\n"
     "  -l, --solitary          master(8) mode: no accept lock\n"
-    "                          (-s and -t are refused: master(8) mode is not\n"
-    "                          in this version)\n"
     "  -u, --user              run as $user\n"
     "  -c, --chroot            chroot to $chroot_directory\n"
     "  -d, --allow-tty         allow a terminal on stdin\n"

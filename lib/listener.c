@@ -199,6 +199,24 @@ int     listener_inherit_systemd(SS_LISTENER_LIST *list, int own, char **err)
     return ((int) count);
 }
 
+/* listener_inherit_master - master(8)'s sockets, from fd first on */
+int     listener_inherit_master(SS_LISTENER_LIST *list, int first, int count,
+                                        char **err)
+{
+    int     fd;
+
+    for (fd = first; fd < first + count; fd++) {
+        if (listener_adopt(fd) < 0) {
+            *err = myasprintf("master(8) mode: fd %d is not a listening "
+                              "socket (-s and -t are for services in "
+                              "master.cf)", fd);
+            return (-1);
+        }
+        (void) listener_add(list, fd);
+    }
+    return (count);
+}
+
 /* listener_known - is fd the same socket as one we have already? */
 static int listener_known(SS_LISTENER_LIST *list, int fd)
 {

@@ -14,6 +14,8 @@
  *	int	listener_inherit_systemd(SS_LISTENER_LIST *list, int own,
  *			char **err);
  *	int	listener_inherit_stdin(SS_LISTENER_LIST *list);
+ *	int	listener_inherit_master(SS_LISTENER_LIST *list, int first,
+ *			int count, char **err);
  *	void	listener_close(SS_LISTENER *lp);
  * DESCRIPTION
  *	A SS_LISTENER is one non-blocking, close-on-exec listening socket with
@@ -36,6 +38,10 @@
  *	listener_inherit_stdin() takes fd 0 when it is a listening socket
  *	(inetd "wait", systemd StandardInput=socket), replacing fd 0 by
  *	/dev/null; it returns 1 when it did, 0 otherwise.
+ *
+ *	listener_inherit_master() takes count listening sockets from fd
+ *	first on, as Postfix's master(8) passes them; it returns count, or
+ *	-1 with *err set when one of them is not a listening socket.
  *
  *	listener_close() closes one listener (the caller frees its event
  *	first).
@@ -75,6 +81,7 @@ typedef struct SS_LISTENER_LIST {
 extern int listener_open(SS_LISTENER_LIST *, const char *, int, long, char **);
 extern int listener_inherit_systemd(SS_LISTENER_LIST *, int, char **);
 extern int listener_inherit_stdin(SS_LISTENER_LIST *);
+extern int listener_inherit_master(SS_LISTENER_LIST *, int, int, char **);
 extern void listener_close(SS_LISTENER *);
 
 #endif

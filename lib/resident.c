@@ -53,14 +53,21 @@ typedef struct RESIDENT_PENDING {
 /* resident_busy - clients being served now, or waiting to be */
 static int resident_busy(SKELETON *sk)
 {
-    return (child_count() + sk->busy_in_process + sk->npending);
+    return (child_count() + sk->busy_in_process + sk->npending
+            + (sk->ma.pass_conn >= 0));
 }
 
-/* resident_may_accept - are we willing to take one more client now? */
+/*
+ * resident_may_accept - are we willing to take one more client now?
+ * Under master(8), one at a time, and only with the accept lock.
+ */
 static int resident_may_accept(SKELETON *sk)
 {
-    return (!sk->stopping && !sk->backoff && !sk->re.due
-            && (P.process_limit == 0 || resident_busy(sk) < P.process_limit));
+    if (sk->stopping || sk->backoff || sk->re.due)
+        return (0);
+    if (sk->ma.on)
+        return (resident_busy(sk) == 0 && master_may_accept(&sk->ma));
+    return (P.process_limit == 0 || resident_busy(sk) < P.process_limit);
 }
 
 /* resident_watch - arm or disarm every listener */
@@ -127,11 +134,38 @@ static void resident_finish(SKELETON *sk)
     event_base_loopbreak(sk->base);
 }
 
+static void resident_stop(SKELETON *);
+
+/* resident_master_lost - the master is gone: serve what we have, leave */
+static void resident_master_lost(SKELETON *sk)
+{
+    ss_msg_info("master disconnect -- exiting");
+    if (!sk->stopping)
+        resident_stop(sk);
+}
+
+/*
+ * resident_master_update - with nothing to do, tell the master that we
+ * are available (once per client) and ask for the accept lock
+ */
+static void resident_master_update(SKELETON *sk)
+{
+    if (resident_busy(sk) > 0)
+        return;
+    /* Lost just now: said once, whichever way it was noticed. */
+    if (sk->ma.taken && !sk->ma.gone && master_notify(&sk->ma, MASTER_AVAIL) < 0)
+        resident_master_lost(sk);
+    if (!sk->stopping)
+        master_lock(&sk->ma);
+}
+
 /* resident_update - the one place that decides what to watch */
 static void resident_update(SKELETON *sk)
 {
     struct timeval tick = {0, RESIDENT_LINGER_USEC};
 
+    if (sk->ma.on)
+        resident_master_update(sk);
     resident_status_later(sk);
     if (sk->stopping && resident_busy(sk) == 0) {
         /* The SIGKILL that follows a group's SIGTERM is still due. */
@@ -162,6 +196,7 @@ static void resident_stop(SKELETON *sk)
 
     resident_watch(sk, 0);
     sk->stopping = 1;
+    master_unlock(&sk->ma);             /* a sibling may have it */
     notify_stopping();                  /* the manager may start a successor */
     evtimer_del(sk->idle_ev);
     for (i = 0; i < sk->listeners.count; i++) {
@@ -175,14 +210,17 @@ static void resident_stop(SKELETON *sk)
 }
 
 /* resident_client_env - the UCSPI variables, from what is precomputed */
-static void resident_client_env(SINGLE_SERVER_CLIENT *client, const SS_LISTENER *lp)
+static void resident_client_env(SKELETON *sk, SINGLE_SERVER_CLIENT *client,
+                                        const SS_LISTENER *lp)
 {
     struct sockaddr_storage local;
     socklen_t len = sizeof(local);
     char    host[INET6_ADDRSTRLEN];
     char    port[8];
 
-    if (lp->family == AF_UNIX) {
+    if (sk->ma.transport == MASTER_PASS && sk->ma.on) {
+        client_env_from_fd(&client->env, client->in_fd);    /* passed to us */
+    } else if (lp->family == AF_UNIX) {
         client_env_unix(&client->env, lp->unix_path, client->in_fd);
     } else if (lp->local_fixed) {
         client_env_tcp(&client->env, lp->local_host, lp->local_port,
@@ -354,6 +392,54 @@ static void resident_count_use(SKELETON *sk)
     resident_stop(sk);
 }
 
+/* resident_arrive - one new client: its variables, a token, a handler */
+static void resident_arrive(SKELETON *sk, SS_LISTENER *lp,
+                                    SINGLE_SERVER_CLIENT *client)
+{
+    evtimer_del(sk->idle_ev);
+    client->out_fd = client->in_fd;
+    client->err_fd = -1;
+    client->new_group = 0;
+    client->listener = lp;
+    client->service_name = P.service_name;
+    resident_client_env(sk, client, lp);
+    if (skeleton_flow_pause(sk))
+        resident_defer(sk, client, P.in_flow_delay * 1000);
+    else
+        resident_serve(sk, client);
+    resident_count_use(sk);
+}
+
+/* resident_pass_done - a pass connection brought its descriptor (or not) */
+static void resident_pass_done(int fd, void *context)
+{
+    SS_LISTENER *lp = context;
+    SKELETON *sk = lp->context;
+    SINGLE_SERVER_CLIENT client;
+
+    if (fd >= 0) {
+        client.in_fd = fd;
+        client.peer_len = sizeof(client.peer);
+        if (getpeername(fd, (struct sockaddr *) &client.peer,
+                        &client.peer_len) < 0)
+            client.peer_len = 0;        /* gone meanwhile: the handler sees EOF */
+        resident_arrive(sk, lp, &client);
+    }
+    resident_update(sk);
+}
+
+/*
+ * resident_master_accepted - under master(8): let the next process have
+ * the lock, and tell the master that this one is taken. The client is
+ * served even when the master is gone.
+ */
+static void resident_master_accepted(SKELETON *sk, int fd)
+{
+    master_unlock(&sk->ma);
+    if (fd >= 0 && !sk->ma.gone && master_notify(&sk->ma, MASTER_TAKEN) < 0)
+        resident_master_lost(sk);
+}
+
 /* resident_accept_event - a listener is readable */
 static void resident_accept_event(evutil_socket_t fd, short what, void *arg)
 {
@@ -369,6 +455,8 @@ static void resident_accept_event(evutil_socket_t fd, short what, void *arg)
         client.peer_len = sizeof(client.peer);
         client.in_fd = accept4(fd, (struct sockaddr *) &client.peer,
                                &client.peer_len, SOCK_CLOEXEC);
+        if (sk->ma.on)
+            resident_master_accepted(sk, client.in_fd);
         if (client.in_fd < 0) {
             if (resident_accept_error(sk, lp) < 0)
                 break;
@@ -378,18 +466,14 @@ static void resident_accept_event(evutil_socket_t fd, short what, void *arg)
             ss_msg_info("accept on %s works again", lp->display);
             sk->backoff_warned = 0;
         }
-        evtimer_del(sk->idle_ev);
-        client.out_fd = client.in_fd;
-        client.err_fd = -1;
-        client.new_group = 0;
-        client.listener = lp;
-        client.service_name = P.service_name;
-        resident_client_env(&client, lp);
-        if (skeleton_flow_pause(sk))
-            resident_defer(sk, &client, P.in_flow_delay * 1000);
-        else
-            resident_serve(sk, &client);
-        resident_count_use(sk);
+        if (sk->ma.on && sk->ma.transport == MASTER_PASS) {
+            evtimer_del(sk->idle_ev);
+            master_pass_receive(&sk->ma, client.in_fd, resident_pass_done, lp);
+        } else {
+            resident_arrive(sk, lp, &client);
+        }
+        if (sk->ma.on)                  /* one status message per client */
+            break;
     }
     resident_update(sk);
 }
@@ -556,7 +640,7 @@ static void resident_pending_import(SKELETON *sk, const HANDOVER *st)
         if (getpeername(hc->fd, (struct sockaddr *) &client.peer,
                         &client.peer_len) < 0)
             client.peer_len = 0;        /* gone meanwhile: the handler sees EOF */
-        resident_client_env(&client, client.listener);
+        resident_client_env(sk, &client, client.listener);
         resident_defer(sk, &client, hc->pause_ms);
     }
 }
@@ -749,6 +833,15 @@ static void resident_listeners(SKELETON *sk, int handed_over)
                                     (int) P.listen_backlog,
                                     P.unix_socket_mode, &err)) != 0)
             ss_msg_fatal_status(status, "%s", err);
+    if (sk->ma.on) {
+        if (listener_inherit_master(&sk->listeners, MASTER_LISTEN_FD,
+                                    sk->opts.socket_count < 0 ? 1 :
+                                    (int) sk->opts.socket_count, &err) < 0)
+            ss_msg_usage("%s", err);
+        sk->ma.transport = master_transport(sk->opts.transport,
+                                            sk->listeners.items[0].family);
+        return;
+    }
     if (listener_inherit_systemd(&sk->listeners, handed_over, &err) < 0)
         ss_msg_usage("%s", err);
     (void) listener_inherit_stdin(&sk->listeners);
@@ -816,6 +909,19 @@ static void resident_take_over(SKELETON *sk)
     child_reap();                       /* those that ended during execve() */
 }
 
+/* resident_master_gone - end of file on fd 5 */
+static void resident_master_gone(void *context)
+{
+    resident_master_lost(context);
+    resident_update(context);
+}
+
+/* resident_master_locked - the accept lock is ours: watch the listeners */
+static void resident_master_locked(void *context)
+{
+    resident_update(context);
+}
+
 /* resident_run - the resident loop */
 int     resident_run(SKELETON *sk, int argc, char **argv)
 {
@@ -824,9 +930,14 @@ int     resident_run(SKELETON *sk, int argc, char **argv)
                   "terminal on stdin, or -S for stream mode)");
     resident_listeners(sk, sk->re.handed_over);
     skeleton_flow_open(sk, sk->re.handover.flow_fd);
+    if (sk->ma.on && !sk->opts.solitary)
+        master_lock_open(&sk->ma, P.state_directory, P.service_name);
     skeleton_init_process(sk, argc, argv);
     sk->own = sk->listeners.count > 0 && resident_own(sk);
     resident_events(sk);
+    if (sk->ma.on)
+        master_start(&sk->ma, sk->base, resident_master_gone,
+                     resident_master_locked, sk);
     skeleton_signals(sk);
     watchdog_start(sk->base, P.daemon_timeout);
     child_init(sk->base, P.command_time_limit, resident_child_exit, sk);
@@ -836,7 +947,14 @@ int     resident_run(SKELETON *sk, int argc, char **argv)
         resident_print_addresses(sk);
     if (!sk->opts.log_stderr)
         ss_msg_stderr(SS_MSG_STDERR_NONE);
-    if (ss_msg_verbose && sk->own)
+    if (ss_msg_verbose && sk->ma.on)
+        ss_msg_info("ready: master(8) mode, transport %s, %zu listener(s), "
+                    "generation %o, max_use %ld, max_idle %lds, %s",
+                    sk->opts.transport ? sk->opts.transport : "(from fd 6)",
+                    sk->listeners.count, sk->ma.generation, P.max_use,
+                    P.max_idle, sk->opts.solitary ? "no accept lock (-l)"
+                    : "accept lock");
+    else if (ss_msg_verbose && sk->own)
         ss_msg_info("ready: %zu listener(s) of our own, max_use %ld (then "
                  "re-execute), process_limit %ld", sk->listeners.count,
                  P.max_use, P.process_limit);

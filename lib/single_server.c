@@ -34,6 +34,7 @@ SINGLE_SERVER_PARAMS single_server_params;
 
 static char *single_server_process_id;
 static char *single_server_process_name;
+static char *single_server_stress;
 
 #define TIME_MAX INT_MAX
 
@@ -58,6 +59,8 @@ static SS_PARAM_DEF single_server_param_table[] = {
     SS_PARAM_DEF_STR("handler_stderr", "auto", &P.handler_stderr),
     SS_PARAM_DEF_STR("process_id", "", &single_server_process_id),
     SS_PARAM_DEF_STR("process_name", "", &single_server_process_name),
+    /* master(8) adds "-o stress=" or "-o stress=yes": accepted, unused */
+    SS_PARAM_DEF_STR("stress", "", &single_server_stress),
     SS_PARAM_DEF_END,
 };
 
@@ -174,7 +177,7 @@ static SKELETON_STDERR single_server_stderr_mode(SKELETON *sk)
     if (strcmp(P.handler_stderr, "auto") != 0)
         ss_msg_usage("parameter handler_stderr: expected auto, inherit, log "
                   "or null, not \"%s\"", P.handler_stderr);
-    if (sk->stderr_closed
+    if (sk->ma.on || sk->stderr_closed
         || (getsockopt(2, SOL_SOCKET, SO_ACCEPTCONN, &val, &len) == 0 && val))
         return (SKELETON_STDERR_LOG);
     return (SKELETON_STDERR_INHERIT);
@@ -193,12 +196,15 @@ static const char *single_server_name(SKELETON *sk, int argc, char **argv)
     return ((slash = strrchr(name, '/')) != 0 && slash[1] ? slash + 1 : name);
 }
 
-/* single_server_refuse - options whose mechanism is not there yet */
+/* single_server_refuse - options that do not go together */
 static void single_server_refuse(SKELETON *sk)
 {
-    if (sk->opts.socket_count >= 0 || sk->opts.transport)
-        ss_msg_usage("-s and -t: master(8) mode is not implemented in this "
-                  "version");
+    if (sk->opts.stream && (sk->opts.socket_count >= 0 || sk->opts.transport))
+        options_error("-s and -t are for master(8) mode; -S serves the "
+                      "client already on stdin/stdout");
+    if (sk->opts.transport && master_transport(sk->opts.transport, 0) < 0)
+        options_error("-t %s: unknown transport (inet, unix or pass)",
+                      sk->opts.transport);
     if (sk->opts.stream && (sk->opts.nlisten > 0 || sk->opts.print_addresses))
         options_error("-L and -1 are for resident mode; -S serves the "
                       "client already on stdin/stdout");
@@ -206,6 +212,32 @@ static void single_server_refuse(SKELETON *sk)
         ss_msg_usage("-c: parameter chroot_directory is empty");
     if (sk->opts.debugger && *P.debugger_command == 0)
         ss_msg_usage("-D: parameter debugger_command is empty");
+}
+
+/*
+ * single_server_master - under master(8)? Without -s or -t the layout
+ * tells, unless systemd passed sockets (4 or more would put sockets on
+ * fds 5 and 6 too). Then the process generation, which the master
+ * compares with its own after a reload.
+ */
+static void single_server_master(SKELETON *sk)
+{
+    const char *gen;
+
+    master_init(&sk->ma);
+    if (sk->opts.stream || (sk->opts.socket_count < 0 && !sk->opts.transport
+                            && getenv("LISTEN_PID") != 0)
+        || !master_detect(sk->opts.socket_count, sk->opts.transport))
+        return;
+    sk->ma.on = 1;
+    if (!master_channel_ok())
+        ss_msg_usage("master(8) mode: fd %d is not the master's status channel "
+                     "(-s and -t are for services in master.cf)",
+                     MASTER_STATUS_FD);
+    if ((gen = getenv("GENERATION")) != 0
+        && master_generation(gen, &sk->ma.generation) < 0)
+        ss_msg_usage("environment variable GENERATION: bad process generation "
+                     "\"%s\" (octal digits expected)", gen);
 }
 
 /* single_server_debugger - -D: run $debugger_command on ourselves */
@@ -419,6 +451,7 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
     ss_msg_syslog(tag, ss_msg_facility(P.syslog_facility));
     ss_msg_stderr(sk.opts.log_stderr ? SS_MSG_STDERR_ALL : SS_MSG_STDERR_PROBLEMS);
     single_server_refuse(&sk);
+    single_server_master(&sk);
     sk.handler_stderr = single_server_stderr_mode(&sk);
     /* A handler in a group of its own cannot read a terminal (SIGTTIN). */
     sk.new_group = !sk.opts.stream || !isatty(0);

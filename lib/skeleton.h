@@ -32,6 +32,7 @@
 #include "flow.h"
 #include "reexec.h"
 #include "listener.h"
+#include "master.h"
 #include "options.h"
 #include "privs.h"
 #include "single_server.h"
@@ -46,6 +47,7 @@ typedef struct SKELETON {
     const SINGLE_SERVER_APP *app;
     OPTIONS opts;
     REEXEC  re;                         /* re-execution: reexec.h */
+    MASTER  ma;                         /* master(8) mode: master.h */
     struct event_base *base;
     int     devnull;                    /* /dev/null, opened before chroot */
     int     stderr_closed;              /* fd 2 was closed when we started */

@@ -120,16 +120,19 @@ refused() {
 	[ "$(head -c 4 "$SS" | od -An -tx1 | tr -d ' ')" = 7f454c46 ]
 }
 
-@test "-s is refused: master(8) mode is not implemented" {
+@test "-s does not go with -S: a usage error naming master(8) mode" {
 	run --separate-stderr "$SS" -S -s 1 -- cat </dev/null
-	refused "-s"
-	[[ "$stderr" == *master* ]]
+	usage_error "-s and -t are for master(8) mode"
 }
 
-@test "-t is refused: master(8) mode is not implemented" {
+@test "-t does not go with -S: a usage error naming master(8) mode" {
 	run --separate-stderr "$SS" -S -t inet -- cat </dev/null
-	refused "-t"
-	[[ "$stderr" == *master* ]]
+	usage_error "-s and -t are for master(8) mode"
+}
+
+@test "-t outside master(8) (no status channel on fd 5) is refused naming fd 5" {
+	run --separate-stderr "$SS" -t inet -- cat </dev/null 5<&-
+	refused "fd 5 is not the master's status channel"
 }
 
 @test "-s with a count that is not a number is a usage error naming it" {
