@@ -365,12 +365,21 @@ alive() {
 # descendant of it (the servers a supervisor spawned, found through their
 # parent pids, never by name); bounded, then SIGKILL for what is left
 kill_tree() {
-	local pid=$1 all k i
+	local pid=$1 all
 	all=$(descendants "$pid")
 	# shellcheck disable=SC2086
 	kill -TERM $all "$pid" 2>/dev/null || true
 	wait_exit "$pid" 3 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-	for k in $all; do
+	# shellcheck disable=SC2086
+	kill_pids $all
+}
+
+# kill_pids PID...: SIGTERM each (bounded wait, 3 s in all at most each),
+# then SIGKILL what is left; pids that are gone already are skipped
+kill_pids() {
+	local k i
+	[ $# -eq 0 ] || kill -TERM "$@" 2>/dev/null || true
+	for k in "$@"; do
 		for ((i = 0; i < 60; i++)); do
 			alive "$k" || break
 			sleep 0.05
