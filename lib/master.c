@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
@@ -29,8 +30,6 @@
 #include "msg.h"
 #include "mymalloc.h"
 #include "state.h"
-
-#define MASTER_PASS_ATTR_MAX 4096       /* bytes of attributes we read */
 
 static const char *const master_transports[] = {"inet", "unix", "pass"};
 
@@ -101,14 +100,22 @@ int     master_generation(const char *text, unsigned *gen)
     return (0);
 }
 
-/* master_lock_open - the accept lock file of this service and transport */
+/*
+ * master_lock_open - the accept lock of this service and transport. Two
+ * Postfix instances (postmulti) may have services of the same name: the
+ * master's MAIL_CONFIG, when it sets one, tells them apart.
+ */
 void    master_lock_open(MASTER *ma, const char *dir, const char *service)
 {
+    const char *config = getenv("MAIL_CONFIG");
+    char   *name = config && *config ? myasprintf("%s.%s", config, service)
+        : mystrdup(service);
     char   *suffix = myasprintf("%s.lock", master_transports[ma->transport]);
     char   *err;
 
-    if ((ma->lock_fd = state_open(dir, service, suffix, 0, &err)) < 0)
+    if ((ma->lock_fd = state_open(dir, name, suffix, 0, &err)) < 0)
         ss_msg_fatal("accept lock: %s", err);
+    myfree(name);
     myfree(suffix);
 }
 
@@ -172,6 +179,7 @@ static void master_lock_event(evutil_socket_t fd, short what, void *arg)
         errno = c;
         ss_msg_fatal("accept lock: flock: %m");
     }
+    ma->lock_asked = 0;
     if (ma->lock_state != MASTER_LOCK_WAITING) {   /* dropped meanwhile */
         (void) flock(ma->lock_fd, LOCK_UN);
         return;
@@ -250,17 +258,24 @@ int     master_notify(MASTER *ma, int avail)
     return (-1);
 }
 
-/* master_lock - ask the thread for the lock, unless that is done */
+/*
+ * master_lock - ask the thread for the lock, unless that is done. A
+ * request that was dropped but not answered yet is taken up again: one
+ * request at a time, so that no answer is taken for another's.
+ */
 void    master_lock(MASTER *ma)
 {
     unsigned char c = 1;
 
     if (ma->lock_fd < 0 || ma->lock_state != MASTER_LOCK_NONE)
         return;
+    ma->lock_state = MASTER_LOCK_WAITING;
+    if (ma->lock_asked)
+        return;
     /* One byte into an empty socket buffer: this does not block. */
     if (write(ma->lock_sock[0], &c, 1) != 1)
         ss_msg_fatal("accept lock: cannot wake the waiting thread: %m");
-    ma->lock_state = MASTER_LOCK_WAITING;
+    ma->lock_asked = 1;
 }
 
 /* master_unlock - let the next process have the lock */
@@ -278,6 +293,39 @@ int     master_may_accept(const MASTER *ma)
     return (ma->lock_fd < 0 || ma->lock_state == MASTER_LOCK_HELD);
 }
 
+/*
+ * master_attrs_scan - the end of an attribute list, fed piecewise; pure.
+ * The first separator tells the format: "\0" for attr_print0 ("name\0
+ * value\0 ... \0": an empty name ends it), "\n" for the line formats
+ * ("name:value" or "name=value" lines, an empty line ends them).
+ */
+int     master_attrs_scan(MASTER_ATTRS *st, const char *buf, size_t len)
+{
+    size_t  i;
+    char    c;
+
+    for (i = 0; i < len; i++) {
+        if (++st->total > MASTER_ATTRS_MAX)
+            return (-1);
+        c = buf[i];
+        if (st->format == 0 && (c == 0 || c == '\n'))
+            st->format = c ? '\n' : 1;
+        if (st->format == 1 && c == 0) {
+            if (st->token_len == 0 && st->value == 0)
+                return (1);             /* an empty name */
+            st->value = !st->value;
+            st->token_len = 0;
+        } else if (st->format == '\n' && c == '\n') {
+            if (st->token_len == 0)
+                return (1);             /* an empty line */
+            st->token_len = 0;
+        } else {
+            st->token_len++;
+        }
+    }
+    return (0);
+}
+
 /* master_pass_end - the passed descriptor, or -1, to the caller */
 static void master_pass_end(MASTER *ma, int fd)
 {
@@ -287,7 +335,8 @@ static void master_pass_end(MASTER *ma, int fd)
     close(ma->pass_conn);
     ma->pass_conn = -1;
     ma->pass_fd = -1;
-    ma->pass_done(fd, ma->pass_context);
+    if (ma->pass_done)
+        ma->pass_done(fd, ma->pass_context);
 }
 
 /* master_pass_fail - log, drop what came, tell the caller */
@@ -299,18 +348,37 @@ static void master_pass_fail(MASTER *ma, const char *why)
     master_pass_end(ma, -1);
 }
 
-/* master_pass_fd - the descriptor and its byte of data */
+/* master_pass_cancel - leaving: drop a connection still being passed */
+void    master_pass_cancel(MASTER *ma)
+{
+    if (ma->pass_conn < 0)
+        return;
+    ss_msg_warn("leaving: closing a pass connection whose descriptor did not "
+                "come in time");
+    ma->pass_done = 0;
+    if (ma->pass_fd >= 0)
+        close(ma->pass_fd);
+    master_pass_end(ma, -1);
+}
+
+/*
+ * master_pass_fd - the descriptor and its byte of data: 1, or 0 for not
+ * yet, or -1 (errno 0 for end of file). Every descriptor beyond the first
+ * one is closed: a sender must not make us keep what it pushes on us.
+ */
 static int master_pass_fd(MASTER *ma)
 {
     union {
         struct cmsghdr align;
-        char    buf[CMSG_SPACE(sizeof(int))];
+        char    buf[CMSG_SPACE(MASTER_PASS_FDS * sizeof(int))];
     }       control;
     struct msghdr msg;
     struct iovec iov;
     struct cmsghdr *cmsg;
     char    byte;
     ssize_t n;
+    size_t  i;
+    int     fd;
 
     memset(&msg, 0, sizeof(msg));
     iov.iov_base = &byte;
@@ -321,45 +389,37 @@ static int master_pass_fd(MASTER *ma)
     msg.msg_controllen = sizeof(control.buf);
     if ((n = recvmsg(ma->pass_conn, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC)) < 0)
         return (errno == EAGAIN || errno == EINTR ? 0 : -1);
-    for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg))
-        if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS
-            && cmsg->cmsg_len == CMSG_LEN(sizeof(int)))
-            memcpy(&ma->pass_fd, CMSG_DATA(cmsg), sizeof(int));
+    for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+        if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
+            continue;
+        for (i = 0; i < (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+            memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
+            if (ma->pass_fd < 0)
+                ma->pass_fd = fd;
+            else
+                close(fd);
+        }
+    }
     if (ma->pass_fd < 0) {
         errno = n == 0 ? 0 : EPROTO;
         return (-1);
     }
+    /* Postfix's senders pass non-blocking sockets; handlers expect not. */
+    if (fcntl(ma->pass_fd, F_SETFL, fcntl(ma->pass_fd, F_GETFL) & ~O_NONBLOCK) < 0)
+        return (-1);
     return (1);
 }
 
-/*
- * master_pass_attrs - read the attribute list to its end; 1: done. Postfix
- * writes "name\0value\0...\0" (its attr_print0 format, an empty name at
- * the end); a "name:value\n ... \n" list (attr_print64, plain) ends with
- * an empty line. Either is read to its end and ignored.
- */
+/* master_pass_attrs - read the attribute list to its end; 1: done */
 static int master_pass_attrs(MASTER *ma)
 {
     char    buf[512];
     ssize_t n;
-    ssize_t i;
+    int     status;
 
-    while ((n = recv(ma->pass_conn, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
-        for (i = 0; i < n; i++) {
-            if (buf[i] == 0) {
-                if (ma->pass_token_len == 0 && ma->pass_is_name)
-                    return (1);
-                ma->pass_is_name = !ma->pass_is_name;
-                ma->pass_token_len = 0;
-            } else if (buf[i] == '\n' && ma->pass_token_len == 0) {
-                return (1);
-            } else {
-                ma->pass_token_len = buf[i] == '\n' ? 0 : ma->pass_token_len + 1;
-            }
-        }
-        if ((ma->pass_bytes += (size_t) n) > MASTER_PASS_ATTR_MAX)
-            return (-1);
-    }
+    while ((n = recv(ma->pass_conn, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+        if ((status = master_attrs_scan(&ma->pass_attrs, buf, (size_t) n)) != 0)
+            return (status);
     if (n == 0)
         return (1);                     /* a sender that sent no list */
     return (errno == EAGAIN || errno == EINTR ? 0 : -1);
@@ -407,9 +467,7 @@ void    master_pass_receive(MASTER *ma, int conn, void (*done) (int, void *),
         ss_msg_panic("master_pass_receive: one is being received already");
     ma->pass_conn = conn;
     ma->pass_fd = -1;
-    ma->pass_is_name = 1;
-    ma->pass_token_len = 0;
-    ma->pass_bytes = 0;
+    memset(&ma->pass_attrs, 0, sizeof(ma->pass_attrs));
     ma->pass_done = done;
     ma->pass_context = context;
     /* A limit on the whole, not on each silence: no slow drip. */

@@ -27,6 +27,9 @@
  *
  *	void	master_pass_receive(MASTER *ma, int conn,
  *			void (*done)(int fd, void *), void *context);
+ *	void	master_pass_cancel(MASTER *ma);
+ *	int	master_attrs_scan(MASTER_ATTRS *st, const char *buf,
+ *			size_t len);
  * DESCRIPTION
  *	Postfix's master(8) starts a service's processes with a status
  *	channel on fd 5 (a socket pair) and the service's listening
@@ -57,7 +60,9 @@
  *	master writes it); -1 when the text is anything else.
  *
  *	master_lock_open() opens the accept lock, "SERVICE.TRANSPORT.lock"
- *	in dir (see state_open()); exit 111 when that fails. Without it
+ *	in dir, "MAIL_CONFIG.SERVICE.TRANSPORT.lock" when the master set
+ *	$MAIL_CONFIG (see state_open() for the characters that are kept);
+ *	exit 111 when that fails. Without it
  *	(-l) no lock is taken.
  *
  *	master_start() watches fd 5: at its end, gone(context) runs once.
@@ -78,11 +83,22 @@
  *	master_pass_receive() takes a connection accepted on a "pass"
  *	listener: on it comes one file descriptor (SCM_RIGHTS, with one
  *	byte of data), then, as Postfix's senders write it, an attribute
- *	list ("name\0value\0...\0", or lines "name:value" ending with an
- *	empty line), which is read to its end and ignored. When
+ *	list, which is read to its end and ignored. Descriptors beyond the
+ *	first one are closed; the one kept is made blocking (Postfix passes
+ *	non-blocking sockets). When
  *	the descriptor came and the list ended (or the sender closed),
  *	conn is closed and done(fd, context) runs; with -1 for fd after a
  *	failure or MASTER_PASS_TIMEOUT seconds, logged. One at a time.
+ *	master_pass_cancel() drops one still being received (leaving), with
+ *	a warning and without calling done().
+ *
+ *	master_attrs_scan() is the parser alone: fed the bytes of an
+ *	attribute list piece by piece in a zeroed MASTER_ATTRS, it returns
+ *	1 once the list has ended, 0 while more is needed, -1 after more
+ *	than MASTER_ATTRS_MAX bytes. The first separator tells the format:
+ *	"\0" for attr_print0 ("name\0value\0...", ended by an empty name),
+ *	"\n" for attr_print64's "name:value" or plain "name=value" lines,
+ *	ended by an empty line.
  * DIAGNOSTICS
  *	A lock that cannot be taken (flock() fails for another reason
  *	than a signal) is fatal.
@@ -101,12 +117,21 @@
 #define MASTER_AVAIL    1
 
 #define MASTER_PASS_TIMEOUT 10          /* seconds for a passed descriptor */
+#define MASTER_PASS_FDS 8               /* descriptors taken in (1 kept) */
+#define MASTER_ATTRS_MAX 4096           /* bytes of attribute list read */
 
 typedef enum MASTER_LOCK_STATE {
     MASTER_LOCK_NONE,                   /* not held, not asked for */
     MASTER_LOCK_WAITING,                /* the thread waits for it */
     MASTER_LOCK_HELD,
 } MASTER_LOCK_STATE;
+
+typedef struct MASTER_ATTRS {
+    int     format;                     /* 0 not known yet, 1 "\0", '\n' */
+    int     value;                      /* "\0" format: a value is next */
+    size_t  token_len;                  /* bytes since the last separator */
+    size_t  total;                      /* bytes in all */
+} MASTER_ATTRS;
 
 typedef struct MASTER {
     int     on;                         /* running under master(8) */
@@ -121,14 +146,13 @@ typedef struct MASTER {
     /* the accept lock, waited for by a thread */
     int     lock_fd;                    /* -1: none (-l) */
     MASTER_LOCK_STATE lock_state;
+    int     lock_asked;                 /* the thread has a request */
     int     lock_sock[2];               /* [0] the loop's, [1] the thread's */
     struct event *lock_ev;
     /* a connection on a pass listener, until its descriptor came */
     int     pass_conn;
     int     pass_fd;
-    int     pass_is_name;               /* attribute list: a name is next */
-    size_t  pass_token_len;             /* bytes since a \0 or \n */
-    size_t  pass_bytes;
+    MASTER_ATTRS pass_attrs;            /* how far its attribute list is */
     struct event *pass_ev;
     struct event *pass_timer;           /* MASTER_PASS_TIMEOUT in all */
     void    (*pass_done) (int, void *);
@@ -148,5 +172,7 @@ extern void master_lock(MASTER *);
 extern void master_unlock(MASTER *);
 extern int master_may_accept(const MASTER *);
 extern void master_pass_receive(MASTER *, int, void (*) (int, void *), void *);
+extern void master_pass_cancel(MASTER *);
+extern int master_attrs_scan(MASTER_ATTRS *, const char *, size_t);
 
 #endif

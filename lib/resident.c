@@ -152,10 +152,11 @@ static void resident_master_update(SKELETON *sk)
 {
     if (resident_busy(sk) > 0)
         return;
-    /* Lost just now: said once, whichever way it was noticed. */
+    /* Once gone, the master is not written to (nor its loss logged) again. */
     if (sk->ma.taken && !sk->ma.gone && master_notify(&sk->ma, MASTER_AVAIL) < 0)
         resident_master_lost(sk);
-    if (!sk->stopping)
+    /* Holding the lock while we cannot accept would stall the others. */
+    if (!sk->stopping && !sk->backoff)
         master_lock(&sk->ma);
 }
 
@@ -424,6 +425,8 @@ static void resident_pass_done(int fd, void *context)
                         &client.peer_len) < 0)
             client.peer_len = 0;        /* gone meanwhile: the handler sees EOF */
         resident_arrive(sk, lp, &client);
+    } else if (resident_busy(sk) == 0) {
+        resident_idle_start(sk);        /* nothing came: idle again */
     }
     resident_update(sk);
 }
@@ -511,6 +514,7 @@ static void resident_drop_pending(SKELETON *sk)
 {
     RESIDENT_PENDING *pp;
 
+    master_pass_cancel(&sk->ma);
     while ((pp = sk->pending) != 0) {
         ss_msg_warn("leaving: closing a client of %s that no handler could be "
                  "started for", pp->client.listener->display);

@@ -214,6 +214,16 @@ static void single_server_refuse(SKELETON *sk)
         ss_msg_usage("-D: parameter debugger_command is empty");
 }
 
+/* single_server_systemd - did systemd pass sockets to this process? */
+static int single_server_systemd(void)
+{
+    const char *pid = getenv("LISTEN_PID");
+    long    val;
+
+    return (pid != 0 && conv_long(pid, 1, LONG_MAX, &val) == CONV_OK
+            && val == (long) getpid());
+}
+
 /*
  * single_server_master - under master(8)? Without -s or -t the layout
  * tells, unless systemd passed sockets (4 or more would put sockets on
@@ -226,11 +236,15 @@ static void single_server_master(SKELETON *sk)
 
     master_init(&sk->ma);
     if (sk->opts.stream || (sk->opts.socket_count < 0 && !sk->opts.transport
-                            && getenv("LISTEN_PID") != 0)
+                            && single_server_systemd())
         || !master_detect(sk->opts.socket_count, sk->opts.transport))
         return;
     sk->ma.on = 1;
-    if (!master_channel_ok())
+    if (sk->opts.nlisten > 0)
+        options_error("-L does not go with master(8) mode: the master passes "
+                      "the listening sockets");
+    /* --check looks at a master.cf command line, not at descriptors. */
+    if (!sk->opts.check && !master_channel_ok())
         ss_msg_usage("master(8) mode: fd %d is not the master's status channel "
                      "(-s and -t are for services in master.cf)",
                      MASTER_STATUS_FD);

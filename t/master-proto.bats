@@ -365,6 +365,13 @@ wait_locks_held() {
 	protocol_ok
 }
 
+@test "the accept lock file is named after MAIL_CONFIG, service and transport: two Postfix instances never share one" {
+	MAIL_CONFIG=/etc/postfix-out master_start inet -- "$H/echo-line"
+	wait_locks_held "$STATE" 1
+	[ -f "$STATE/_etc_postfix-out.test.inet.lock" ]
+	[ "$(ls "$STATE")" = "_etc_postfix-out.test.inet.lock" ]
+}
+
 @test "-l (a single process): no accept lock is taken" {
 	master_start inet -- -l "$H/echo-line"
 	run client "$ADDR" --send 'alone\n'
@@ -485,6 +492,58 @@ s.close()' "${ADDR#unix:}"
 	wait_report "^${PIDS[0]} 15 1\$"
 	protocol_ok
 	kill -0 "${PIDS[0]}"
+}
+
+@test "-t pass: the passed socket is blocking for the handler, though the sender's was not" {
+	local h=$BATS_TEST_TMPDIR/greet-read flags
+	# fd 0's file status flags (octal) first, then a read before the
+	# client has sent anything
+	printf '#!/bin/sh\nsed -n "s/^flags:[[:space:]]*//p" /proc/self/fdinfo/0\nIFS= read -r line || echo "read failed"\necho "got $line"\n' >"$h"
+	chmod 755 "$h"
+	master_start pass --path "$BATS_TEST_TMPDIR/pass.sock" -- "$h"
+	run python3 "$SRC/t/master.py" --pass "$ADDR" --greeted --send 'hello\n'
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 2 ]
+	flags=${lines[0]}
+	[ $((8#$flags & 8#4000)) -eq 0 ]	# O_NONBLOCK
+	[ "${lines[1]}" = "got hello" ]
+}
+
+@test "-t pass: descriptors beyond the first one are closed, not kept" {
+	# the handler must not read the pipe passed to it: the sender holds
+	# its other end
+	master_start pass --path "$BATS_TEST_TMPDIR/pass.sock" -- /bin/true
+	local pid=${PIDS[0]} before after
+	before=$(ls /proc/"$pid"/fd | wc -l)
+	python3 -c '
+import os, socket, sys
+for _ in range(5):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    r, w = os.pipe()
+    socket.send_fds(s, [b"\0"], [r, w, r])
+    s.sendall(b"\0")
+    s.recv(1)           # until the service closes it
+    s.close()' "${ADDR#unix:}"
+	wait_report "^$pid 15 1\$" 5
+	protocol_ok
+	after=$(ls /proc/"$pid"/fd | wc -l)
+	[ "$after" -eq "$before" ]
+}
+
+@test "-t pass: max_idle still applies after a sender that passed nothing" {
+	master_start pass --path "$BATS_TEST_TMPDIR/pass.sock" -- -o max_idle=1 "$H/echo-line"
+	local pid=${PIDS[0]}
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.close()' "${ADDR#unix:}"
+	wait_report "^$pid 15 1\$"
+	# master.py ends when its only child has exited
+	wait_exit "$MASTER_PID" 5
+	run cat "$REPORT"
+	[ "${lines[2]}" = "exit $pid 0 -" ]
 }
 
 @test "-s 2: both listeners, fd 6 and fd 7, are served" {

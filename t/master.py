@@ -5,7 +5,8 @@ usage: master.py --report FILE [--transport inet|unix|pass] [--procs N]
                  [--listeners N] [--path PATH] [--pipe] [--blocking]
                  [--generation STR] [--grace SECONDS] [--timeout SECONDS]
                  -- COMMAND [ARG ...]
-       master.py --pass unix:PATH [--send TEXT] [--unix] [--attr NAME=VALUE]...
+       master.py --pass unix:PATH [--send TEXT] [--unix] [--greeted]
+                 [--attr NAME=VALUE]...
                  [--plain] [--expect-close] [--timeout SECONDS]
 
 The first form makes the listeners (--listeners, default 1): inet is
@@ -42,7 +43,9 @@ byte "\\0"; then attr_print0: "NAME\\0VALUE\\0" for each --attr and a
 "\\0" that ends the list; with --plain attr_print_plain instead:
 "NAME=VALUE\\n" lines and an empty line). With --expect-close it then
 waits for the service to close that connection, as postscreen does, and
-fails (exit 4) when it does not. Then it sends TEXT on the other end,
+fails (exit 4) when it does not. The passed socket is non-blocking, as
+postscreen's are. With --greeted it reads the handler's first line before
+it sends anything. Then it sends TEXT on the other end,
 half-closes, and prints what comes back until end of file. Exit status
 0, 2 when connecting failed, 3 on timeout.
 """
@@ -244,7 +247,7 @@ def attr_list(attrs, plain):
 
 
 def pass_client(target, send, unix, timeout, attrs=(), plain=False,
-                expect_close=False):
+                expect_close=False, greeted=False):
     """the second form: pass a connection to the service, be its client"""
     if unix:
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -261,6 +264,7 @@ def pass_client(target, send, unix, timeout, attrs=(), plain=False,
         ctl.settimeout(timeout)
         ctl.connect(target[len("unix:"):] if target.startswith("unix:")
                     else target)
+        theirs.setblocking(False)       # as postscreen's are
         socket.send_fds(ctl, [b"\0"], [theirs.fileno()])
         ctl.sendall(attr_list(attrs, plain))
     except OSError as e:
@@ -279,6 +283,11 @@ def pass_client(target, send, unix, timeout, attrs=(), plain=False,
             return 4
     out = bytearray()
     try:
+        while greeted and b"\n" not in out:
+            chunk = mine.recv(65536)
+            if not chunk:
+                break
+            out += chunk
         if send:
             mine.sendall(send)
         mine.shutdown(socket.SHUT_WR)
@@ -301,12 +310,13 @@ def main(argv):
             "path": None, "pipe": False, "blocking": False,
             "generation": "17", "grace": 5.0, "timeout": 60.0,
             "pass": None, "send": b"", "unix": False, "plain": False,
-            "expect-close": False, "attr": []}
+            "expect-close": False, "greeted": False, "attr": []}
     args = argv[1:]
     while args and args[0] != "--":
         opt = args.pop(0)
         key = opt[2:]
-        if key in ("pipe", "blocking", "unix", "plain", "expect-close"):
+        if key in ("pipe", "blocking", "unix", "plain", "expect-close",
+                   "greeted"):
             opts[key] = True
         elif key == "attr":
             opts[key].append(args.pop(0))
@@ -325,7 +335,8 @@ def main(argv):
     if opts["pass"]:
         return pass_client(opts["pass"], opts["send"], opts["unix"],
                            opts["timeout"] if "--timeout" in argv else 10.0,
-                           opts["attr"], opts["plain"], opts["expect-close"])
+                           opts["attr"], opts["plain"], opts["expect-close"],
+                           opts["greeted"])
     if (not args or len(args) < 2 or not opts["report"]
             or opts["transport"] not in ("inet", "unix", "pass")):
         print(__doc__, file=sys.stderr)

@@ -135,6 +135,18 @@ refused() {
 	refused "fd 5 is not the master's status channel"
 }
 
+@test "-L does not go with master(8) mode" {
+	run --separate-stderr "$SS" -t inet -L 127.0.0.1:0 -- "$H/echo-line" </dev/null 5<&-
+	usage_error "-L does not go with master(8) mode"
+}
+
+@test "--check with -t checks a master.cf command line without the master's descriptors" {
+	run --separate-stderr "$SS" --check -t inet -n policy -- "$H/echo-line" </dev/null 5<&-
+	[ "$status" -eq 0 ]
+	run --separate-stderr "$SS" --check -t fifo -n policy -- "$H/echo-line" </dev/null 5<&-
+	usage_error "-t fifo: unknown transport"
+}
+
 @test "-s with a count that is not a number is a usage error naming it" {
 	run --separate-stderr "$SS" -S -s many -- cat </dev/null
 	usage_error "-s many"
