@@ -53,7 +53,7 @@ def main():
 
     def status():
         while True:
-            data = ours.recv(12)
+            data = ours.recv(12, socket.MSG_WAITALL)
             if len(data) < 12:
                 return
             messages[struct.unpack('=iIi', data)[2]] += 1
@@ -83,6 +83,10 @@ def main():
     for t in threads:
         t.join()
     elapsed = time.monotonic() - start
+    # A client sees end of file before its server reports "available".
+    limit = time.monotonic() + 5
+    while messages[1] < TOTAL and time.monotonic() < limit:
+        time.sleep(0.01)
     latencies.sort()
     print('%d procs, %d at a time, %s: %.0f conn/s, p50 %.2f ms, p99 %.2f ms, '
           'taken %d, available %d' % (
@@ -90,7 +94,7 @@ def main():
               latencies[len(latencies) // 2] * 1000,
               latencies[int(len(latencies) * 0.99)] * 1000,
               messages[0], messages[1]))
-    ours.close()                        # end of file on fd 5: they leave
+    ours.shutdown(socket.SHUT_RDWR)     # end of file on fd 5: they leave
     for child in children:
         try:
             child.wait(5)
