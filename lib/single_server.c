@@ -137,6 +137,8 @@ static void single_server_params_read(SKELETON *sk, const char *name)
         param_set_default(set, "syslog_name", sk->app->name);
     param_set_default(set, "process_id", pid);
     param_set_default(set, "process_name", name);
+    if (sk->ma.on)
+        param_set_default(set, "syslog_facility", "mail");
     if (sk->opts.config_file
         && param_set_read_file(set, sk->opts.config_file, &err) < 0)
         ss_msg_usage("%s", err);
@@ -459,13 +461,14 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
     P.service_name = single_server_name(&sk, argc, argv);
     /* Before the file is read: a change after this is seen as one. */
     reexec_stamp(&sk, sk.re.stamp, sizeof(sk.re.stamp));
+    /* master(8) mode changes a default: handlers log to the mail log. */
+    single_server_master(&sk);
     single_server_params_read(&sk, P.service_name);
     tag = strcmp(P.syslog_name, P.service_name) == 0 ? mystrdup(P.syslog_name)
         : myasprintf("%s/%s", P.syslog_name, P.service_name);
     ss_msg_syslog(tag, ss_msg_facility(P.syslog_facility));
     ss_msg_stderr(sk.opts.log_stderr ? SS_MSG_STDERR_ALL : SS_MSG_STDERR_PROBLEMS);
     single_server_refuse(&sk);
-    single_server_master(&sk);
     sk.handler_stderr = single_server_stderr_mode(&sk);
     /* A handler in a group of its own cannot read a terminal (SIGTTIN). */
     sk.new_group = !sk.opts.stream || !isatty(0);

@@ -117,7 +117,7 @@ gone() {
 	[ "$p1" != "$p2" ]
 }
 
-@test "master(8): stopping the master (SIGTERM) makes its idle single-server processes exit at once" {
+@test "master(8): stopping the master (SIGTERM, which it passes to its process group) makes its idle single-server processes exit at once" {
 	local ppid
 	ppid=$(handler ppid <<<'echo "ppid $PPID"')
 	postfix_start "127.0.0.1:@PORT@ inet n n n - 2 single-server $ppid"
@@ -132,6 +132,22 @@ gone() {
 	for p in $procs; do
 		gone "$p" 2
 	done
+}
+
+@test "master(8): postfix reload (SIGHUP): an idle process leaves at the end of its status channel, a new one serves the next client" {
+	local ppid p1 p2
+	ppid=$(handler ppid <<<'echo "ppid $PPID"')
+	postfix_start "127.0.0.1:@PORT@ inet n n n - 2 single-server $ppid"
+	run -0 client "$PF_ADDR" --timeout 5
+	p1=$(field ppid)
+	is_ss "$p1"
+	kill -HUP "$MASTER_PID"
+	gone "$p1" 3
+	wait_for_syslog "^[a-z]+\.[a-z]+ $TAG\[$p1\]: master disconnect -- exiting"
+	run -0 client "$PF_ADDR" --timeout 5
+	p2=$(field ppid)
+	is_ss "$p2"
+	[ "$p2" != "$p1" ]
 }
 
 @test "master(8): when the master dies (SIGKILL), a process finishes its client, logs the disconnect and exits" {
@@ -177,7 +193,8 @@ EOF
 	[ -n "$pid" ] && [ -n "$ppid" ]
 	[ "${lines[2]}" = done ]
 	[ "${#lines[@]}" -eq 3 ]
-	wait_for_syslog "^daemon\.warning $TAG\[$ppid\]: warning: handler $pid: diagnostic from $pid\$"
+	# in the mail log, with Postfix's own messages
+	wait_for_syslog "^mail\.warning $TAG\[$ppid\]: warning: handler $pid: diagnostic from $pid\$"
 	! grep -q diagnostic "$PF_OUT"
 }
 

@@ -149,6 +149,9 @@ postfix_teardown() {
 	postfix_kill
 	cleanup_bg
 	if [[ ${PF_DIR:-} == /tmp/ss-pf.* ]]; then
+		# the accept locks in the default state_directory are named
+		# after MAIL_CONFIG, each character but [-._A-Za-z0-9] as "_"
+		rm -f /run/single-server/"$(tr -c 'A-Za-z0-9._\n-' _ <<<"$PF_CONF")".*.lock
 		rm -rf "$PF_DIR"
 	fi
 	PF_DIR=
