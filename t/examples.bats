@@ -147,7 +147,7 @@ start_xinetd() {
 
 @test "examples: each handler is an executable POSIX sh script" {
 	local f
-	for f in greet-echo http-hello line-protocol stderr-diag hello; do
+	for f in greet-echo http-hello line-protocol stderr-diag policy-dunno hello; do
 		[ -x "$EX/$f" ]
 		[ "$(head -1 "$EX/$f")" = "#!/bin/sh" ]
 		sh -n "$EX/$f"

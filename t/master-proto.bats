@@ -235,9 +235,10 @@ wait_locks_held() {
 	[ "${#lines[@]}" -eq 2 ]
 }
 
-@test "one client at a time: a second client waits until the first one's handler has ended, with -z too" {
+@test "one client at a time: a second client waits until the first one's handler has ended, with -l and -z too" {
 	local flag k a b ca cb
-	for flag in "" -z; do
+	# -l (maxproc 1: no lock) leaves the one-at-a-time rule alone to hold
+	for flag in "" -l -z; do
 		rm -f "$D"/*
 		master_start inet -- ${flag:+"$flag"} "$H/hold" "$D" 10
 		a=$BATS_TEST_TMPDIR/a.out b=$BATS_TEST_TMPDIR/b.out
@@ -584,6 +585,28 @@ s.close()' "${ADDR#unix:}"
 	kill -CONT "$STOPPED"
 	wait_exit "$MASTER_PID"
 	grep -q "^exit $HOLDER 0 [0-9]" "$REPORT"
+}
+
+@test "only the holder of the accept lock accepts: while it is stopped, a client waits in the backlog" {
+	master_start inet --procs 4 -- "$H/echo-line"
+	stop_lock_holder
+	# three idle processes could accept it, but have no lock
+	run client "$ADDR" --send 'first\n' --timeout 1
+	[ "$output" != first ]
+	run cat "$REPORT"
+	[ "${#lines[@]}" -eq 0 ]
+	kill -CONT "$STOPPED"
+	STOPPED=
+	run client "$ADDR" --send 'second\n'
+	[ "$output" = second ]
+}
+
+@test "handlers get no descriptor of ours: only 0, 1 and 2 (not fd 5, the lock or the listener)" {
+	master_start inet -- /bin/ls /proc/self/fd
+	run client "$ADDR"
+	# ls has one more open: its own directory stream
+	[ "${#lines[@]}" -eq 4 ]
+	[ "${lines[0]}" = 0 ] && [ "${lines[1]}" = 1 ] && [ "${lines[2]}" = 2 ]
 }
 
 @test "max_idle applies to a process waiting for the accept lock" {
