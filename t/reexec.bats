@@ -107,7 +107,8 @@ wait_reexecs() {
 @test "a client in its in-flow pause is handed over and served after its pause" {
 	local client_pid
 	start_server -v -n "reexec-flow-$BATS_TEST_NUMBER-$$" -o in_flow_rate=1 \
-		-o in_flow_burst=1 -o in_flow_delay=2 -L 127.0.0.1:0 "$H/echo-line"
+		-o in_flow_burst=1 -o in_flow_delay=2 \
+		-o state_directory="$BATS_TEST_TMPDIR/state" -L 127.0.0.1:0 "$H/echo-line"
 	run client "$ADDR" --send 'first\n'
 	[ "$output" = first ]
 	local t0=$(now_ms) elapsed
@@ -323,6 +324,7 @@ need_nobody_exec() {
 @test "-u: a server that dropped privileges re-executes as that user, its flow file handed over" {
 	need_nobody_exec
 	start_server -v -u -o user=nobody -m 2 -o in_flow_rate=100 \
+		-o state_directory="$BATS_TEST_TMPDIR/state" \
 		-n "reexec-u-$$" -L 127.0.0.1:0 "$H/echo-line"
 	for n in 1 2 3 4 5; do
 		run client "$ADDR" --send "as nobody $n\\n"
