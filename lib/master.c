@@ -242,6 +242,8 @@ int     master_notify(MASTER *ma, int avail)
     }       status = {(int) getpid(), ma->generation, avail};
     ssize_t n;
 
+    _Static_assert(sizeof(status) == 12, "the master reads 12 bytes");
+
     ma->taken = avail == MASTER_TAKEN;
     if (ma->gone)
         return (-1);
