@@ -515,6 +515,8 @@ s.close()' "${ADDR#unix:}"
 	# its other end
 	master_start pass --path "$BATS_TEST_TMPDIR/pass.sock" -- /bin/true
 	local pid=${PIDS[0]} before after
+	# started: it holds the accept lock (its thread and socket pair exist)
+	wait_locks_held "$STATE" 1
 	before=$(ls /proc/"$pid"/fd | wc -l)
 	python3 -c '
 import os, socket, sys
