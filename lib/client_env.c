@@ -22,6 +22,7 @@ const char *const client_env_names[] = {
 void    client_env_clear(SS_CLIENT_ENV *env)
 {
     env->count = 0;
+    env->nrule = 0;
     env->vars[0] = 0;
 }
 
@@ -35,7 +36,22 @@ void    client_env_copy(SS_CLIENT_ENV *dst, const SS_CLIENT_ENV *src)
         dst->vars[i] = dst->buf[i];
     }
     dst->count = src->count;
-    dst->vars[dst->count] = 0;
+    /* The rule's strings live as long as the rules: shared, not copied. */
+    for (i = 0; i < src->nrule; i++)
+        dst->vars[dst->count + i] = src->vars[src->count + i];
+    dst->nrule = src->nrule;
+    dst->vars[dst->count + dst->nrule] = 0;
+}
+
+/* client_env_rule - append an allow rule's assignments (not copied) */
+void    client_env_rule(SS_CLIENT_ENV *env, char *const *assignments)
+{
+    int     i;
+
+    for (i = 0; assignments[i] && i < SS_CLIENT_ENV_RULE_MAX; i++)
+        env->vars[env->count + i] = assignments[i];
+    env->nrule = i;
+    env->vars[env->count + env->nrule] = 0;
 }
 
 /* client_env_set - add one formatted NAME=value */

@@ -19,6 +19,7 @@
  *	void	client_env_from_fd(SS_CLIENT_ENV *env, int fd);
  *	void	client_env_clear(SS_CLIENT_ENV *env);
  *	void	client_env_copy(SS_CLIENT_ENV *dst, const SS_CLIENT_ENV *src);
+ *	void	client_env_rule(SS_CLIENT_ENV *env, char *const *assignments);
  * DESCRIPTION
  *	A SS_CLIENT_ENV holds up to SS_CLIENT_ENV_MAX "NAME=value" strings in fixed
  *	buffers, and env->vars, a null-terminated list of them, ready to
@@ -38,6 +39,11 @@
  *	client_env_copy() copies a SS_CLIENT_ENV; a plain structure copy would
  *	leave the copy's vars pointing into the original's buffers.
  *
+ *	client_env_rule() appends the "NAME=value" assignments of the allow
+ *	rule that admitted the client (at most SS_CLIENT_ENV_RULE_MAX), after
+ *	the variables above; they are not copied, and must live as long as
+ *	the SS_CLIENT_ENV (the rules live as long as the process).
+ *
  *	client_env_names lists every name these functions may set (null
  *	terminated), so that a caller can drop inherited copies once.
  *--*/
@@ -54,5 +60,6 @@ extern void client_env_unix(SS_CLIENT_ENV *, const char *, int);
 extern void client_env_from_fd(SS_CLIENT_ENV *, int);
 extern void client_env_clear(SS_CLIENT_ENV *);
 extern void client_env_copy(SS_CLIENT_ENV *, const SS_CLIENT_ENV *);
+extern void client_env_rule(SS_CLIENT_ENV *, char *const *);
 
 #endif

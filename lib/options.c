@@ -25,6 +25,8 @@ static const char options_short[] = "+:1cdDf:hi:lL:m:n:o:s:St:uvVz";
 enum {
     OPT_VERSION = 256,
     OPT_CHECK,
+    OPT_REMOTE,
+    OPT_LOCAL,
 };
 
 static const struct option options_long[] = {
@@ -49,6 +51,8 @@ static const struct option options_long[] = {
     {"unlimited", no_argument, 0, 'z'},
     {"version", no_argument, 0, OPT_VERSION},
     {"check", no_argument, 0, OPT_CHECK},
+    {"remote", required_argument, 0, OPT_REMOTE},
+    {"local", required_argument, 0, OPT_LOCAL},
     {0, 0, 0, 0},
 };
 
@@ -156,6 +160,8 @@ static void options_one(OPTIONS *opts, int ch, char *arg)
         opts->socket_count = count;
         break;
     case OPT_CHECK: opts->check = 1; break;
+    case OPT_REMOTE: opts->remote = arg; break;
+    case OPT_LOCAL: opts->local = arg; break;
     case OPT_VERSION:
         printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
         exit(0);

@@ -20,7 +20,8 @@
  *	the -o ones (the last wins), each with a label for error messages.
  *	--help prints the usage line and then help (the application's text
  *	about its options and operands, or nothing) on stdout, --version the
- *	version; both exit 0. --check sets opts->check. "operands" describes
+ *	version; both exit 0. --check sets opts->check; --remote and
+ *	--local keep their addresses for stream mode. "operands" describes
  *	what follows the options on the usage line (for example "handler
  *	[arg ...]").
  *
@@ -52,6 +53,8 @@ typedef struct OPTIONS {
     int     check;                      /* --check */
     const char *config_file;            /* -f */
     const char *name;                   /* -n */
+    const char *remote;                 /* --remote (stream mode, a pipe) */
+    const char *local;                  /* --local */
     long    socket_count;               /* -s, or -1 */
     const char *transport;              /* -t */
     const char **listen;                /* -L, repeatable */

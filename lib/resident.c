@@ -45,6 +45,7 @@
  */
 typedef struct RESIDENT_PENDING {
     SINGLE_SERVER_CLIENT client;
+    ADMIT_TICKET ticket;                /* its per-source slot */
     SKELETON *sk;
     struct event *timer;
     struct RESIDENT_PENDING *next;
@@ -251,12 +252,14 @@ static void resident_log_client(const SINGLE_SERVER_CLIENT *client, pid_t pid)
     myfree(peer);
 }
 
-static void resident_defer(SKELETON *, const SINGLE_SERVER_CLIENT *, long);
+static void resident_defer(SKELETON *, const SINGLE_SERVER_CLIENT *,
+                                   ADMIT_TICKET *, long);
 static void resident_reload(SKELETON *, const char *, int);
 static void resident_check_start(SKELETON *, const char *);
 
 /* resident_spawn_failed - keep the client for a retry when that can help */
-static void resident_spawn_failed(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
+static void resident_spawn_failed(SKELETON *sk, SINGLE_SERVER_CLIENT *client,
+                                          ADMIT_TICKET *ticket)
 {
     /*
      * Out of processes or memory passes; a handler that vanished since
@@ -267,11 +270,12 @@ static void resident_spawn_failed(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
                   client->listener->display);
     ss_msg_warn("cannot start handler for a client of %s: %m -- retrying in %ds",
              client->listener->display, RESIDENT_RETRY_SEC);
-    resident_defer(sk, client, RESIDENT_RETRY_SEC * 1000);
+    resident_defer(sk, client, ticket, RESIDENT_RETRY_SEC * 1000);
 }
 
 /* resident_serve - hand one accepted client to the application */
-static void resident_serve(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
+static void resident_serve(SKELETON *sk, SINGLE_SERVER_CLIENT *client,
+                                   ADMIT_TICKET *ticket)
 {
     const SINGLE_SERVER_APP *app = sk->app;
     pid_t   pid = 0;
@@ -280,9 +284,12 @@ static void resident_serve(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
         sk->busy_in_process = 1;
         app->service(client, app->context);
         sk->busy_in_process = 0;
+        admit_release(sk->admit, ticket);
     } else if ((pid = skeleton_spawn(sk, client)) < 0) {
-        resident_spawn_failed(sk, client);
+        resident_spawn_failed(sk, client, ticket);
         return;
+    } else {
+        admit_bind(sk->admit, pid, ticket);     /* freed when it is reaped */
     }
     sk->served++;
     close(client->in_fd);
@@ -301,7 +308,7 @@ static void resident_pending_serve(RESIDENT_PENDING *pp)
 
     sk->npending--;
     event_free(pp->timer);
-    resident_serve(sk, &pp->client);    /* may defer it anew: a copy */
+    resident_serve(sk, &pp->client, &pp->ticket);  /* may defer it anew */
     myfree(pp);
 }
 
@@ -330,12 +337,13 @@ static void resident_pending_event(evutil_socket_t fd, short what, void *arg)
 
 /* resident_defer - serve this client in ms: in-flow pause, spawn retry */
 static void resident_defer(SKELETON *sk, const SINGLE_SERVER_CLIENT *client,
-                                   long ms)
+                                   ADMIT_TICKET *ticket, long ms)
 {
     RESIDENT_PENDING *pp = mymalloc(sizeof(*pp));
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
 
     pp->client = *client;
+    pp->ticket = *ticket;
     client_env_copy(&pp->client.env, &client->env);
     pp->sk = sk;
     if ((pp->timer = evtimer_new(sk->base, resident_pending_event, pp)) == 0)
@@ -397,6 +405,8 @@ static void resident_count_use(SKELETON *sk)
 static void resident_arrive(SKELETON *sk, SS_LISTENER *lp,
                                     SINGLE_SERVER_CLIENT *client)
 {
+    ADMIT_TICKET ticket;
+
     evtimer_del(sk->idle_ev);
     client->out_fd = client->in_fd;
     client->err_fd = -1;
@@ -404,10 +414,18 @@ static void resident_arrive(SKELETON *sk, SS_LISTENER *lp,
     client->listener = lp;
     client->service_name = P.service_name;
     resident_client_env(sk, client, lp);
+    if (!admit_client(sk->admit, client, &ticket)) {
+        /* Refused: no token, no count toward max_use, no handler. */
+        admit_close(sk->admit, client->in_fd);
+        sk->refused++;
+        if (resident_busy(sk) == 0)
+            resident_idle_start(sk);
+        return;
+    }
     if (skeleton_flow_pause(sk))
-        resident_defer(sk, client, P.in_flow_delay * 1000);
+        resident_defer(sk, client, &ticket, P.in_flow_delay * 1000);
     else
-        resident_serve(sk, client);
+        resident_serve(sk, client, &ticket);
     resident_count_use(sk);
 }
 
@@ -486,8 +504,8 @@ static void resident_child_exit(pid_t pid, int status, void *context)
 {
     SKELETON *sk = context;
 
-    (void) pid;
     (void) status;
+    admit_reap(sk->admit, (long) pid); /* however it ended: timed out too */
     if (resident_busy(sk) == 0)
         resident_idle_start(sk);
     resident_update(sk);
@@ -521,6 +539,7 @@ static void resident_drop_pending(SKELETON *sk)
         sk->pending = pp->next;
         sk->npending--;
         close(pp->client.in_fd);
+        admit_release(sk->admit, &pp->ticket);
         event_free(pp->timer);
         myfree(pp);
     }
@@ -626,6 +645,7 @@ static void resident_pending_import(SKELETON *sk, const HANDOVER *st)
 {
     const HANDOVER_CLIENT *hc;
     SINGLE_SERVER_CLIENT client;
+    ADMIT_TICKET ticket;
     size_t  i;
 
     for (i = 0; i < st->nclients; i++) {
@@ -645,7 +665,13 @@ static void resident_pending_import(SKELETON *sk, const HANDOVER *st)
                         &client.peer_len) < 0)
             client.peer_len = 0;        /* gone meanwhile: the handler sees EOF */
         resident_client_env(sk, &client, client.listener);
-        resident_defer(sk, &client, hc->pause_ms);
+        /* Judged again by the rules read now: the env is rebuilt anyway. */
+        if (!admit_client(sk->admit, &client, &ticket)) {
+            admit_close(sk->admit, hc->fd);
+            sk->refused++;
+            continue;
+        }
+        resident_defer(sk, &client, &ticket, hc->pause_ms);
     }
 }
 
@@ -933,12 +959,14 @@ int     resident_run(SKELETON *sk, int argc, char **argv)
         ss_msg_usage("do not run this command by hand (use -d to allow a "
                   "terminal on stdin, or -S for stream mode)");
     resident_listeners(sk, sk->re.handed_over);
+    skeleton_admit_open(sk);
     skeleton_flow_open(sk, sk->re.handover.flow_fd);
     if (sk->ma.on && !sk->opts.solitary)
         master_lock_open(&sk->ma, P.state_directory, P.service_name);
     skeleton_init_process(sk, argc, argv);
     sk->own = sk->listeners.count > 0 && resident_own(sk);
     resident_events(sk);
+    admit_start(sk->admit, sk->base);
     if (sk->ma.on)
         master_start(&sk->ma, sk->base, resident_master_gone,
                      resident_master_locked, sk);

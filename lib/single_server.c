@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "admit.h"
 #include "child.h"
 #include "conv.h"
 #include "msg.h"
@@ -35,6 +36,10 @@ SINGLE_SERVER_PARAMS single_server_params;
 static char *single_server_process_id;
 static char *single_server_process_name;
 static char *single_server_stress;
+static char *single_server_access_rules;
+static long single_server_per_source_limit;
+static long single_server_per_source_ipv6_prefix;
+static char *single_server_per_source_message;
 
 #define TIME_MAX INT_MAX
 
@@ -57,6 +62,12 @@ static SS_PARAM_DEF single_server_param_table[] = {
     SS_PARAM_DEF_STR("syslog_facility", "daemon", &P.syslog_facility),
     SS_PARAM_DEF_STR("debugger_command", "", &P.debugger_command),
     SS_PARAM_DEF_STR("handler_stderr", "auto", &P.handler_stderr),
+    SS_PARAM_DEF_STR("access_rules", "", &single_server_access_rules),
+    SS_PARAM_DEF_INT("per_source_limit", "0", 0, 1000000,
+                     &single_server_per_source_limit),
+    SS_PARAM_DEF_INT("per_source_ipv6_prefix", "64", 1, 128,
+                     &single_server_per_source_ipv6_prefix),
+    SS_PARAM_DEF_STR("per_source_message", "", &single_server_per_source_message),
     SS_PARAM_DEF_STR("process_id", "", &single_server_process_id),
     SS_PARAM_DEF_STR("process_name", "", &single_server_process_name),
     /* master(8) adds "-o stress=" or "-o stress=yes": accepted, unused */
@@ -207,6 +218,9 @@ static void single_server_refuse(SKELETON *sk)
     if (sk->opts.transport && master_transport(sk->opts.transport, 0) < 0)
         options_error("-t %s: unknown transport (inet, unix or pass)",
                       sk->opts.transport);
+    if (!sk->opts.stream && (sk->opts.remote || sk->opts.local))
+        options_error("--remote and --local are for stream mode (-S) with a "
+                      "client that is not a socket");
     if (sk->opts.stream && (sk->opts.nlisten > 0 || sk->opts.print_addresses))
         options_error("-L and -1 are for resident mode; -S serves the "
                       "client already on stdin/stdout");
@@ -286,6 +300,21 @@ void    skeleton_init_process(SKELETON *sk, int argc, char **argv)
         privs_drop(&sk->privs);
     if (app->post_init)
         app->post_init(app->context);
+}
+
+/*
+ * skeleton_admit_open - the access rules, read once at start (exit 100),
+ * and the per-source limit: resident mode only, since stream mode sees
+ * one client, and under master(8) one at a time per process
+ */
+void    skeleton_admit_open(SKELETON *sk)
+{
+    long    limit = sk->opts.stream || sk->ma.on ? 0
+        : single_server_per_source_limit;
+
+    sk->admit = admit_open(single_server_access_rules, limit,
+                           (int) single_server_per_source_ipv6_prefix,
+                           single_server_per_source_message);
 }
 
 /* skeleton_flow_open - the in-flow bucket, when flow control is on */
@@ -428,6 +457,7 @@ static int single_server_check(SKELETON *sk, int argc, char **argv)
             ss_msg_usage("%s", err);
         addr_free(&addr);
     }
+    skeleton_admit_open(sk);
     skeleton_init_process(sk, argc, argv);
     if (ss_msg_verbose)
         ss_msg_info("configuration check passed");

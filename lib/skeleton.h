@@ -14,6 +14,9 @@
  *		the two modes; each returns the exit status.
  *	void	resident_leave(SKELETON *sk, int sig);
  *		a signal asked the resident loop to leave.
+ *	void	skeleton_admit_open(SKELETON *sk);
+ *		read the access rules (before any chroot); exit 100 when
+ *		they are bad. sk->admit is null without rules.
  *	void	skeleton_flow_open(SKELETON *sk, int fd);
  *		open the in-flow bucket when in_flow_rate is set (before
  *		privileges are dropped); exit 111 when it is unsafe. fd, unless
@@ -29,6 +32,7 @@
 
 #include <event2/event.h>
 
+#include "admit.h"
 #include "flow.h"
 #include "reexec.h"
 #include "listener.h"
@@ -58,6 +62,7 @@ typedef struct SKELETON {
     PRIVS   privs;
     struct event *signal_ev[4];         /* CHLD, TERM, INT, HUP */
     FLOW   *flow;                       /* in-flow bucket, or null */
+    ADMIT  *admit;                      /* access rules, or null: admit.h */
     /* stream mode */
     int     stream_status;              /* exit status from the handler */
     /* resident mode */
@@ -88,6 +93,7 @@ extern void skeleton_signals(SKELETON *);
 extern int stream_run(SKELETON *, int, char **);
 extern int resident_run(SKELETON *, int, char **);
 extern void resident_leave(SKELETON *, int);
+extern void skeleton_admit_open(SKELETON *);
 extern void skeleton_flow_open(SKELETON *, int);
 extern int skeleton_flow_pause(SKELETON *);
 extern pid_t skeleton_spawn(SKELETON *, SINGLE_SERVER_CLIENT *);

@@ -19,6 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "addr.h"
+#include "admit.h"
 #include "child.h"
 #include "client_env.h"
 #include "msg.h"
@@ -44,10 +46,49 @@ static int stream_systemd_fd(void)
     return (3);
 }
 
-/* stream_client - where the client is, and its environment */
-static void stream_client(SINGLE_SERVER_CLIENT *client)
+/* stream_address - --remote or --local: a numeric TCP address */
+static void stream_address(const char *opt, const char *text, ADDR_SPEC *spec)
+{
+    char   *err;
+
+    if (addr_parse(text, spec, &err) < 0)
+        ss_msg_usage("%s=%s: %s", opt, text, err);
+    if (spec->family == AF_UNIX || spec->wildcard)
+        ss_msg_usage("%s=%s: expected HOST:PORT or [IPV6]:PORT", opt, text);
+}
+
+/*
+ * stream_pretend - --remote and --local: a handler tried from a pipe sees
+ * the variables of a TCP client at that address, and the access rules
+ * judge it as one
+ */
+static void stream_pretend(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
+{
+    ADDR_SPEC remote;
+    ADDR_SPEC local;
+    char    host[INET6_ADDRSTRLEN];
+    char    port[8];
+
+    stream_address("--remote", sk->opts.remote ? sk->opts.remote
+                   : "127.0.0.1:0", &remote);
+    stream_address("--local", sk->opts.local ? sk->opts.local
+                   : "127.0.0.1:0", &local);
+    memcpy(&client->peer, &remote.sa, remote.len);
+    client->peer_len = remote.len;
+    if (addr_numeric((struct sockaddr *) &local.sa, local.len, host,
+                     sizeof(host), port, sizeof(port)) < 0)
+        ss_msg_usage("--local=%s: not a TCP address", sk->opts.local);
+    client_env_tcp(&client->env, host, port, (struct sockaddr *) &client->peer,
+                   client->peer_len);
+    addr_free(&remote);
+    addr_free(&local);
+}
+
+/* stream_client - where the client is, its address and its environment */
+static void stream_client(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
 {
     int     fd = stream_systemd_fd();
+    struct stat st;
 
     memset(client, 0, sizeof(*client));
     client->in_fd = fd >= 0 ? fd : 0;
@@ -57,6 +98,17 @@ static void stream_client(SINGLE_SERVER_CLIENT *client)
     client_env_from_fd(&client->env, client->in_fd);
     if (fd >= 0 && fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
         ss_msg_fatal("fcntl fd %d: %m", fd);
+    if (fstat(client->in_fd, &st) == 0 && S_ISSOCK(st.st_mode)) {
+        client->peer_len = sizeof(client->peer);
+        if (getpeername(client->in_fd, (struct sockaddr *) &client->peer,
+                        &client->peer_len) < 0)
+            client->peer_len = 0;
+        if (sk->opts.remote || sk->opts.local)
+            ss_msg_warn("--remote and --local ignored: fd %d is a socket, "
+                        "whose own addresses count", client->in_fd);
+    } else if (sk->opts.remote || sk->opts.local) {
+        stream_pretend(sk, client);
+    }
 }
 
 /* stream_same_file - do two descriptors refer to the same open object? */
@@ -109,9 +161,18 @@ int     stream_run(SKELETON *sk, int argc, char **argv)
     SINGLE_SERVER_CLIENT client;
     pid_t   pid;
 
-    stream_client(&client);
+    stream_client(sk, &client);
+    skeleton_admit_open(sk);
     skeleton_flow_open(sk, -1);
     skeleton_init_process(sk, argc, argv);
+    /* Denied: the message was written; no token, no handler, exit 0. */
+    if (!admit_client(sk->admit, &client, 0)) {
+        if (client.in_fd == client.out_fd)     /* a socket: fd 3 */
+            admit_close(sk->admit, client.in_fd);
+        else if (stream_same_file(0, 1))        /* inetd: fds 0 and 1 */
+            admit_close(sk->admit, 1);
+        return (0);
+    }
     if (skeleton_flow_pause(sk))
         sleep((unsigned) P.in_flow_delay);
     watchdog_start(sk->base, P.daemon_timeout);

@@ -2,14 +2,15 @@
 """client.py - a test client for single-server.
 
 usage: client.py ADDRESS [--send TEXT] [--hold SECONDS] [--no-shutdown]
-                 [--timeout SECONDS] [--reset] [--connect-only]
+                 [--timeout SECONDS] [--reset] [--connect-only] [--bind HOST]
 
 ADDRESS is what -1 prints: HOST:PORT, [IPV6]:PORT or unix:/path.
 Connects, sends TEXT (default: nothing), half-closes the connection unless
 --no-shutdown, and prints everything the server sends until end-of-file.
 --hold keeps the connection open that long before sending. --reset closes
 with an RST at once. --connect-only only tells whether a connection was
-accepted by the kernel ("connected" or "refused") and closes.
+accepted by the kernel ("connected" or "refused") and closes. --bind
+connects from that local address (127.0.0.2: any of 127/8 is loopback).
 Exit status: 0, or 2 when connecting failed, 3 on timeout.
 """
 import socket
@@ -18,7 +19,7 @@ import sys
 import time
 
 
-def connect(addr, timeout):
+def connect(addr, timeout, bind=None):
     if addr.startswith("unix:"):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         target = addr[5:]
@@ -31,6 +32,8 @@ def connect(addr, timeout):
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         target = (host, int(port))
     s.settimeout(timeout)
+    if bind:
+        s.bind((bind, 0))
     s.connect(target)
     return s
 
@@ -39,6 +42,7 @@ def main(argv):
     addr = argv[1]
     send, hold, shut, timeout = b"", 0.0, True, 10.0
     reset = connect_only = False
+    bind = None
     i = 2
     while i < len(argv):
         a = argv[i]
@@ -57,9 +61,12 @@ def main(argv):
             reset = True
         elif a == "--connect-only":
             connect_only = True
+        elif a == "--bind":
+            bind = argv[i + 1]
+            i += 1
         i += 1
     try:
-        s = connect(addr, timeout)
+        s = connect(addr, timeout, bind)
     except OSError as e:
         print("refused" if connect_only else "connect: %s" % e,
               file=sys.stdout if connect_only else sys.stderr)

@@ -1,0 +1,313 @@
+/*
+ * admit.c - the admission step: access rules, applied to each new client
+ *
+ * The rules are parsed once (access.c, a pure parser and a prefix tree);
+ * what is done here per client is one lookup, and for a denial one
+ * non-blocking write and a log line that a flood cannot multiply: at
+ * most one a second per source, with the count of those held back.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "access.h"
+#include "addr.h"
+#include "admit.h"
+#include "client_env.h"
+#include "msg.h"
+#include "mymalloc.h"
+#include "persource.h"
+
+#define ADMIT_LOG_SLOTS 256             /* sources remembered for the log */
+#define ADMIT_LINGER_SEC 2              /* a refused client's end of file */
+#define ADMIT_LINGER_MAX 1000           /* refused clients lingering at once */
+#define ADMIT_LINGER_POLL_MS 1000       /* without an event loop */
+
+/* Every assignment of a rule finds a place in a client's variables. */
+_Static_assert(ACCESS_ENV_MAX <= SS_CLIENT_ENV_RULE_MAX, "rule env fits");
+
+typedef struct ADMIT_LOG_SLOT {
+    char    source[INET6_ADDRSTRLEN + 16];
+    time_t  second;                     /* when it was last logged */
+    long    held;                       /* denials not logged since */
+} ADMIT_LOG_SLOT;
+
+typedef struct ADMIT_LINGER {
+    struct ADMIT *admit;
+    struct event *ev;
+} ADMIT_LINGER;
+
+struct ADMIT {
+    ACCESS *rules;                      /* or null: everyone */
+    long    limit;                      /* per_source_limit, 0 = none */
+    int     v6_prefix;                  /* per_source_ipv6_prefix */
+    const char *limit_message;          /* per_source_message, or null */
+    PERSOURCE *sources;                 /* with a limit */
+    struct event_base *base;            /* refused clients linger here */
+    int     lingering;
+    ADMIT_LOG_SLOT log[ADMIT_LOG_SLOTS];
+};
+
+/* admit_open - the rules and the per-source limit */
+ADMIT  *admit_open(const char *rules_path, long limit, int v6_prefix,
+                           const char *limit_message)
+{
+    ADMIT  *admit = mycalloc(1, sizeof(*admit));
+    char   *err;
+
+    if (rules_path && *rules_path
+        && (admit->rules = access_read(rules_path, &err)) == 0)
+        ss_msg_usage("parameter access_rules: %s", err);
+    admit->limit = limit;
+    admit->v6_prefix = v6_prefix;
+    admit->limit_message = limit_message && *limit_message ? limit_message : 0;
+    if (limit > 0)
+        admit->sources = persource_create();
+    return (admit);
+}
+
+/* admit_free - forget the rules */
+void    admit_free(ADMIT *admit)
+{
+    access_free(admit->rules);
+    myfree(admit);
+}
+
+/* admit_uid - a unix peer's uid, or -1 */
+static long admit_uid(const SINGLE_SERVER_CLIENT *client)
+{
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+
+    if (client->peer_len > 0 && client->peer.ss_family != AF_UNIX)
+        return (-1);
+    if (getsockopt(client->in_fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+        return (-1);
+    return ((long) cred.uid);
+}
+
+/* admit_source - the client as logs name it: address, or unix uid */
+static void admit_source(const SINGLE_SERVER_CLIENT *client, long uid,
+                                 char *buf, size_t len)
+{
+    char    host[INET6_ADDRSTRLEN];
+    char    port[8];
+
+    if (uid >= 0)
+        snprintf(buf, len, "unix uid %ld", uid);
+    else if (addr_numeric((const struct sockaddr *) &client->peer,
+                          client->peer_len, host, sizeof(host), port,
+                          sizeof(port)) == 0)
+        snprintf(buf, len, "%s", host);
+    else
+        snprintf(buf, len, "an unknown address");
+}
+
+/*
+ * admit_log - a denial, logged at most once a second per source. The
+ * slot is chosen by a hash of the source: two sources that share one
+ * only make each other log a little more often.
+ */
+static void admit_log(ADMIT *admit, const char *verb, const char *source,
+                              const char *service, const char *why)
+{
+    ADMIT_LOG_SLOT *slot;
+    unsigned hash = 5381;
+    const char *cp;
+    time_t  now = time(0);
+
+    for (cp = source; *cp; cp++)
+        hash = hash * 33 + (unsigned char) *cp;
+    slot = admit->log + hash % ADMIT_LOG_SLOTS;
+    if (strcmp(slot->source, source) == 0 && slot->second == now) {
+        slot->held++;
+        return;
+    }
+    if (strcmp(slot->source, source) == 0 && slot->held > 0)
+        ss_msg_info("service %s: %s %s (%s); %ld more since, not logged",
+                    service, verb, source, why, slot->held);
+    else
+        ss_msg_info("service %s: %s %s (%s)", service, verb, source, why);
+    snprintf(slot->source, sizeof(slot->source), "%s", source);
+    slot->second = now;
+    slot->held = 0;
+}
+
+/* admit_drain - read and drop what the client sent: 0 at its end */
+static int admit_drain(int fd)
+{
+    char    buf[4096];
+    ssize_t got;
+    int     n;
+
+    for (n = 0; n < 16; n++)
+        if ((got = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) <= 0)
+            return (got == 0 || (errno != EAGAIN && errno != EINTR) ? 0 : 1);
+    return (1);
+}
+
+/* admit_linger_event - input to drop, its end, or time is up: close */
+static void admit_linger_event(evutil_socket_t fd, short what, void *arg)
+{
+    ADMIT_LINGER *lp = arg;
+
+    if ((what & EV_READ) && admit_drain((int) fd))
+        return;
+    close((int) fd);
+    event_free(lp->ev);
+    lp->admit->lingering--;
+    myfree(lp);
+}
+
+/*
+ * admit_close - close a refused client's connection. Closing a socket
+ * with unread input resets it, and the client may then lose the message
+ * before it reads it: so the message is followed by our end of file,
+ * and what the client still sends is read and dropped until its own end
+ * of file, for ADMIT_LINGER_SEC at most, in the event loop. Without an
+ * event loop (stream mode), or with too many lingering, it waits a
+ * moment for the client's input at most.
+ */
+void    admit_close(ADMIT *admit, int fd)
+{
+    struct timeval limit = {ADMIT_LINGER_SEC, 0};
+    struct pollfd pfd = {fd, POLLIN, 0};
+    ADMIT_LINGER *lp;
+    int     waited;
+
+    if (shutdown(fd, SHUT_WR) < 0) {    /* not a socket, or gone */
+        close(fd);
+        return;
+    }
+    if (admit->base && admit->lingering < ADMIT_LINGER_MAX) {
+        lp = mymalloc(sizeof(*lp));
+        lp->admit = admit;
+        if ((lp->ev = event_new(admit->base, fd, EV_READ | EV_PERSIST,
+                                admit_linger_event, lp)) == 0
+            || event_add(lp->ev, &limit) < 0)
+            ss_msg_fatal("cannot watch a refused connection");
+        admit->lingering++;
+        return;
+    }
+    for (waited = 0; waited < ADMIT_LINGER_POLL_MS; waited += 50)
+        if (!admit_drain(fd) || poll(&pfd, 1, 50) < 0)
+            break;
+    close(fd);
+}
+
+/* admit_start - refused connections linger in this event loop from now on */
+void    admit_start(ADMIT *admit, struct event_base *base)
+{
+    admit->base = base;
+}
+
+/* admit_deny_write - the message, without waiting; what does not fit is lost */
+static void admit_deny_write(int fd, const char *message)
+{
+    struct iovec iov[2];
+    struct msghdr msg;
+
+    iov[0].iov_base = (void *) message;
+    iov[0].iov_len = strlen(message);
+    iov[1].iov_base = "\r\n";
+    iov[1].iov_len = 2;
+    memset(&msg, 0, sizeof(msg));
+    msg.msg_iov = iov;
+    msg.msg_iovlen = 2;
+    /* A pipe (stream mode by hand) is no socket: write it plainly. */
+    if (sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno == ENOTSOCK)
+        (void) writev(fd, iov, 2);
+}
+
+/* admit_rules - the access rules' verdict: 1 admitted, 0 denied */
+static int admit_rules(ADMIT *admit, SINGLE_SERVER_CLIENT *client, long uid)
+{
+    const ACCESS_RULE *rule;
+    char    source[sizeof(admit->log[0].source)];
+    char    why[32];
+
+    rule = access_match(admit->rules, (const struct sockaddr *) &client->peer,
+                        client->peer_len, uid);
+    if (rule && rule->allow) {
+        client_env_rule(&client->env, rule->env);
+        return (1);
+    }
+    if (rule && rule->message)
+        admit_deny_write(client->out_fd, rule->message);
+    admit_source(client, uid, source, sizeof(source));
+    if (rule)
+        snprintf(why, sizeof(why), "rule on line %d", rule->line);
+    else
+        snprintf(why, sizeof(why), "no rule matches");
+    admit_log(admit, "deny", source, client->service_name, why);
+    return (0);
+}
+
+/* admit_limit - a slot under per_source_limit: 1 taken, 0 refused */
+static int admit_limit(ADMIT *admit, SINGLE_SERVER_CLIENT *client, long uid,
+                               ADMIT_TICKET *ticket)
+{
+    char    source[sizeof(admit->log[0].source)];
+    char    why[48];
+
+    if (persource_key((const struct sockaddr *) &client->peer,
+                      client->peer_len, uid, admit->v6_prefix,
+                      &ticket->key) < 0)
+        return (1);                     /* no source to count */
+    if (persource_take(admit->sources, &ticket->key, admit->limit)) {
+        ticket->held = 1;
+        return (1);
+    }
+    if (admit->limit_message)
+        admit_deny_write(client->out_fd, admit->limit_message);
+    persource_text(&ticket->key, admit->v6_prefix, source, sizeof(source));
+    snprintf(why, sizeof(why), "per_source_limit %ld reached", admit->limit);
+    admit_log(admit, "refuse", source, client->service_name, why);
+    return (0);
+}
+
+/* admit_client - judge one client: 1 admitted, 0 denied or refused */
+int     admit_client(ADMIT *admit, SINGLE_SERVER_CLIENT *client,
+                             ADMIT_TICKET *ticket)
+{
+    long    uid = admit_uid(client);
+
+    if (ticket)
+        ticket->held = 0;
+    if (admit->rules && !admit_rules(admit, client, uid))
+        return (0);
+    if (ticket && admit->sources && !admit_limit(admit, client, uid, ticket))
+        return (0);
+    return (1);
+}
+
+/* admit_bind - the handler pid holds the ticket's slot from now on */
+void    admit_bind(ADMIT *admit, long pid, ADMIT_TICKET *ticket)
+{
+    if (ticket->held)
+        persource_bind(admit->sources, pid, &ticket->key);
+    ticket->held = 0;
+}
+
+/* admit_release - a client that got no handler gives its slot back */
+void    admit_release(ADMIT *admit, ADMIT_TICKET *ticket)
+{
+    if (ticket->held)
+        persource_release(admit->sources, &ticket->key);
+    ticket->held = 0;
+}
+
+/* admit_reap - a handler ended, however: its slot is free */
+void    admit_reap(ADMIT *admit, long pid)
+{
+    if (admit->sources)
+        persource_reap(admit->sources, pid);
+}

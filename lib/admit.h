@@ -1,0 +1,80 @@
+#ifndef SS_ADMIT_H
+#define SS_ADMIT_H
+
+/*++
+ * NAME
+ *	admit 3
+ * SUMMARY
+ *	the admission step: access rules and the per-source limit
+ * SYNOPSIS
+ *	#include <admit.h>
+ *
+ *	ADMIT  *admit_open(const char *rules_path, long limit,
+ *			int v6_prefix, const char *limit_message);
+ *	int	admit_client(ADMIT *admit, SINGLE_SERVER_CLIENT *client,
+ *			ADMIT_TICKET *ticket);
+ *	void	admit_bind(ADMIT *admit, long pid, ADMIT_TICKET *ticket);
+ *	void	admit_release(ADMIT *admit, ADMIT_TICKET *ticket);
+ *	void	admit_reap(ADMIT *admit, long pid);
+ *	void	admit_start(ADMIT *admit, struct event_base *base);
+ *	void	admit_close(ADMIT *admit, int fd);
+ *	void	admit_free(ADMIT *admit);
+ * DESCRIPTION
+ *	Every client, in every mode, passes here before it takes an
+ *	in-flow token, counts toward max_use or gets a handler.
+ *
+ *	admit_open() reads the rules file (see access.h), once, at start;
+ *	an empty path means no rules. limit is per_source_limit (0: none),
+ *	counted per IPv4 address, IPv6 prefix of v6_prefix bits or unix
+ *	peer uid (see persource.h); limit_message, unless empty, is
+ *	written to a client refused by it.
+ *
+ *	admit_client() judges the client by its address (client->peer),
+ *	or for a unix socket by its peer's uid, then, with a ticket (a
+ *	null ticket: no per-source limit, as in stream mode), takes a
+ *	slot of its source. Admitted, the allow rule's assignments are
+ *	added to client->env and 1 is returned; the slot, if any, is the
+ *	ticket's. Denied or refused, the message (if any) and "\r\n" are
+ *	written to client->out_fd without waiting (what does not fit in
+ *	the socket buffer is lost), the refusal is logged at info level,
+ *	at most once a second per source with a count of those not logged,
+ *	and 0 is returned: the caller closes the connection with
+ *	admit_close() and starts nothing.
+ *
+ *	admit_close() closes a refused client's connection so that the
+ *	message reaches it: our end of file follows the message, and what
+ *	the client still sends is read and dropped until its end of file
+ *	(closing with unread input would reset the connection), at most
+ *	2 seconds, in the event loop given to admit_start(); without one
+ *	(stream mode) for a moment at most, waiting.
+ *
+ *	admit_bind() gives the ticket's slot to the handler pid, which
+ *	admit_reap() frees when that process was reaped, however it ended.
+ *	admit_release() frees the slot of a client that got no handler.
+ * DIAGNOSTICS
+ *	A bad rules file is a configuration error (exit 100) naming the
+ *	file, the line and the culprit.
+ *--*/
+
+#include <event2/event.h>
+
+#include "persource.h"
+#include "single_server.h"
+
+typedef struct ADMIT ADMIT;
+
+typedef struct ADMIT_TICKET {
+    int     held;                       /* a slot of key is taken */
+    PERSOURCE_KEY key;
+} ADMIT_TICKET;
+
+extern ADMIT *admit_open(const char *, long, int, const char *);
+extern int admit_client(ADMIT *, SINGLE_SERVER_CLIENT *, ADMIT_TICKET *);
+extern void admit_bind(ADMIT *, long, ADMIT_TICKET *);
+extern void admit_release(ADMIT *, ADMIT_TICKET *);
+extern void admit_reap(ADMIT *, long);
+extern void admit_start(ADMIT *, struct event_base *);
+extern void admit_close(ADMIT *, int);
+extern void admit_free(ADMIT *);
+
+#endif
