@@ -686,17 +686,21 @@ static char *random_rules(size_t n, size_t *len)
 }
 
 /* lookups - ns per lookup of random peers, IPv4 and IPv6 in turn */
-static double lookups(const ACCESS *acc, long count)
+static double lookups(const ACCESS *acc, long count, long clients)
 {
     struct sockaddr_in sin = {.sin_family = AF_INET};
     struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6};
-    double  start = now();
+    uint64_t *pool = clients ? mymalloc(clients * sizeof(*pool)) : 0;
+    double  start;
     long    sum = 0;
     long    i;
     uint64_t r;
 
+    for (i = 0; i < clients; i++)
+        pool[i] = rng();
+    start = now();
     for (i = 0; i < count; i++) {
-        r = rng();
+        r = clients ? pool[i % clients] : rng();
         if (i % 2) {
             sin.sin_addr.s_addr = (uint32_t) r;
             sum += line_of(access_match(acc, (struct sockaddr *) &sin,
@@ -709,7 +713,10 @@ static double lookups(const ACCESS *acc, long count)
         }
     }
     printf("# (matched lines sum to %ld)\n", sum);
-    return ((now() - start) * 1e9 / count);
+    start = (now() - start) * 1e9 / count;
+    if (pool)
+        myfree(pool);
+    return (start);
 }
 
 /* performance - parse time, and lookups that do not scan the rules */
@@ -734,11 +741,15 @@ static void performance(void)
         return;
     printf("# parse 100,000 rules: %.1f ms\n", parse * 1e3);
     ok(parse < 1.0, "... in under a second");
-    ns_few = lookups(few, 1000000);
-    ns_many = lookups(acc, 1000000);
+    ns_few = lookups(few, 1000000, 0);
+    ns_many = lookups(acc, 1000000, 0);
     printf("# lookups: %.1f ns each against 10 rules, "
            "%.1f ns against 100,000\n",
            ns_few, ns_many);
+    /* A service sees a working set of clients, not the whole Internet. */
+    printf("# lookups, 1,000 client addresses: %.1f ns each against 10 "
+           "rules, %.1f ns against 100,000\n", lookups(few, 1000000, 1000),
+           lookups(acc, 1000000, 1000));
     /*
      * A scan of the rules would cost some 10,000 times more. The bound is
      * loose because 10 rules sit in the cache while 100,000 do not: each
