@@ -158,6 +158,28 @@ logged_denial() {
 	kill -0 "$SERVER_PID"
 }
 
+@test "denials of one source are logged at most once a second, a later line counting those held back" {
+	rules r <<-'EOF'
+		127.0.0.1   deny
+		*           allow
+	EOF
+	serve "$R"
+	local k lines
+	for k in 1 2 3 4 5 6 7 8 9 10; do
+		client "$ADDR" --timeout 5 >/dev/null
+	done
+	wait_for_log "deny 127.0.0.1"
+	lines=$(grep -c 'deny 127.0.0.1' "$LOG")
+	[ "$lines" -lt 10 ]	# ten within a few seconds at most
+	# a denial in a later second logs again, with the count held back
+	for ((k = 0; k < 20; k++)); do
+		grep -q 'deny 127.0.0.1 .*more since, not logged' "$LOG" && break
+		sleep 0.2
+		client "$ADDR" --timeout 5 >/dev/null
+	done
+	grep -qE 'deny 127\.0\.0\.1 \(no rule matches|rule on line 1\); [0-9]+ more since, not logged' "$LOG"
+}
+
 @test "resident: deny without a message closes the connection and writes nothing" {
 	rules r <<-'EOF'
 		127.0.0.0/8 deny
