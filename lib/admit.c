@@ -22,6 +22,7 @@
 #include "addr.h"
 #include "admit.h"
 #include "client_env.h"
+#include "handover.h"
 #include "msg.h"
 #include "mymalloc.h"
 #include "persource.h"
@@ -310,4 +311,34 @@ void    admit_reap(ADMIT *admit, long pid)
 {
     if (admit->sources)
         persource_reap(admit->sources, pid);
+}
+
+/* admit_export_one - one slot, for the next image */
+static void admit_export_one(long pid, const PERSOURCE_KEY *key, void *context)
+{
+    HANDOVER_SOURCE source = {(pid_t) pid, *key};
+
+    handover_add_source(context, &source);
+}
+
+/* admit_export - the slots held by handlers, into a handover */
+size_t  admit_export(const ADMIT *admit, HANDOVER *state)
+{
+    return (admit->sources ? persource_each(admit->sources, state ?
+                                            admit_export_one : 0, state) : 0);
+}
+
+/*
+ * admit_import - the slots the previous image's handlers hold: counted
+ * again, whatever the limit is now, and freed when they are reaped
+ */
+void    admit_import(ADMIT *admit, const HANDOVER *state)
+{
+    size_t  i;
+
+    for (i = 0; admit->sources && i < state->nsources; i++) {
+        (void) persource_take(admit->sources, &state->sources[i].key, 0);
+        persource_bind(admit->sources, (long) state->sources[i].pid,
+                       &state->sources[i].key);
+    }
 }

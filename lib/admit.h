@@ -18,6 +18,8 @@
  *	void	admit_reap(ADMIT *admit, long pid);
  *	void	admit_start(ADMIT *admit, struct event_base *base);
  *	void	admit_close(ADMIT *admit, int fd);
+ *	size_t	admit_export(const ADMIT *admit, HANDOVER *state);
+ *	void	admit_import(ADMIT *admit, const HANDOVER *state);
  *	void	admit_free(ADMIT *admit);
  * DESCRIPTION
  *	Every client, in every mode, passes here before it takes an
@@ -51,6 +53,12 @@
  *	admit_bind() gives the ticket's slot to the handler pid, which
  *	admit_reap() frees when that process was reaped, however it ended.
  *	admit_release() frees the slot of a client that got no handler.
+ *
+ *	admit_export() adds the slots that handlers hold to a handover for
+ *	the next image of this process (with a null state it only counts
+ *	them), and returns their count; admit_import(), in that image,
+ *	counts them again, bound to the same handlers, whatever the limit
+ *	is now (with no limit now, they are not counted).
  * DIAGNOSTICS
  *	A bad rules file is a configuration error (exit 100) naming the
  *	file, the line and the culprit.
@@ -58,6 +66,7 @@
 
 #include <event2/event.h>
 
+#include "handover.h"
 #include "persource.h"
 #include "single_server.h"
 
@@ -75,6 +84,8 @@ extern void admit_release(ADMIT *, ADMIT_TICKET *);
 extern void admit_reap(ADMIT *, long);
 extern void admit_start(ADMIT *, struct event_base *);
 extern void admit_close(ADMIT *, int);
+extern size_t admit_export(const ADMIT *, HANDOVER *);
+extern void admit_import(ADMIT *, const HANDOVER *);
 extern void admit_free(ADMIT *);
 
 #endif

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sys/socket.h>
+
 #include "conv.h"
 #include "handover.h"
 #include "mymalloc.h"
@@ -34,15 +36,26 @@ void    handover_add_client(HANDOVER *state, const HANDOVER_CLIENT *client)
     state->clients[state->nclients++] = *client;
 }
 
+/* handover_add_source - append a per-source slot held by a handler */
+void    handover_add_source(HANDOVER *state, const HANDOVER_SOURCE *source)
+{
+    state->sources = myrealloc(state->sources, (state->nsources + 1)
+                               * sizeof(*source));
+    state->sources[state->nsources++] = *source;
+}
+
 /* handover_format - the state as one line of text */
 char   *handover_format(const HANDOVER *state)
 {
-    size_t  size = 64 + 64 * (state->nchildren + state->nclients);
+    size_t  size = 64 + 64 * (state->nchildren + state->nclients
+                              + state->nsources);
     char   *buf = mymalloc(size);
     size_t  len;
     size_t  i;
     const HANDOVER_CHILD *cp;
     const HANDOVER_CLIENT *pp;
+    const HANDOVER_SOURCE *sp;
+    size_t  k;
 
     len = snprintf(buf, size, "v1 pid=%ld served=%ld", (long) state->pid,
                    state->served);
@@ -68,7 +81,21 @@ char   *handover_format(const HANDOVER *state)
         len += snprintf(buf + len, size - len, " p=%d,%ld,%d",
                         pp->fd, pp->pause_ms, pp->listener);
     }
+    for (i = 0; i < state->nsources; i++) {
+        sp = state->sources + i;
+        len += snprintf(buf + len, size - len, " s=%ld,%d,",
+                        (long) sp->pid, sp->key.family);
+        for (k = 0; k < sizeof(sp->key.addr); k++)
+            len += snprintf(buf + len, size - len, "%02x", sp->key.addr[k]);
+    }
     return (buf);
+}
+
+/* handover_hex - a lowercase hex digit's value, or -1 */
+static int handover_hex(int c)
+{
+    return (c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : -1);
 }
 
 /* handover_numbers - "a,b,c" into n longs within [min[i], max[i]] */
@@ -86,6 +113,36 @@ static int handover_numbers(char *text, int n, const long *min,
     return (text == 0 ? 0 : -1);        /* nothing may follow */
 }
 
+/* handover_source - "PID,FAMILY,HEX" into a source; -1 if bad */
+static int handover_source(char *text, HANDOVER_SOURCE *sp)
+{
+    static const long min[] = {2, 1};
+    static const long max[] = {0x7fffffff, 64};
+    char   *hex = strrchr(text, ',');
+    long    v[2];
+    size_t  i;
+    int     hi;
+    int     lo;
+
+    if (hex == 0)
+        return (-1);
+    *hex++ = 0;
+    if (handover_numbers(text, 2, min, max, v) < 0
+        || (v[1] != AF_INET && v[1] != AF_INET6 && v[1] != AF_UNIX)
+        || strlen(hex) != 2 * sizeof(sp->key.addr))
+        return (-1);
+    memset(sp, 0, sizeof(*sp));
+    sp->pid = (pid_t) v[0];
+    sp->key.family = (int) v[1];
+    for (i = 0; i < sizeof(sp->key.addr); i++) {
+        if ((hi = handover_hex(hex[2 * i])) < 0
+            || (lo = handover_hex(hex[2 * i + 1])) < 0)
+            return (-1);
+        sp->key.addr[i] = (unsigned char) (hi << 4 | lo);
+    }
+    return (0);
+}
+
 /* handover_item - one "name=value" item into state; -1 if bad */
 static int handover_item(char *item, HANDOVER *state)
 {
@@ -100,6 +157,7 @@ static int handover_item(char *item, HANDOVER *state)
     long    v[4];
     HANDOVER_CHILD child;
     HANDOVER_CLIENT client;
+    HANDOVER_SOURCE source;
 
     if (strncmp(item, "h=", 2) == 0 && handover_numbers(item + 2, 4, h_min, h_max, v) == 0
         && (v[3] == -1 || v[3] >= 3)) {
@@ -113,6 +171,8 @@ static int handover_item(char *item, HANDOVER *state)
                && handover_numbers(item + 2, 2, k_min, k_max, v) == 0) {
         child = (HANDOVER_CHILD) {(pid_t) v[0], v[1], 1, -1, 1};
         handover_add_child(state, &child);
+    } else if (strncmp(item, "s=", 2) == 0 && handover_source(item + 2, &source) == 0) {
+        handover_add_source(state, &source);
     } else if (strcmp(item, "stderr_closed=1") == 0) {
         state->stderr_closed = 1;
     } else if (strncmp(item, "p=", 2) == 0
@@ -175,6 +235,7 @@ void    handover_free(HANDOVER *state)
 {
     myfree(state->children);
     myfree(state->clients);
+    myfree(state->sources);
     memset(state, 0, sizeof(*state));
     state->flow_fd = -1;
 }

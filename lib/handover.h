@@ -13,6 +13,7 @@
  *	int	handover_parse(const char *text, HANDOVER *state, char **err);
  *	void	handover_add_child(HANDOVER *state, const HANDOVER_CHILD *child);
  *	void	handover_add_client(HANDOVER *state, const HANDOVER_CLIENT *client);
+ *	void	handover_add_source(HANDOVER *state, const HANDOVER_SOURCE *source);
  *	void	handover_free(HANDOVER *state);
  * DESCRIPTION
  *	A resident server that holds its own listening sockets re-executes
@@ -24,7 +25,7 @@
  *
  *	    v1 pid=PID served=N [stderr_closed=1] [flow=FD]
  *	       [h=PID,MS,KILLING,LOGFD]... [l=PID,FD]... [k=PGID,MS]...
- *	       [p=FD,MS,LISTENER]...
+ *	       [p=FD,MS,LISTENER]... [s=PID,FAMILY,HEX]...
  *
  *	pid is the process the line is meant for (as LISTEN_PID: a stray
  *	variable inherited from elsewhere is not ours to trust); served is
@@ -38,19 +39,25 @@
  *	stderr pipe (-1 for none); each l= a stderr pipe whose handler was
  *	already reaped; each k= the process group of a handler reaped after
  *	SIGTERM, whose SIGKILL is due in MS milliseconds; each p= a client in its in-flow pause: its
- *	connection, the milliseconds left, and the index of its listener.
+ *	connection, the milliseconds left, and the index of its listener;
+ *	each s= the source (see persource.h) whose per-source slot handler
+ *	PID holds: the key's family (AF_INET, AF_INET6 or AF_UNIX as a
+ *	number) and its 16 bytes in 32 lowercase hex digits.
  *
  *	handover_parse() is a pure parser (no I/O, no logging): the text is
  *	checked strictly and completely, every number within bounds
  *	(descriptors from 3 to HANDOVER_FD_MAX, pids above 1, at most
- *	HANDOVER_ITEMS_MAX items), or nothing is taken. handover_add_child()
- *	and handover_add_client() append to a state that starts zeroed.
+ *	HANDOVER_ITEMS_MAX items), or nothing is taken. handover_add_child(),
+ *	handover_add_client() and handover_add_source() append to a state
+ *	that starts zeroed.
  * DIAGNOSTICS
  *	handover_parse() returns 0, or -1 with *err (free with myfree())
  *	naming the first bad item; state is then empty.
  *--*/
 
 #include <sys/types.h>
+
+#include "persource.h"
 
 #define HANDOVER_ENV        "SINGLE_SERVER_HANDOVER"
 #define HANDOVER_FD_MAX     (1 << 20)
@@ -72,6 +79,11 @@ typedef struct HANDOVER_CLIENT {
     int     listener;                   /* index of its listener */
 } HANDOVER_CLIENT;
 
+typedef struct HANDOVER_SOURCE {
+    pid_t   pid;                        /* the handler holding the slot */
+    PERSOURCE_KEY key;
+} HANDOVER_SOURCE;
+
 typedef struct HANDOVER {
     pid_t   pid;                        /* the process it is meant for */
     long    served;
@@ -81,12 +93,15 @@ typedef struct HANDOVER {
     size_t  nchildren;
     HANDOVER_CLIENT *clients;
     size_t  nclients;
+    HANDOVER_SOURCE *sources;
+    size_t  nsources;
 } HANDOVER;
 
 extern char *handover_format(const HANDOVER *);
 extern int handover_parse(const char *, HANDOVER *, char **);
 extern void handover_add_child(HANDOVER *, const HANDOVER_CHILD *);
 extern void handover_add_client(HANDOVER *, const HANDOVER_CLIENT *);
+extern void handover_add_source(HANDOVER *, const HANDOVER_SOURCE *);
 extern void handover_free(HANDOVER *);
 
 #endif

@@ -184,3 +184,19 @@ void    persource_reap(PERSOURCE *ps, long pid)
         }
     }
 }
+
+/* persource_each - every process holding a client, with its source */
+size_t  persource_each(const PERSOURCE *ps, void (*fn) (long, const PERSOURCE_KEY *,
+                                                               void *),
+                               void *context)
+{
+    const PERSOURCE_HOLDER *hp;
+    size_t  i;
+    size_t  n = 0;
+
+    for (i = 0; i < PERSOURCE_BUCKETS; i++)
+        for (hp = ps->holders[i]; hp; hp = hp->next, n++)
+            if (fn)
+                fn(hp->pid, &hp->key, context);
+    return (n);
+}

@@ -21,6 +21,9 @@
  *	long	persource_count(const PERSOURCE *ps, const PERSOURCE_KEY *key);
  *	void	persource_bind(PERSOURCE *ps, long pid, const PERSOURCE_KEY *key);
  *	void	persource_reap(PERSOURCE *ps, long pid);
+ *	size_t	persource_each(const PERSOURCE *ps,
+ *			void (*fn)(long pid, const PERSOURCE_KEY *key, void *),
+ *			void *context);
  * DESCRIPTION
  *	A source is an IPv4 address (an IPv4-mapped IPv6 peer is one),
  *	an IPv6 prefix of v6_prefix bits, or the uid of a unix-socket
@@ -37,6 +40,8 @@
  *	persource_bind() says that process pid now holds a client of key
  *	(its handler); persource_reap() releases the client of a process
  *	that ended, and does nothing for a pid that holds none.
+ *	persource_each() calls fn (unless null) for every process that
+ *	holds a client, and returns their count.
  *
  *	Lookups hash the key: their cost does not grow with the number of
  *	sources.
@@ -61,5 +66,7 @@ extern void persource_release(PERSOURCE *, const PERSOURCE_KEY *);
 extern long persource_count(const PERSOURCE *, const PERSOURCE_KEY *);
 extern void persource_bind(PERSOURCE *, long, const PERSOURCE_KEY *);
 extern void persource_reap(PERSOURCE *, long);
+extern size_t persource_each(const PERSOURCE *,
+                        void (*) (long, const PERSOURCE_KEY *, void *), void *);
 
 #endif

@@ -721,7 +721,8 @@ static void resident_reexec_now(SKELETON *sk)
         return;
     }
     if (!reexec_room(sk, child_count() + child_lingering_count()
-                     + child_log_count() + sk->npending, &why)) {
+                     + child_log_count() + sk->npending
+                     + (int) admit_export(sk->admit, 0), &why)) {
         ss_msg_warn("cannot re-execute now: %s -- serving on", why);
         myfree(why);
         sigprocmask(SIG_SETMASK, &old, 0);
@@ -733,6 +734,7 @@ static void resident_reexec_now(SKELETON *sk)
         st.flow_fd = flow_fd(sk->flow);
     child_export(&st);
     resident_pending_export(sk, &st);
+    (void) admit_export(sk->admit, &st);
     ss_msg_info("re-executing %s: %zu handler(s) and %zu paused client(s) "
              "handed over", sk->re.self_path, st.nchildren, st.nclients);
     reexec_exec(sk, &st);               /* returns only to exit */
@@ -932,6 +934,7 @@ static void resident_take_over(SKELETON *sk)
 
     sk->served = sk->re.handover.served;
     child_import(&sk->re.handover);
+    admit_import(sk->admit, &sk->re.handover);
     resident_pending_import(sk, &sk->re.handover);
     handover_free(&sk->re.handover);
     sigemptyset(&none);

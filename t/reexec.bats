@@ -442,3 +442,24 @@ alive() {
 	[ "$STATUS" -eq 0 ]
 	! grep -q fatal "$LOG"
 }
+
+@test "a handler's per-source slot is handed over: its source stays at per_source_limit until it is reaped" {
+	local a
+	start_server -v -o per_source_limit=1 -o per_source_message=busy \
+		-L 127.0.0.1:0 "$H/hold" "$D" 10
+	bg client "$ADDR" --send 'a\n' >"$D/a.out"
+	a=$BG_PID
+	wait_for_file "$D/start.a"
+	kill -HUP "$SERVER_PID"
+	wait_reexecs 1
+	run -0 client "$ADDR" --send 'b\n' --timeout 5
+	[ "$output" = $'busy\r' ]
+	[ ! -e "$D/start.b" ]
+	: >"$D/release.a"
+	wait_status "$a"
+	[ "$(cat "$D/a.out")" = "released a" ]
+	wait_for_log "handler pid $(cat "$D/start.a") exit status 0"
+	: >"$D/release.c"
+	run -0 client "$ADDR" --send 'c\n' --timeout 5
+	[ "$output" = "released c" ]
+}

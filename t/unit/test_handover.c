@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <sys/socket.h>
 
 #include "handover.h"
 #include "mymalloc.h"
@@ -41,6 +42,8 @@ static void round_trip(void)
     HANDOVER_CHILD c4 = {4714, 800, 1, -1, 1};
     HANDOVER_CHILD c5 = {4715, 1000L * 2147483647, 0, -1, 0};
     HANDOVER_CLIENT p1 = {10, 250, 1};
+    HANDOVER_SOURCE s1 = {4711, {AF_INET, {127, 0, 0, 1}}};
+    HANDOVER_SOURCE s2 = {4712, {AF_INET6, {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0xff}}};
     char   *text;
     char   *err = 0;
 
@@ -51,10 +54,15 @@ static void round_trip(void)
     handover_add_child(&in, &c5);
     in.stderr_closed = 1;
     handover_add_client(&in, &p1);
+    handover_add_source(&in, &s1);
+    handover_add_source(&in, &s2);
     text = handover_format(&in);
     ok(strcmp(text, "v1 pid=4242 served=1234 stderr_closed=1 flow=7 "
               "h=4711,999,0,9 h=4712,-1,1,-1 l=4713,12 k=4714,800 "
-              "h=4715,2147483647000,0,-1 p=10,250,1") == 0, "format: %s", text);
+              "h=4715,2147483647000,0,-1 p=10,250,1 "
+              "s=4711,2,7f000001000000000000000000000000 "
+              "s=4712,10,20010db8000000ff0000000000000000") == 0,
+       "format: %s", text);
     ok(handover_parse(text, &out, &err) == 0, "parse what format wrote");
     ok(out.pid == 4242 && out.served == 1234 && out.flow_fd == 7
        && out.stderr_closed == 1 && out.nchildren == 5
@@ -64,6 +72,11 @@ static void round_trip(void)
        && same_child(out.children + 4, &c5), "handlers, pipes, groups survive");
     ok(out.clients[0].fd == 10 && out.clients[0].pause_ms == 250
        && out.clients[0].listener == 1, "paused clients survive");
+    ok(out.nsources == 2 && out.sources[0].pid == 4711
+       && memcmp(&out.sources[0].key, &s1.key, sizeof(s1.key)) == 0
+       && out.sources[1].pid == 4712
+       && memcmp(&out.sources[1].key, &s2.key, sizeof(s2.key)) == 0,
+       "per-source slots survive");
     myfree(text);
     handover_free(&in);
     handover_free(&out);
@@ -100,6 +113,13 @@ int     main(void)
     bad("v1 pid=9 p=3,-5,0");
     bad("v1 pid=9 p=2000000,0,0");
     bad("v1 pid=9 x=1");
+    bad("v1 pid=9 s=100,2,7f00000100000000000000000000000");    /* 31 digits */
+    bad("v1 pid=9 s=100,2,7f0000010000000000000000000000000");  /* 33 */
+    bad("v1 pid=9 s=100,2,7F000001000000000000000000000000");   /* upper case */
+    bad("v1 pid=9 s=100,3,7f000001000000000000000000000000");   /* family */
+    bad("v1 pid=9 s=1,2,7f000001000000000000000000000000");     /* init */
+    bad("v1 pid=9 s=100,7f000001000000000000000000000000");
+    bad("v1 pid=9 s=100,2,7g000001000000000000000000000000");
     bad("v1 pid=9 served=0 trailing");
     return (done_testing());
 }
