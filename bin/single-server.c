@@ -44,8 +44,11 @@ static const char handler_help[] =
     "  -D, --debugger          run $debugger_command at start\n"
     "  -v, --verbose           more logging (repeatable)\n"
     "  -V, --log-stderr        copy logging to stderr\n"
-    "      --check             check the command line, parameters and handler;\n"
-    "                          bind nothing, run nothing; exit 0 or 100\n"
+    "      --remote ADDRESS    stream mode from a pipe: act as if the client\n"
+    "                          were at ADDRESS (HOST:PORT, [IPV6]:PORT)\n"
+    "      --local ADDRESS     ... and connected to ADDRESS (127.0.0.1:0)\n"
+    "      --check             check the command line, parameters, rules and\n"
+    "                          handler; bind nothing, run nothing; exit 0 or 100\n"
     "  -h, --help              this text\n"
     "      --version           the version\n";
 
