@@ -29,7 +29,8 @@
 
 #define ADMIT_LOG_SLOTS 256             /* sources remembered for the log */
 #define ADMIT_LINGER_SEC 2              /* a refused client's end of file */
-#define ADMIT_LINGER_MAX 1000           /* refused clients lingering at once */
+#define ADMIT_LINGER_MAX 256            /* refused clients lingering at once */
+#define ADMIT_LINGER_BYTES 65536        /* read and dropped, at most */
 #define ADMIT_LINGER_POLL_MS 1000       /* without an event loop */
 
 /* Every assignment of a rule finds a place in a client's variables. */
@@ -44,6 +45,8 @@ typedef struct ADMIT_LOG_SLOT {
 typedef struct ADMIT_LINGER {
     struct ADMIT *admit;
     struct event *ev;
+    struct timeval deadline;            /* closed then, whatever comes */
+    size_t  drained;                    /* bytes read and dropped */
 } ADMIT_LINGER;
 
 struct ADMIT {
@@ -86,11 +89,17 @@ void    admit_free(ADMIT *admit)
 static long admit_uid(const SINGLE_SERVER_CLIENT *client)
 {
     struct ucred cred;
-    socklen_t len = sizeof(cred);
+    struct sockaddr_storage local;
+    socklen_t len = sizeof(local);
 
-    if (client->peer_len > 0 && client->peer.ss_family != AF_UNIX)
+    /* Without the peer's address (it left already), ask our end. */
+    if (client->peer_len > 0 ? client->peer.ss_family != AF_UNIX
+        : getsockname(client->in_fd, (struct sockaddr *) &local, &len) < 0
+        || local.ss_family != AF_UNIX)
         return (-1);
-    if (getsockopt(client->in_fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+    len = sizeof(cred);
+    if (getsockopt(client->in_fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0
+        || cred.uid == (uid_t) -1)
         return (-1);
     return ((long) cred.uid);
 }
@@ -142,28 +151,41 @@ static void admit_log(ADMIT *admit, const char *verb, const char *source,
     slot->held = 0;
 }
 
-/* admit_drain - read and drop what the client sent: 0 at its end */
-static int admit_drain(int fd)
+/*
+ * admit_drain - read and drop what the client sent, adding the count to
+ * *total: 0 at its end (or an error), 1 when more may come
+ */
+static int admit_drain(int fd, size_t *total)
 {
     char    buf[4096];
     ssize_t got;
     int     n;
 
-    for (n = 0; n < 16; n++)
+    for (n = 0; n < 16; n++) {
         if ((got = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) <= 0)
             return (got == 0 || (errno != EAGAIN && errno != EINTR) ? 0 : 1);
+        *total += (size_t) got;
+    }
     return (1);
 }
 
-/* admit_linger_event - input to drop, its end, or time is up: close */
+/*
+ * admit_linger_event - input to drop, its end, or time is up: close. A
+ * client that keeps sending does not keep the socket: the deadline and
+ * the byte count hold whatever the event's own timer does.
+ */
 static void admit_linger_event(evutil_socket_t fd, short what, void *arg)
 {
     ADMIT_LINGER *lp = arg;
+    struct timeval now;
 
-    if ((what & EV_READ) && admit_drain((int) fd))
+    if ((what & EV_READ) && admit_drain((int) fd, &lp->drained)
+        && lp->drained < ADMIT_LINGER_BYTES
+        && event_base_gettimeofday_cached(lp->admit->base, &now) == 0
+        && evutil_timercmp(&now, &lp->deadline, <))
         return;
-    close((int) fd);
     event_free(lp->ev);
+    close((int) fd);
     lp->admit->lingering--;
     myfree(lp);
 }
@@ -180,17 +202,28 @@ static void admit_linger_event(evutil_socket_t fd, short what, void *arg)
 void    admit_close(ADMIT *admit, int fd)
 {
     struct timeval limit = {ADMIT_LINGER_SEC, 0};
+    struct timeval now;
     struct pollfd pfd = {fd, POLLIN, 0};
     ADMIT_LINGER *lp;
+    size_t  drained = 0;
     int     waited;
 
     if (shutdown(fd, SHUT_WR) < 0) {    /* not a socket, or gone */
         close(fd);
         return;
     }
-    if (admit->base && admit->lingering < ADMIT_LINGER_MAX) {
-        lp = mymalloc(sizeof(*lp));
+    if (admit->base) {
+        /* Too many at once: the loop must not wait; they may be reset. */
+        if (admit->lingering >= ADMIT_LINGER_MAX) {
+            (void) admit_drain(fd, &drained);
+            close(fd);
+            return;
+        }
+        lp = mycalloc(1, sizeof(*lp));
         lp->admit = admit;
+        if (event_base_gettimeofday_cached(admit->base, &now) < 0)
+            ss_msg_fatal("event_base_gettimeofday_cached failed");
+        evutil_timeradd(&now, &limit, &lp->deadline);
         if ((lp->ev = event_new(admit->base, fd, EV_READ | EV_PERSIST,
                                 admit_linger_event, lp)) == 0
             || event_add(lp->ev, &limit) < 0)
@@ -198,8 +231,10 @@ void    admit_close(ADMIT *admit, int fd)
         admit->lingering++;
         return;
     }
+    /* Stream mode: one client, nothing else to do meanwhile. */
     for (waited = 0; waited < ADMIT_LINGER_POLL_MS; waited += 50)
-        if (!admit_drain(fd) || poll(&pfd, 1, 50) < 0)
+        if (!admit_drain(fd, &drained) || drained >= ADMIT_LINGER_BYTES
+            || poll(&pfd, 1, 50) < 0)
             break;
     close(fd);
 }

@@ -46,9 +46,10 @@
  *	admit_close() closes a refused client's connection so that the
  *	message reaches it: our end of file follows the message, and what
  *	the client still sends is read and dropped until its end of file
- *	(closing with unread input would reset the connection), at most
- *	2 seconds, in the event loop given to admit_start(); without one
- *	(stream mode) for a moment at most, waiting.
+ *	(closing with unread input would reset the connection), for 2
+ *	seconds and 64 kB at most, in the event loop given to
+ *	admit_start(); with 256 lingering already, it is closed at once.
+ *	Without an event loop (stream mode) it waits a second at most.
  *
  *	admit_bind() gives the ticket's slot to the handler pid, which
  *	admit_reap() frees when that process was reaped, however it ended.

@@ -43,14 +43,30 @@ void    client_env_copy(SS_CLIENT_ENV *dst, const SS_CLIENT_ENV *src)
     dst->vars[dst->count + dst->nrule] = 0;
 }
 
-/* client_env_rule - append an allow rule's assignments (not copied) */
-void    client_env_rule(SS_CLIENT_ENV *env, char *const *assignments)
+/* client_env_has - is NAME (of "NAME=value") among the client variables? */
+static int client_env_has(const SS_CLIENT_ENV *env, const char *var)
 {
+    size_t  len = strcspn(var, "=");
     int     i;
 
-    for (i = 0; assignments[i] && i < SS_CLIENT_ENV_RULE_MAX; i++)
-        env->vars[env->count + i] = assignments[i];
-    env->nrule = i;
+    for (i = 0; i < env->count; i++)
+        if (strncmp(env->vars[i], var, len) == 0 && env->vars[i][len] == '=')
+            return (1);
+    return (0);
+}
+
+/*
+ * client_env_rule - append an allow rule's assignments (not copied); a
+ * rule cannot change what the connection says (PROTO, TCPREMOTEIP, ...)
+ */
+void    client_env_rule(SS_CLIENT_ENV *env, char *const *assignments)
+{
+    int     n = 0;
+
+    for (; *assignments && n < SS_CLIENT_ENV_RULE_MAX; assignments++)
+        if (!client_env_has(env, *assignments))
+            env->vars[env->count + n++] = *assignments;
+    env->nrule = n;
     env->vars[env->count + env->nrule] = 0;
 }
 

@@ -59,6 +59,8 @@ char   *handover_format(const HANDOVER *state)
 
     len = snprintf(buf, size, "v1 pid=%ld served=%ld", (long) state->pid,
                    state->served);
+    if (state->refused)
+        len += snprintf(buf + len, size - len, " refused=%ld", state->refused);
     if (state->stderr_closed)
         len += snprintf(buf + len, size - len, " stderr_closed=1");
     if (state->flow_fd >= 0)
@@ -185,6 +187,9 @@ static int handover_item(char *item, HANDOVER *state)
     } else if (strncmp(item, "served=", 7) == 0
                && conv_long(item + 7, 0, LONG_MAX, v) == CONV_OK) {
         state->served = v[0];
+    } else if (strncmp(item, "refused=", 8) == 0
+               && conv_long(item + 8, 1, LONG_MAX, v) == CONV_OK) {
+        state->refused = v[0];
     } else if (strncmp(item, "flow=", 5) == 0 && state->flow_fd < 0
                && conv_long(item + 5, 3, HANDOVER_FD_MAX, v) == CONV_OK) {
         state->flow_fd = (int) v[0];

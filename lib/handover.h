@@ -23,13 +23,14 @@
  *	the environment variable HANDOVER_ENV, written by handover_format()
  *	and read by handover_parse(), here and nowhere else:
  *
- *	    v1 pid=PID served=N [stderr_closed=1] [flow=FD]
+ *	    v1 pid=PID served=N [refused=N] [stderr_closed=1] [flow=FD]
  *	       [h=PID,MS,KILLING,LOGFD]... [l=PID,FD]... [k=PGID,MS]...
  *	       [p=FD,MS,LISTENER]... [s=PID,FAMILY,HEX]...
  *
  *	pid is the process the line is meant for (as LISTEN_PID: a stray
- *	variable inherited from elsewhere is not ours to trust); served is
- *	the count of clients served so far (for STATUS=); stderr_closed says
+ *	variable inherited from elsewhere is not ours to trust); served and
+ *	refused are the counts of clients served and refused so far (for
+ *	STATUS=); stderr_closed says
  *	that fd 2 was closed when the first image started (it is /dev/null
  *	since); flow the
  *	descriptor of the in-flow state file; each h= a running handler
@@ -87,6 +88,7 @@ typedef struct HANDOVER_SOURCE {
 typedef struct HANDOVER {
     pid_t   pid;                        /* the process it is meant for */
     long    served;
+    long    refused;
     int     stderr_closed;              /* fd 2 was closed at first */
     int     flow_fd;                    /* -1: none */
     HANDOVER_CHILD *children;

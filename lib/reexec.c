@@ -63,7 +63,7 @@ char   *reexec_self_path(const char *argv0)
 }
 
 /* reexec_stamp_file - identity and age of one file, appended to buf */
-static void reexec_stamp_file(const char *path, char *buf, size_t len)
+void    reexec_stamp_file(const char *path, char *buf, size_t len)
 {
     struct stat st;
     size_t  used = strlen(buf);
@@ -82,6 +82,8 @@ void    reexec_stamp(SKELETON *sk, char *buf, size_t len)
     buf[0] = 0;
     reexec_stamp_file(sk->re.self_path, buf, len);
     reexec_stamp_file(sk->opts.config_file, buf, len);
+    if (sk->re.rules_path)
+        reexec_stamp_file(sk->re.rules_path, buf, len);
 }
 
 /* reexec_changed - has the program or parameter file changed since then? */

@@ -15,7 +15,10 @@
  *		listeners on fds 3.. (LISTEN_FDS) and state in the
  *		environment; returns only to exit on failure.
  *	void	reexec_stamp(struct SKELETON *sk, char *buf, size_t len);
- *		what identifies the program and parameter file on disk.
+ *		what identifies the program, the parameter file and (once
+ *		sk->re.rules_path is set) the access rules on disk.
+ *	void	reexec_stamp_file(const char *path, char *buf, size_t len);
+ *		one file's part of that, appended to buf.
  *	int	reexec_changed(struct SKELETON *sk, const char *then);
  *		has either changed since that stamp was taken?
  *	int	reexec_room(struct SKELETON *sk, size_t items, char **why);
@@ -40,14 +43,15 @@ struct event_base;
 struct SKELETON;
 
 #define REEXEC_ITEMS_MAX 2000           /* in flight, at most, per exec */
-#define REEXEC_STAMP_LEN 256
+#define REEXEC_STAMP_LEN 384
 
 /* What the skeleton keeps for re-executing itself, in one place. */
 typedef struct REEXEC {
     int     argc;                       /* the command line, for */
     char  **argv;                       /* a re-execution */
     char   *self_path;                  /* absolute, as we were started */
-    char    stamp[REEXEC_STAMP_LEN];    /* program and parameter file */
+    char    stamp[REEXEC_STAMP_LEN];    /* program, parameters, rules */
+    const char *rules_path;             /* access_rules, or null */
     char    check_stamp[REEXEC_STAMP_LEN];  /* ... when the check started */
     int     reloading;                  /* a re-execution is being checked */
     pid_t   check_pid;                  /* PROGRAM --check */
@@ -63,6 +67,7 @@ extern pid_t reexec_check(struct SKELETON *);
 extern void reexec_exec(struct SKELETON *, HANDOVER *);
 extern int reexec_take(HANDOVER *);
 extern void reexec_stamp(struct SKELETON *, char *, size_t);
+extern void reexec_stamp_file(const char *, char *, size_t);
 extern int reexec_changed(struct SKELETON *, const char *);
 extern int reexec_room(struct SKELETON *, size_t, char **);
 extern void reexec_notify_reloading(void);

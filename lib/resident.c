@@ -704,7 +704,8 @@ static void resident_reexec(SKELETON *sk)
  */
 static void resident_reexec_now(SKELETON *sk)
 {
-    HANDOVER st = {.pid = getpid(), .served = sk->served, .flow_fd = -1,
+    HANDOVER st = {.pid = getpid(), .served = sk->served,
+        .refused = sk->refused, .flow_fd = -1,
         .stderr_closed = sk->stderr_closed};
     sigset_t all;
     sigset_t old;
@@ -846,6 +847,8 @@ static int resident_own(SKELETON *sk)
         why = "cannot execute the program again";
     else if (sk->opts.config_file && access(sk->opts.config_file, R_OK) < 0)
         why = "cannot read the parameter file again";
+    else if (sk->re.rules_path && access(sk->re.rules_path, R_OK) < 0)
+        why = "cannot read the access rules again";
     if (why)
         ss_msg_warn("listeners of our own, but %s: leaving at max_use, "
                     "max_idle and SIGHUP instead of re-executing", why);
@@ -933,6 +936,7 @@ static void resident_take_over(SKELETON *sk)
     sigset_t none;
 
     sk->served = sk->re.handover.served;
+    sk->refused = sk->re.handover.refused;
     child_import(&sk->re.handover);
     admit_import(sk->admit, &sk->re.handover);
     resident_pending_import(sk, &sk->re.handover);

@@ -312,6 +312,10 @@ void    skeleton_admit_open(SKELETON *sk)
     long    limit = sk->opts.stream || sk->ma.on ? 0
         : single_server_per_source_limit;
 
+    if (single_server_per_source_limit > 0 && limit == 0 && ss_msg_verbose)
+        ss_msg_info("per_source_limit: no effect %s -- the supervisor's own "
+                    "limit applies", sk->opts.stream ? "in stream mode"
+                    : "under master(8)");
     sk->admit = admit_open(single_server_access_rules, limit,
                            (int) single_server_per_source_ipv6_prefix,
                            single_server_per_source_message);
@@ -494,6 +498,11 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
     /* master(8) mode changes a default: handlers log to the mail log. */
     single_server_master(&sk);
     single_server_params_read(&sk, P.service_name);
+    /* The rules are read later: a change from now on is seen as one. */
+    if (*single_server_access_rules) {
+        sk.re.rules_path = single_server_access_rules;
+        reexec_stamp_file(sk.re.rules_path, sk.re.stamp, sizeof(sk.re.stamp));
+    }
     tag = strcmp(P.syslog_name, P.service_name) == 0 ? mystrdup(P.syslog_name)
         : myasprintf("%s/%s", P.syslog_name, P.service_name);
     ss_msg_syslog(tag, ss_msg_facility(P.syslog_facility));

@@ -15,8 +15,9 @@
  *	void	resident_leave(SKELETON *sk, int sig);
  *		a signal asked the resident loop to leave.
  *	void	skeleton_admit_open(SKELETON *sk);
- *		read the access rules (before any chroot); exit 100 when
- *		they are bad. sk->admit is null without rules.
+ *		read the access rules (before any chroot), and set up the
+ *		per-source limit (resident mode only); exit 100 when the
+ *		rules are bad.
  *	void	skeleton_flow_open(SKELETON *sk, int fd);
  *		open the in-flow bucket when in_flow_rate is set (before
  *		privileges are dropped); exit 111 when it is unsafe. fd, unless

@@ -79,6 +79,8 @@ static int spawn_cmd_dropped(const char *entry, const char *const *drop)
     return (0);
 }
 
+static void spawn_cmd_names(SPAWN_CMD *);
+
 /* spawn_cmd_init - the per-program work, done once */
 void    spawn_cmd_init(SPAWN_CMD *cmd, const char *path, char **argv,
                                char **environ_in, const char *const *drop)
@@ -100,6 +102,7 @@ void    spawn_cmd_init(SPAWN_CMD *cmd, const char *path, char **argv,
     for (ep = environ_in; ep && *ep; ep++)
         if (!spawn_cmd_dropped(*ep, drop))
             cmd->envp[cmd->nbase++] = mystrdup(*ep);
+    spawn_cmd_names(cmd);
 
     /*
      * Only ignored signals survive exec; the server ignores SIGPIPE, and
@@ -161,22 +164,82 @@ static int spawn_cmd_actions(SPAWN_CMD *cmd, const int fds[3])
     return (0);
 }
 
+/* spawn_cmd_name_hash - a hash of the NAME of "NAME=value" (FNV-1a) */
+static size_t spawn_cmd_name_hash(const char *var, size_t *len)
+{
+    size_t  h = 2166136261u;
+    const char *cp;
+
+    for (cp = var; *cp && *cp != '='; cp++)
+        h = (h ^ (unsigned char) *cp) * 16777619u;
+    *len = (size_t) (cp - var);
+    return (h);
+}
+
+/* spawn_cmd_names - index the base names once, for spawn_cmd_find() */
+static void spawn_cmd_names(SPAWN_CMD *cmd)
+{
+    size_t  i;
+    size_t  h;
+    size_t  len;
+
+    for (cmd->nnames = 16; cmd->nnames < 2 * cmd->nbase; cmd->nnames *= 2)
+         /* void */ ;
+    cmd->names = mycalloc(cmd->nnames, sizeof(*cmd->names));
+    for (i = 0; i < cmd->nbase; i++) {
+        h = spawn_cmd_name_hash(cmd->envp[i], &len);
+        while (cmd->names[h & (cmd->nnames - 1)])
+            h++;
+        cmd->names[h & (cmd->nnames - 1)] = i + 1;
+    }
+}
+
+/* spawn_cmd_find - the base entry with var's NAME, or -1 */
+static long spawn_cmd_find(const SPAWN_CMD *cmd, const char *var)
+{
+    size_t  len;
+    size_t  h = spawn_cmd_name_hash(var, &len);
+    size_t  i;
+    const char *base;
+
+    while ((i = cmd->names[h & (cmd->nnames - 1)]) != 0) {
+        base = cmd->envp[i - 1];
+        if (strncmp(base, var, len) == 0 && base[len] == '=')
+            return ((long) i - 1);
+        h++;
+    }
+    return (-1);
+}
+
 /* spawn_cmd_start - start the program on a connection */
 pid_t   spawn_cmd_start(SPAWN_CMD *cmd, int in_fd, int out_fd, int err_fd,
                                 int new_group, char *const *extra)
 {
     size_t  n = cmd->nbase;
     int     fds[3] = {in_fd, out_fd, err_fd};
+    long    at[SPAWN_EXTRA_MAX];        /* base entries replaced */
+    char   *was[SPAWN_EXTRA_MAX];
+    int     nswap = 0;
     pid_t   pid;
     int     err;
 
-    while (extra && *extra && n < cmd->nbase + SPAWN_EXTRA_MAX)
-        cmd->envp[n++] = *extra++;
+    for (; extra && *extra && n + nswap < cmd->nbase + SPAWN_EXTRA_MAX; extra++) {
+        if ((at[nswap] = spawn_cmd_find(cmd, *extra)) < 0) {
+            cmd->envp[n++] = *extra;
+        } else {                        /* one NAME, ours: no duplicate */
+            was[nswap] = cmd->envp[at[nswap]];
+            cmd->envp[at[nswap++]] = *extra;
+        }
+    }
     cmd->envp[n] = 0;
     if ((err = spawn_cmd_actions(cmd, fds)) != 0
         || (err = spawn_cmd_group(cmd, new_group)) != 0
         || (err = posix_spawn(&pid, cmd->path, &cmd->actions, &cmd->attr,
-                              cmd->argv, cmd->envp)) != 0) {
+                              cmd->argv, cmd->envp)) != 0)
+        pid = -1;
+    while (nswap-- > 0)                 /* the base, as it was */
+        cmd->envp[at[nswap]] = was[nswap];
+    if (pid < 0) {
         errno = err;
         return (-1);
     }

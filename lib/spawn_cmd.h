@@ -31,8 +31,9 @@
  *	err_fd on fd 2 (-1: fd 2 inherited), every other descriptor closed,
  *	as the leader of a new process group when new_group is set, and
  *	extra_env
- *	(null-terminated, at most SPAWN_EXTRA_MAX entries) appended to the
- *	environment. It uses posix_spawn(), so the child runs no code of
+ *	(null-terminated, at most SPAWN_EXTRA_MAX entries) added to the
+ *	environment: a NAME there replaces the NAME of the base one, found
+ *	through a hash of the base names made once. It uses posix_spawn(), so the child runs no code of
  *	ours (no libevent, no handlers) before exec. It returns the pid, or
  *	-1 with errno set (the exec error included). The file actions are
  *	kept for the next call: accept() nearly always returns the same
@@ -43,13 +44,18 @@
 #include <spawn.h>
 #include <sys/types.h>
 
-#define SPAWN_EXTRA_MAX 16
+#include "single_server.h"             /* SS_CLIENT_ENV_MAX, ... */
+
+/* Every client variable and every assignment of an access rule. */
+#define SPAWN_EXTRA_MAX (SS_CLIENT_ENV_MAX + SS_CLIENT_ENV_RULE_MAX)
 
 typedef struct SPAWN_CMD {
     char   *path;                       /* resolved executable */
     char  **argv;                       /* argv[0] as given */
     char  **envp;                       /* base, then extra, then null */
     size_t  nbase;                      /* base entries */
+    size_t *names;                      /* hash of base names: index+1 */
+    size_t  nnames;                     /* a power of 2 above 2 * nbase */
     posix_spawnattr_t attr;             /* signal mask and defaults */
     short   flags;                      /* attr flags now */
     posix_spawn_file_actions_t actions; /* dup2 in/out/err, close from 3 */

@@ -46,14 +46,14 @@ static int stream_systemd_fd(void)
     return (3);
 }
 
-/* stream_address - --remote or --local: a numeric TCP address */
+/* stream_address - --remote or --local: a TCP address (names are looked up) */
 static void stream_address(const char *opt, const char *text, ADDR_SPEC *spec)
 {
     char   *err;
 
-    if (addr_parse(text, spec, &err) < 0)
-        ss_msg_usage("%s=%s: %s", opt, text, err);
-    if (spec->family == AF_UNIX || spec->wildcard)
+    /* addr_parse() speaks of listen addresses: say what is wanted here. */
+    if (addr_parse(text, spec, &err) < 0 || spec->family == AF_UNIX
+        || spec->wildcard)
         ss_msg_usage("%s=%s: expected HOST:PORT or [IPV6]:PORT", opt, text);
 }
 

@@ -177,7 +177,46 @@ logged_denial() {
 		sleep 0.2
 		client "$ADDR" --timeout 5 >/dev/null
 	done
-	grep -qE 'deny 127\.0\.0\.1 \(no rule matches|rule on line 1\); [0-9]+ more since, not logged' "$LOG"
+	grep -qE 'deny 127\.0\.0\.1 \(rule on line 1\); [0-9]+ more since, not logged' "$LOG"
+}
+
+@test "a denied client that keeps sending is closed within the linger limit (2 s), not kept open" {
+	rules r <<-'EOF'
+		127.0.0.1   deny go away
+	EOF
+	serve "$R"
+	run -0 python3 -c '
+import socket, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+start = time.monotonic()
+s = socket.create_connection((host, int(port)), 10)
+got = b""
+while not got.endswith(b"\r\n"):
+    got += s.recv(100)
+print(got.decode().strip())
+try:
+    while time.monotonic() - start < 10:
+        s.send(b"x")            # a drip: never our end of file
+        time.sleep(0.3)
+except OSError:
+    pass
+print("closed after %.1f s" % (time.monotonic() - start))' "$ADDR"
+	[ "${lines[0]}" = "go away" ]
+	# 2 s of linger, then the server closes: the next sends fail
+	[[ "${lines[1]}" =~ ^closed\ after\ [23]\. ]]
+}
+
+@test "allow variables replace inherited ones of the same name, never the client's own" {
+	rules r <<-'EOF'
+		127.0.0.1   allow TIER=gold TCPREMOTEIP=6.6.6.6 PROTO=UDP
+	EOF
+	TIER=inherited start_server -L 127.0.0.1:0 -o access_rules="$R" -- /usr/bin/env
+	run -0 client "$ADDR"
+	[ "$(grep -c '^TIER=' <<<"$output")" -eq 1 ]
+	grep -qx 'TIER=gold' <<<"$output"
+	[ "$(grep -c '^TCPREMOTEIP=' <<<"$output")" -eq 1 ]
+	grep -qx 'TCPREMOTEIP=127.0.0.1' <<<"$output"
+	grep -qx 'PROTO=TCP' <<<"$output"
 }
 
 @test "resident: deny without a message closes the connection and writes nothing" {
@@ -777,7 +816,7 @@ bad_rules() {
 	# the blocklisted host on it, with its message ("#" and all)
 	stream 192.168.10.13:40000 "$R"
 	[ "$status" -eq 0 ]
-	sent_exactly "554 blocklisted host # ask the postmaster to lift it"
+	sent_exactly "554 blocklisted host, see ticket #4711"
 	# the VPN, with a quoted value
 	stream 10.8.3.4:40000 "$R"
 	[ "$(var LAN)" = vpn ]

@@ -463,3 +463,18 @@ alive() {
 	run -0 client "$ADDR" --send 'c\n' --timeout 5
 	[ "$output" = "released c" ]
 }
+
+@test "an access_rules file broken before max_use: the check fails, the server serves on" {
+	local rules=$D/rules n
+	printf '* allow\n' >"$rules"
+	start_server -v -m 2 -L 127.0.0.1:0 -o access_rules="$rules" "$H/echo-line"
+	printf '* permit\n' >"$rules"
+	for n in 1 2 3 4; do
+		run -0 client "$ADDR" --send "c$n\\n"
+		[ "$output" = "c$n" ]
+	done
+	wait_for_log "--check failed"
+	grep -q 'unknown action "permit"' "$LOG"
+	kill -0 "$SERVER_PID"
+	[ "$(reexecs)" -eq 0 ]
+}

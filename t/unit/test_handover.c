@@ -34,7 +34,7 @@ static int same_child(const HANDOVER_CHILD *a, const HANDOVER_CHILD *b)
 /* round_trip - format, parse, compare */
 static void round_trip(void)
 {
-    HANDOVER in = {.pid = 4242, .served = 1234, .flow_fd = 7};
+    HANDOVER in = {.pid = 4242, .served = 1234, .refused = 56, .flow_fd = 7};
     HANDOVER out;
     HANDOVER_CHILD c1 = {4711, 999, 0, 9, 0};
     HANDOVER_CHILD c2 = {4712, -1, 1, -1, 0};
@@ -57,14 +57,15 @@ static void round_trip(void)
     handover_add_source(&in, &s1);
     handover_add_source(&in, &s2);
     text = handover_format(&in);
-    ok(strcmp(text, "v1 pid=4242 served=1234 stderr_closed=1 flow=7 "
+    ok(strcmp(text, "v1 pid=4242 served=1234 refused=56 stderr_closed=1 flow=7 "
               "h=4711,999,0,9 h=4712,-1,1,-1 l=4713,12 k=4714,800 "
               "h=4715,2147483647000,0,-1 p=10,250,1 "
               "s=4711,2,7f000001000000000000000000000000 "
               "s=4712,10,20010db8000000ff0000000000000000") == 0,
        "format: %s", text);
     ok(handover_parse(text, &out, &err) == 0, "parse what format wrote");
-    ok(out.pid == 4242 && out.served == 1234 && out.flow_fd == 7
+    ok(out.pid == 4242 && out.served == 1234 && out.refused == 56
+       && out.flow_fd == 7
        && out.stderr_closed == 1 && out.nchildren == 5
        && out.nclients == 1, "counts and scalars survive");
     ok(same_child(out.children, &c1) && same_child(out.children + 1, &c2)
@@ -113,6 +114,8 @@ int     main(void)
     bad("v1 pid=9 p=3,-5,0");
     bad("v1 pid=9 p=2000000,0,0");
     bad("v1 pid=9 x=1");
+    bad("v1 pid=9 refused=0");	/* written only when not 0 */
+    bad("v1 pid=9 refused=-3");
     bad("v1 pid=9 s=100,2,7f00000100000000000000000000000");    /* 31 digits */
     bad("v1 pid=9 s=100,2,7f0000010000000000000000000000000");  /* 33 */
     bad("v1 pid=9 s=100,2,7F000001000000000000000000000000");   /* upper case */
