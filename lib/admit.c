@@ -195,9 +195,10 @@ static void admit_linger_event(evutil_socket_t fd, short what, void *arg)
  * with unread input resets it, and the client may then lose the message
  * before it reads it: so the message is followed by our end of file,
  * and what the client still sends is read and dropped until its own end
- * of file, for ADMIT_LINGER_SEC at most, in the event loop. Without an
- * event loop (stream mode), or with too many lingering, it waits a
- * moment for the client's input at most.
+ * of file, for ADMIT_LINGER_SEC and ADMIT_LINGER_BYTES at most, in the
+ * event loop; with ADMIT_LINGER_MAX lingering already, it is closed at
+ * once. Without an event loop (stream mode: one client, nothing else to
+ * do) it waits a second at most.
  */
 void    admit_close(ADMIT *admit, int fd)
 {
