@@ -171,6 +171,8 @@ int     stream_run(SKELETON *sk, int argc, char **argv)
             admit_close(sk->admit, client.in_fd);
         else if (stream_same_file(0, 1))        /* inetd: fds 0 and 1 */
             admit_close(sk->admit, 1);
+        if (app->pre_exit)
+            app->pre_exit(app->context);
         return (0);
     }
     if (skeleton_flow_pause(sk))
