@@ -401,6 +401,15 @@ static void resident_count_use(SKELETON *sk)
     resident_stop(sk);
 }
 
+/* resident_peer - a client not from accept(): its connection and peer */
+static void resident_peer(SINGLE_SERVER_CLIENT *client, int fd)
+{
+    client->in_fd = fd;
+    client->peer_len = sizeof(client->peer);
+    if (getpeername(fd, (struct sockaddr *) &client->peer, &client->peer_len) < 0)
+        client->peer_len = 0;           /* gone meanwhile: the handler sees EOF */
+}
+
 /* resident_arrive - one new client: its variables, a token, a handler */
 static void resident_arrive(SKELETON *sk, SS_LISTENER *lp,
                                     SINGLE_SERVER_CLIENT *client)
@@ -437,11 +446,7 @@ static void resident_pass_done(int fd, void *context)
     SINGLE_SERVER_CLIENT client;
 
     if (fd >= 0) {
-        client.in_fd = fd;
-        client.peer_len = sizeof(client.peer);
-        if (getpeername(fd, (struct sockaddr *) &client.peer,
-                        &client.peer_len) < 0)
-            client.peer_len = 0;        /* gone meanwhile: the handler sees EOF */
+        resident_peer(&client, fd);
         resident_arrive(sk, lp, &client);
     } else if (resident_busy(sk) == 0) {
         resident_idle_start(sk);        /* nothing came: idle again */
@@ -660,10 +665,7 @@ static void resident_pending_import(SKELETON *sk, const HANDOVER *st)
         client.err_fd = -1;
         client.listener = &sk->listeners.items[hc->listener];
         client.service_name = P.service_name;
-        client.peer_len = sizeof(client.peer);
-        if (getpeername(hc->fd, (struct sockaddr *) &client.peer,
-                        &client.peer_len) < 0)
-            client.peer_len = 0;        /* gone meanwhile: the handler sees EOF */
+        resident_peer(&client, hc->fd);
         resident_client_env(sk, &client, client.listener);
         /* Judged again by the rules read now: the env is rebuilt anyway. */
         if (!admit_client(sk->admit, &client, &ticket)) {

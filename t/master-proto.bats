@@ -81,6 +81,17 @@ wait_report() {
 	return 1
 }
 
+# report_is LINE...: $REPORT holds exactly these lines, in this order
+report_is() {
+	local want
+	run cat "$REPORT"
+	[ "${#lines[@]}" -eq $# ] || { cat "$REPORT" >&2; return 1; }
+	for want in "$@"; do
+		[ "${lines[0]}" = "$want" ] || { cat "$REPORT" >&2; return 1; }
+		lines=("${lines[@]:1}")
+	done
+}
+
 # protocol_ok: every status message in $REPORT comes from one of $PIDS
 # with generation 15 (master.py's GENERATION=17 is octal), and each
 # process's messages go taken, available, taken, available ... and end
@@ -189,13 +200,7 @@ wait_locks_held() {
 	[ "$output" = two ]
 	# master.py leaves once its only child has
 	wait_exit "$MASTER_PID"
-	run cat "$REPORT"
-	[ "${#lines[@]}" -eq 5 ]
-	[ "${lines[0]}" = "$pid 15 0" ]
-	[ "${lines[1]}" = "$pid 15 1" ]
-	[ "${lines[2]}" = "$pid 15 0" ]
-	[ "${lines[3]}" = "$pid 15 1" ]
-	[ "${lines[4]}" = "exit $pid 0 -" ]
+	report_is "$pid 15 0" "$pid 15 1" "$pid 15 0" "$pid 15 1" "exit $pid 0 -"
 }
 
 @test "nothing is written to fd 5 before the first accept" {
@@ -274,10 +279,7 @@ wait_locks_held() {
 	[ -e "$D/start.slow" ]
 	[ "$output" != "released slow" ]
 	wait_report "^$pid 15 1\$"
-	run cat "$REPORT"
-	[ "${lines[0]}" = "$pid 15 0" ]
-	[ "${lines[1]}" = "$pid 15 1" ]
-	[ "${#lines[@]}" -eq 2 ]
+	report_is "$pid 15 0" "$pid 15 1"
 }
 
 # --- GENERATION ---------------------------------------------------------------
@@ -449,10 +451,7 @@ wait_locks_held() {
 	grep -qx REMOTE_ADDR=127.0.0.1 <<<"$output"
 	run ! grep -E ': (warning|error|fatal): ' "$LOG"
 	wait_report ' 1$'
-	run cat "$REPORT"
-	[ "${lines[0]}" = "${PIDS[0]} 15 0" ]
-	[ "${lines[1]}" = "${PIDS[0]} 15 1" ]
-	[ "${#lines[@]}" -eq 2 ]
+	report_is "${PIDS[0]} 15 0" "${PIDS[0]} 15 1"
 }
 
 @test "-t pass: the attributes postscreen sends along are read, the pass connection closed, the client served" {

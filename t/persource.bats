@@ -46,7 +46,7 @@ setup() {
 	! grep -q "per_source_limit 1 reached" "$LOG"
 }
 
-@test "per_source_limit counts per source: without the limit reached, clients are served at once" {
+@test "per_source_limit=2: two clients of one source run at once, the third is refused, without a word when per_source_message is empty" {
 	start_server -o per_source_limit=2 -L 127.0.0.1:0 "$H/hold" "$D" 10
 	bg client "$ADDR" --send 'a\n' >/dev/null
 	wait_for_file "$D/start.a"
