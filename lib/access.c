@@ -104,17 +104,23 @@ static size_t access_span(const char *text)
     return (n);
 }
 
-/* access_error - set *err to "LABEL, line N: what "culprit"tail", return -1 */
+/*
+ * access_error - set *err to "LABEL, line N: what "culprit"tail" (a list
+ * parameter has no lines: "LABEL: what ..."), return -1
+ */
 static int access_error(ACCESS_CTX *ctx, const char *what,
                                 const char *culprit, size_t len,
                                 const char *tail)
 {
+    char    where[20] = "";
     char    shown[ACCESS_CULPRIT_MAX + 4];
     size_t  n = len < ACCESS_CULPRIT_MAX ? len : ACCESS_CULPRIT_MAX;
     size_t  i;
 
+    if (ctx->line > 0)
+        snprintf(where, sizeof(where), ", line %d", ctx->line);
     if (culprit == 0) {
-        *ctx->err = myasprintf("%s, line %d: %s", ctx->label, ctx->line, what);
+        *ctx->err = myasprintf("%s%s: %s", ctx->label, where, what);
         return (-1);
     }
     /* One line, whatever the culprit holds. */
@@ -122,8 +128,8 @@ static int access_error(ACCESS_CTX *ctx, const char *what,
         shown[i] = ((unsigned char) culprit[i] < 0x20 || culprit[i] == 0x7f) ?
             '?' : culprit[i];
     strcpy(shown + n, len > n ? "..." : "");
-    *ctx->err = myasprintf("%s, line %d: %s \"%s\"%s", ctx->label, ctx->line,
-                           what, shown, tail);
+    *ctx->err = myasprintf("%s%s: %s \"%s\"%s", ctx->label, where, what,
+                           shown, tail);
     return (-1);
 }
 
@@ -663,6 +669,35 @@ ACCESS *access_parse(const char *text, size_t len, const char *label,
         access_free(acc);
         return (0);
     }
+    return (acc);
+}
+
+/*
+ * access_networks - a list of addresses and networks (Postfix's list
+ * syntax) as allow rules; an item listed twice is listed once
+ */
+ACCESS *access_networks(const char *list, const char *label, char **err)
+{
+    ACCESS_CTX ctx = {label, 0, 0, err, 0, 0};
+    ACCESS *acc = access_new();
+    ACCESS_RULE rule = {1, 0, access_no_env, 0};
+    ACCESS_PATTERN pat;
+    char   *copy = mystrdup(list);
+    char   *item;
+    char   *next = copy;
+
+    while ((item = strsep(&next, ", \t\r\n\v\f")) != 0) {
+        if (*item == 0)
+            continue;
+        if (access_net(&ctx, item, &pat) < 0) {
+            myfree(copy);
+            access_free(acc);
+            return (0);
+        }
+        if (access_place(acc, &pat, acc->nrules + 1) == 0)
+            access_add(acc, &rule);
+    }
+    myfree(copy);
     return (acc);
 }
 

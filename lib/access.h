@@ -14,6 +14,8 @@
  *	ACCESS *access_parse(const char *text, size_t len, const char *label,
  *			ACCESS_UID_FN uid_fn, char **err);
  *	ACCESS *access_read(const char *path, char **err);
+ *	ACCESS *access_networks(const char *list, const char *label,
+ *			char **err);
  *	const ACCESS_RULE *access_match(const ACCESS *acc,
  *			const struct sockaddr *peer, socklen_t len, long uid);
  *	size_t	access_count(const ACCESS *acc);
@@ -61,6 +63,14 @@
  *	access_read() reads the file at path (at most ACCESS_FILE_MAX
  *	bytes) and parses it, user names resolved with getpwnam(). This
  *	is the only I/O here.
+ *
+ *	access_networks() reads a list of addresses and networks, as
+ *	patterns above, separated by commas and/or white space (Postfix's
+ *	list syntax), each an allow rule without assignments (line 0), so
+ *	that access_match() says whether a peer is within one of them. An
+ *	item listed twice counts once; "*" and "uid:" are not networks.
+ *	Errors name the label without a line: 'parameter NAME: network
+ *	"10.1.2.3/8" has host bits set'.
  *
  *	access_match() returns the rule that decides for a peer, or a null
  *	pointer when no rule matches (the caller then denies). The most
@@ -121,6 +131,7 @@ typedef int (*ACCESS_UID_FN) (const char *, long *);
 extern ACCESS *access_parse(const char *, size_t, const char *,
                                     ACCESS_UID_FN, char **);
 extern ACCESS *access_read(const char *, char **);
+extern ACCESS *access_networks(const char *, const char *, char **);
 extern const ACCESS_RULE *access_match(const ACCESS *, const struct sockaddr *,
                                                socklen_t, long);
 extern size_t access_count(const ACCESS *);

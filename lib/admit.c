@@ -37,7 +37,7 @@
 _Static_assert(ACCESS_ENV_MAX <= SS_CLIENT_ENV_RULE_MAX, "rule env fits");
 
 typedef struct ADMIT_LOG_SLOT {
-    char    source[INET6_ADDRSTRLEN + 16];
+    char    source[2 * INET6_ADDRSTRLEN + 16];   /* "CLIENT via PROXY" */
     time_t  second;                     /* when it was last logged */
     long    held;                       /* denials not logged since */
 } ADMIT_LOG_SLOT;
@@ -104,6 +104,21 @@ static long admit_uid(const SINGLE_SERVER_CLIENT *client)
     return ((long) cred.uid);
 }
 
+/* admit_via - behind a proxy, logs name both: "CLIENT via PROXY" */
+static void admit_via(const SINGLE_SERVER_CLIENT *client, char *buf,
+                              size_t len)
+{
+    char    host[INET6_ADDRSTRLEN];
+    char    port[8];
+    size_t  used = strlen(buf);
+
+    if (client->proxy_len > 0
+        && addr_numeric((const struct sockaddr *) &client->proxy,
+                        client->proxy_len, host, sizeof(host), port,
+                        sizeof(port)) == 0 && used < len)
+        snprintf(buf + used, len - used, " via %s", host);
+}
+
 /* admit_source - the client as logs name it: address, or unix uid */
 static void admit_source(const SINGLE_SERVER_CLIENT *client, long uid,
                                  char *buf, size_t len)
@@ -113,12 +128,14 @@ static void admit_source(const SINGLE_SERVER_CLIENT *client, long uid,
 
     if (uid >= 0)
         snprintf(buf, len, "unix uid %ld", uid);
-    else if (addr_numeric((const struct sockaddr *) &client->peer,
-                          client->peer_len, host, sizeof(host), port,
-                          sizeof(port)) == 0)
+    else if (client->peer_len > 0
+             && addr_numeric((const struct sockaddr *) &client->peer,
+                             client->peer_len, host, sizeof(host), port,
+                             sizeof(port)) == 0)
         snprintf(buf, len, "%s", host);
     else
         snprintf(buf, len, "an unknown address");
+    admit_via(client, buf, len);
 }
 
 /*
@@ -149,6 +166,16 @@ static void admit_log(ADMIT *admit, const char *verb, const char *source,
     snprintf(slot->source, sizeof(slot->source), "%s", source);
     slot->second = now;
     slot->held = 0;
+}
+
+/* admit_refused - a client refused before admission (a bad PROXY header) */
+void    admit_refused(ADMIT *admit, const SINGLE_SERVER_CLIENT *client,
+                              const char *what, const char *why)
+{
+    char    source[sizeof(admit->log[0].source)];
+
+    admit_source(client, -1, source, sizeof(source));
+    admit_log(admit, what, source, client->service_name, why);
 }
 
 /*
@@ -306,6 +333,7 @@ static int admit_limit(ADMIT *admit, SINGLE_SERVER_CLIENT *client, long uid,
     if (admit->limit_message)
         admit_deny_write(client->out_fd, admit->limit_message);
     persource_text(&ticket->key, admit->v6_prefix, source, sizeof(source));
+    admit_via(client, source, sizeof(source));
     snprintf(why, sizeof(why), "per_source_limit %ld reached", admit->limit);
     admit_log(admit, "refuse", source, client->service_name, why);
     return (0);

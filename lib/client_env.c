@@ -15,7 +15,7 @@
 const char *const client_env_names[] = {
     "PROTO", "TCPLOCALIP", "TCPLOCALPORT", "TCPREMOTEIP", "TCPREMOTEPORT",
     "REMOTE_ADDR", "REMOTE_PORT", "UNIXLOCALPATH", "UNIXREMOTEEUID",
-    "UNIXREMOTEEGID", "UNIXREMOTEPID", 0,
+    "UNIXREMOTEEGID", "UNIXREMOTEPID", "PROXYREMOTEIP", "PROXYREMOTEPORT", 0,
 };
 
 /* client_env_clear - no variables */
@@ -101,6 +101,20 @@ void    client_env_tcp(SS_CLIENT_ENV *env, const char *local_host,
     client_env_set(env, "TCPREMOTEPORT=%s", port);
     client_env_set(env, "REMOTE_ADDR=%s", host);
     client_env_set(env, "REMOTE_PORT=%s", port);
+}
+
+/* client_env_proxy - the proxy's address, when it has one */
+void    client_env_proxy(SS_CLIENT_ENV *env, const struct sockaddr *proxy,
+                                 socklen_t len)
+{
+    char    host[INET6_ADDRSTRLEN];
+    char    port[8];
+
+    if (len == 0
+        || addr_numeric(proxy, len, host, sizeof(host), port, sizeof(port)) < 0)
+        return;
+    client_env_set(env, "PROXYREMOTEIP=%s", host);
+    client_env_set(env, "PROXYREMOTEPORT=%s", port);
 }
 
 /* client_env_unix - the UNIX set, with the peer's credentials */

@@ -17,6 +17,8 @@
  *	void	client_env_unix(SS_CLIENT_ENV *env, const char *local_path,
  *			int fd);
  *	void	client_env_from_fd(SS_CLIENT_ENV *env, int fd);
+ *	void	client_env_proxy(SS_CLIENT_ENV *env,
+ *			const struct sockaddr *proxy, socklen_t len);
  *	void	client_env_clear(SS_CLIENT_ENV *env);
  *	void	client_env_copy(SS_CLIENT_ENV *dst, const SS_CLIENT_ENV *src);
  *	void	client_env_rule(SS_CLIENT_ENV *env, char *const *assignments);
@@ -35,6 +37,10 @@
  *
  *	client_env_from_fd() looks at fd itself (stream mode): the TCP or
  *	UNIX set when it is a connected socket, nothing otherwise.
+ *
+ *	client_env_proxy() adds PROXYREMOTEIP and PROXYREMOTEPORT, the
+ *	address of the proxy that sent a PROXY header, after the TCP or
+ *	UNIX set; nothing when it is no IPv4 or IPv6 address.
  *
  *	client_env_copy() copies a SS_CLIENT_ENV; a plain structure copy would
  *	leave the copy's vars pointing into the original's buffers.
@@ -58,6 +64,8 @@ extern void client_env_tcp(SS_CLIENT_ENV *, const char *, const char *,
                                    const struct sockaddr *, socklen_t);
 extern void client_env_unix(SS_CLIENT_ENV *, const char *, int);
 extern void client_env_from_fd(SS_CLIENT_ENV *, int);
+extern void client_env_proxy(SS_CLIENT_ENV *, const struct sockaddr *,
+                                     socklen_t);
 extern void client_env_clear(SS_CLIENT_ENV *);
 extern void client_env_copy(SS_CLIENT_ENV *, const SS_CLIENT_ENV *);
 extern void client_env_rule(SS_CLIENT_ENV *, char *const *);

@@ -25,7 +25,8 @@
  *
  *	    v1 pid=PID served=N [refused=N] [stderr_closed=1] [flow=FD]
  *	       [h=PID,MS,KILLING,LOGFD]... [l=PID,FD]... [k=PGID,MS]...
- *	       [p=FD,MS,LISTENER]... [s=PID,FAMILY,HEX]...
+ *	       [p=FD,MS,LISTENER]... [x=FD,MS,LISTENER]...
+ *	       [s=PID,FAMILY,HEX]...
  *
  *	pid is the process the line is meant for (as LISTEN_PID: a stray
  *	variable inherited from elsewhere is not ours to trust); served and
@@ -41,6 +42,8 @@
  *	already reaped; each k= the process group of a handler reaped after
  *	SIGTERM, whose SIGKILL is due in MS milliseconds; each p= a client in its in-flow pause: its
  *	connection, the milliseconds left, and the index of its listener;
+ *	each x= the same for a client still sending its PROXY header (none
+ *	of which was read), MS the time left to send it;
  *	each s= the source (see persource.h) whose per-source slot handler
  *	PID holds: the key's family (AF_INET, AF_INET6 or AF_UNIX as a
  *	number) and its 16 bytes in 32 lowercase hex digits.
@@ -78,6 +81,8 @@ typedef struct HANDOVER_CLIENT {
     int     fd;                         /* the connection */
     long    pause_ms;                   /* left of its in-flow pause */
     int     listener;                   /* index of its listener */
+    int     header;                     /* still sending its PROXY header: */
+                                        /* pause_ms is the time it has left */
 } HANDOVER_CLIENT;
 
 typedef struct HANDOVER_SOURCE {

@@ -303,3 +303,15 @@ int     proxy_parse(const unsigned char *buf, size_t len, PROXY_HEADER *hdr,
         return (proxy_v2(buf, len, hdr, why));
     return (proxy_bad(why, "not a PROXY header"));
 }
+
+/*
+ * proxy_need - how many bytes to look at for the whole header: a v2
+ * header says its length in its first 16; before that, and for v1, at
+ * most PROXY_V1_MAX (more than 16) will do
+ */
+size_t  proxy_need(const unsigned char *buf, size_t len)
+{
+    if (len >= PROXY_V2_HDR && memcmp(buf, proxy_v2_sig, PROXY_V2_SIGLEN) == 0)
+        return (PROXY_V2_HDR + (size_t) (buf[14] << 8 | buf[15]));
+    return (PROXY_V1_MAX);
+}

@@ -11,6 +11,7 @@
  *
  *	int	proxy_parse(const unsigned char *buf, size_t len,
  *			PROXY_HEADER *hdr, const char **why);
+ *	size_t	proxy_need(const unsigned char *buf, size_t len);
  * DESCRIPTION
  *	A load balancer that speaks the PROXY protocol begins every
  *	connection with a header that names the real client. Version 1 is
@@ -36,6 +37,14 @@
  *	either signature, the first bad field, the first bad byte of the
  *	binary header; and it never needs more than PROXY_V1_MAX bytes of
  *	a version 1 header.
+ *
+ *	proxy_need() says how many bytes a reader should look at to see a
+ *	whole header that starts buf: for a version 2 header whose first
+ *	16 bytes are in, its length; otherwise PROXY_V1_MAX, which holds
+ *	any version 1 header and the first 16 bytes of a version 2 one.
+ *	A reader that peeks that many (or all there is, when fewer) and
+ *	asks again when proxy_parse() wants more never copies a long
+ *	header more than twice.
  *
  *	On success hdr holds the version and either local (the connection's
  *	own addresses stand: v1 UNKNOWN, v2 LOCAL, v2 families other than
@@ -69,5 +78,6 @@ typedef struct PROXY_HEADER {
 
 extern int proxy_parse(const unsigned char *, size_t, PROXY_HEADER *,
                                const char **);
+extern size_t proxy_need(const unsigned char *, size_t);
 
 #endif

@@ -55,7 +55,7 @@ typedef struct RESIDENT_PENDING {
 static int resident_busy(SKELETON *sk)
 {
     return (child_count() + sk->busy_in_process + sk->npending
-            + (sk->ma.pass_conn >= 0));
+            + upstream_count(sk->upstream) + (sk->ma.pass_conn >= 0));
 }
 
 /*
@@ -127,6 +127,8 @@ static void resident_status_later(SKELETON *sk)
 /* resident_finish - leave the event loop (resident_stop said STOPPING=1) */
 static void resident_finish(SKELETON *sk)
 {
+    if (sk->finished)                   /* the PROXY step's done() came first */
+        return;
     if (sk->status_ev && evtimer_pending(sk->status_ev, 0))
         resident_status_event(-1, 0, sk);   /* the last change too */
     if (sk->app->pre_exit)
@@ -410,19 +412,11 @@ static void resident_peer(SINGLE_SERVER_CLIENT *client, int fd)
         client->peer_len = 0;           /* gone meanwhile: the handler sees EOF */
 }
 
-/* resident_arrive - one new client: its variables, a token, a handler */
-static void resident_arrive(SKELETON *sk, SS_LISTENER *lp,
-                                    SINGLE_SERVER_CLIENT *client)
+/* resident_admit - a client as it is now known: admit it, serve it */
+static void resident_admit(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
 {
     ADMIT_TICKET ticket;
 
-    evtimer_del(sk->idle_ev);
-    client->out_fd = client->in_fd;
-    client->err_fd = -1;
-    client->new_group = 0;
-    client->listener = lp;
-    client->service_name = P.service_name;
-    resident_client_env(sk, client, lp);
     if (!admit_client(sk->admit, client, &ticket)) {
         /* Refused: no token, no count toward max_use, no handler. */
         admit_close(sk->admit, client->in_fd);
@@ -436,6 +430,57 @@ static void resident_arrive(SKELETON *sk, SS_LISTENER *lp,
     else
         resident_serve(sk, client, &ticket);
     resident_count_use(sk);
+}
+
+/* resident_refuse - a client that came through no proxy we know */
+static void resident_refuse(SKELETON *sk, SINGLE_SERVER_CLIENT *client,
+                                    const char *why)
+{
+    char    text[100];
+
+    snprintf(text, sizeof(text), "PROXY header: %s", why);
+    admit_refused(sk->admit, client, "refuse", text);
+    admit_close(sk->admit, client->in_fd);
+    sk->refused++;
+    if (resident_busy(sk) == 0)
+        resident_idle_start(sk);
+}
+
+/*
+ * resident_header_done - the PROXY header was read (the client is who it
+ * says), or it was bad. Called from the event loop, or at once from
+ * upstream_receive() in resident_arrive(), whose caller updates then.
+ */
+static void resident_header_done(SINGLE_SERVER_CLIENT *client,
+                                         const char *why, void *context)
+{
+    SKELETON *sk = context;
+
+    if (why)
+        resident_refuse(sk, client, why);
+    else
+        resident_admit(sk, client);
+    resident_update(sk);
+}
+
+/* resident_arrive - one new client: its variables, its header, admission */
+static void resident_arrive(SKELETON *sk, SS_LISTENER *lp,
+                                    SINGLE_SERVER_CLIENT *client)
+{
+    evtimer_del(sk->idle_ev);
+    client->out_fd = client->in_fd;
+    client->err_fd = -1;
+    client->new_group = 0;
+    client->listener = lp;
+    client->service_name = P.service_name;
+    client->proxy_len = 0;
+    resident_client_env(sk, client, lp);
+    if (!upstream_on(sk->upstream))
+        resident_admit(sk, client);
+    else if (!upstream_trusted(sk->upstream, client))
+        resident_refuse(sk, client, "peer not in upstream_proxy_networks");
+    else
+        upstream_receive(sk->upstream, client, skeleton_upstream_ms());
 }
 
 /* resident_pass_done - a pass connection brought its descriptor (or not) */
@@ -530,14 +575,16 @@ static void resident_idle_event(evutil_socket_t fd, short what, void *arg)
 
 /*
  * resident_drop_pending - the drain is over: clients still waiting for a
- * handler that could not be started (out of processes or descriptors)
- * are closed, or the process would never leave
+ * handler that could not be started (out of processes or descriptors),
+ * or still sending their PROXY header, are closed, or the process would
+ * never leave
  */
 static void resident_drop_pending(SKELETON *sk)
 {
     RESIDENT_PENDING *pp;
 
     master_pass_cancel(&sk->ma);
+    upstream_drop(sk->upstream);
     while ((pp = sk->pending) != 0) {
         ss_msg_warn("leaving: closing a client of %s that no handler could be "
                  "started for", pp->client.listener->display);
@@ -630,12 +677,39 @@ void    resident_leave(SKELETON *sk, int sig)
     resident_update(sk);
 }
 
+/*
+ * resident_serve_proxied_now - a paused client that came through a proxy
+ * is who its header said, which the next image could not read again (it
+ * was consumed): such a client is served now, its pause cut short
+ */
+static void resident_serve_proxied_now(SKELETON *sk)
+{
+    RESIDENT_PENDING **ppp = &sk->pending;
+    RESIDENT_PENDING *proxied = 0;
+    RESIDENT_PENDING *pp;
+
+    while ((pp = *ppp) != 0) {
+        if (pp->client.proxy_len > 0) {
+            *ppp = pp->next;
+            pp->next = proxied;
+            proxied = pp;
+        } else {
+            ppp = &pp->next;
+        }
+    }
+    for (; proxied; proxied = pp) {
+        pp = proxied->next;
+        resident_pending_serve(proxied);
+    }
+}
+
 /* resident_pending_export - the clients in their pause, for the next image */
 static void resident_pending_export(SKELETON *sk, HANDOVER *st)
 {
     RESIDENT_PENDING *pp;
     HANDOVER_CLIENT hc;
 
+    memset(&hc, 0, sizeof(hc));
     for (pp = sk->pending; pp; pp = pp->next) {
         hc.fd = pp->client.in_fd;
         hc.listener = (int) (pp->client.listener - sk->listeners.items);
@@ -667,6 +741,10 @@ static void resident_pending_import(SKELETON *sk, const HANDOVER *st)
         client.service_name = P.service_name;
         resident_peer(&client, hc->fd);
         resident_client_env(sk, &client, client.listener);
+        if (hc->header) {               /* nothing of it was read: again */
+            upstream_receive(sk->upstream, &client, hc->pause_ms);
+            continue;
+        }
         /* Judged again by the rules read now: the env is rebuilt anyway. */
         if (!admit_client(sk->admit, &client, &ticket)) {
             admit_close(sk->admit, hc->fd);
@@ -712,6 +790,7 @@ static void resident_reexec_now(SKELETON *sk)
     sigset_t all;
     sigset_t old;
     char   *why;
+    size_t  headers;
 
     sigfillset(&all);
     sigprocmask(SIG_BLOCK, &all, &old);
@@ -723,8 +802,10 @@ static void resident_reexec_now(SKELETON *sk)
         resident_update(sk);
         return;
     }
+    resident_serve_proxied_now(sk);
     if (!reexec_room(sk, child_count() + child_lingering_count()
                      + child_log_count() + sk->npending
+                     + upstream_count(sk->upstream)
                      + (int) admit_export(sk->admit, 0), &why)) {
         ss_msg_warn("cannot re-execute now: %s -- serving on", why);
         myfree(why);
@@ -737,9 +818,11 @@ static void resident_reexec_now(SKELETON *sk)
         st.flow_fd = flow_fd(sk->flow);
     child_export(&st);
     resident_pending_export(sk, &st);
+    headers = upstream_export(sk->upstream, &st, sk->listeners.items);
     (void) admit_export(sk->admit, &st);
-    ss_msg_info("re-executing %s: %zu handler(s) and %zu paused client(s) "
-             "handed over", sk->re.self_path, st.nchildren, st.nclients);
+    ss_msg_info("re-executing %s: %zu handler(s), %zu paused client(s) and "
+                "%zu still sending a PROXY header handed over",
+                sk->re.self_path, st.nchildren, st.nclients - headers, headers);
     reexec_exec(sk, &st);               /* returns only to exit */
 }
 
@@ -976,6 +1059,7 @@ int     resident_run(SKELETON *sk, int argc, char **argv)
     sk->own = sk->listeners.count > 0 && resident_own(sk);
     resident_events(sk);
     admit_start(sk->admit, sk->base);
+    upstream_start(sk->upstream, sk->base, resident_header_done, sk);
     if (sk->ma.on)
         master_start(&sk->ma, sk->base, resident_master_gone,
                      resident_master_locked, sk);

@@ -40,6 +40,9 @@ static char *single_server_access_rules;
 static long single_server_per_source_limit;
 static long single_server_per_source_ipv6_prefix;
 static char *single_server_per_source_message;
+static char *single_server_upstream_protocol;
+static long single_server_upstream_timeout;
+static char *single_server_upstream_networks;
 
 #define TIME_MAX INT_MAX
 
@@ -68,6 +71,10 @@ static SS_PARAM_DEF single_server_param_table[] = {
     SS_PARAM_DEF_INT("per_source_ipv6_prefix", "64", 1, 128,
                      &single_server_per_source_ipv6_prefix),
     SS_PARAM_DEF_STR("per_source_message", "", &single_server_per_source_message),
+    SS_PARAM_DEF_STR("upstream_proxy_protocol", "", &single_server_upstream_protocol),
+    SS_PARAM_DEF_TIME("upstream_proxy_timeout", "5s", 1, 3600,
+                      &single_server_upstream_timeout),
+    SS_PARAM_DEF_STR("upstream_proxy_networks", "", &single_server_upstream_networks),
     SS_PARAM_DEF_STR("process_id", "", &single_server_process_id),
     SS_PARAM_DEF_STR("process_name", "", &single_server_process_name),
     /* master(8) adds "-o stress=" or "-o stress=yes": accepted, unused */
@@ -305,7 +312,8 @@ void    skeleton_init_process(SKELETON *sk, int argc, char **argv)
 /*
  * skeleton_admit_open - the access rules, read once at start (exit 100),
  * and the per-source limit: resident mode only, since stream mode sees
- * one client, and under master(8) one at a time per process
+ * one client, and under master(8) one at a time per process; and the
+ * PROXY step's parameters
  */
 void    skeleton_admit_open(SKELETON *sk)
 {
@@ -319,6 +327,15 @@ void    skeleton_admit_open(SKELETON *sk)
     sk->admit = admit_open(single_server_access_rules, limit,
                            (int) single_server_per_source_ipv6_prefix,
                            single_server_per_source_message);
+    sk->upstream = upstream_open(single_server_upstream_protocol,
+                                 single_server_upstream_timeout,
+                                 single_server_upstream_networks);
+}
+
+/* skeleton_upstream_ms - upstream_proxy_timeout in milliseconds */
+long    skeleton_upstream_ms(void)
+{
+    return (single_server_upstream_timeout * 1000);
 }
 
 /* skeleton_flow_open - the in-flow bucket, when flow control is on */

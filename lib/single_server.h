@@ -121,7 +121,7 @@ typedef struct SS_PARAM_DEF {
 
 /* The variables that describe a client (PROTO, TCPREMOTEIP, ...). */
 
-#define SS_CLIENT_ENV_MAX  8
+#define SS_CLIENT_ENV_MAX  10
 #define SS_CLIENT_ENV_LEN  160
 #define SS_CLIENT_ENV_RULE_MAX 16       /* assignments of an allow rule */
 
@@ -145,6 +145,8 @@ typedef struct SINGLE_SERVER_CLIENT {
     socklen_t peer_len;
     SS_CLIENT_ENV env;                  /* UCSPI variables for this client */
     const char *service_name;           /* -n, for logs */
+    struct sockaddr_storage proxy;      /* behind a PROXY header: the proxy */
+    socklen_t proxy_len;                /* 0: no header was read */
 } SINGLE_SERVER_CLIENT;
 
 typedef struct SINGLE_SERVER_APP {

@@ -16,8 +16,11 @@
  *		a signal asked the resident loop to leave.
  *	void	skeleton_admit_open(SKELETON *sk);
  *		read the access rules (before any chroot), and set up the
- *		per-source limit (resident mode only); exit 100 when the
- *		rules are bad.
+ *		per-source limit (resident mode only) and the PROXY step;
+ *		exit 100 when the rules or the upstream_proxy_ parameters
+ *		are bad.
+ *	long	skeleton_upstream_ms(void);
+ *		upstream_proxy_timeout in milliseconds.
  *	void	skeleton_flow_open(SKELETON *sk, int fd);
  *		open the in-flow bucket when in_flow_rate is set (before
  *		privileges are dropped); exit 111 when it is unsafe. fd, unless
@@ -41,6 +44,7 @@
 #include "options.h"
 #include "privs.h"
 #include "single_server.h"
+#include "upstream.h"
 
 typedef enum SKELETON_STDERR {
     SKELETON_STDERR_INHERIT,            /* the tool's own fd 2 */
@@ -63,7 +67,8 @@ typedef struct SKELETON {
     PRIVS   privs;
     struct event *signal_ev[4];         /* CHLD, TERM, INT, HUP */
     FLOW   *flow;                       /* in-flow bucket, or null */
-    ADMIT  *admit;                      /* access rules, or null: admit.h */
+    ADMIT  *admit;                      /* access rules: admit.h */
+    UPSTREAM *upstream;                 /* the PROXY step: upstream.h */
     /* stream mode */
     int     stream_status;              /* exit status from the handler */
     /* resident mode */
@@ -95,6 +100,7 @@ extern int stream_run(SKELETON *, int, char **);
 extern int resident_run(SKELETON *, int, char **);
 extern void resident_leave(SKELETON *, int);
 extern void skeleton_admit_open(SKELETON *);
+extern long skeleton_upstream_ms(void);
 extern void skeleton_flow_open(SKELETON *, int);
 extern int skeleton_flow_pause(SKELETON *);
 extern pid_t skeleton_spawn(SKELETON *, SINGLE_SERVER_CLIENT *);

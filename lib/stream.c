@@ -154,6 +154,35 @@ static int stream_spawn_failed(int err)
     ss_msg_fatal("cannot start handler: %s", strerror(err));
 }
 
+/* stream_refused - a denied client: the message was written; close */
+static int stream_refused(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
+{
+    const SINGLE_SERVER_APP *app = sk->app;
+
+    if (client->in_fd == client->out_fd)        /* a socket: fd 3 */
+        admit_close(sk->admit, client->in_fd);
+    else if (stream_same_file(0, 1))            /* inetd: fds 0 and 1 */
+        admit_close(sk->admit, 1);
+    if (app->pre_exit)
+        app->pre_exit(app->context);
+    return (0);
+}
+
+/* stream_header - the PROXY header, when one is due: 0 refused */
+static int stream_header(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
+{
+    const char *why = "peer not in upstream_proxy_networks";
+    char    text[100];
+
+    if (!upstream_on(sk->upstream)
+        || (upstream_trusted(sk->upstream, client)
+            && upstream_read(sk->upstream, client, &why)))
+        return (1);
+    snprintf(text, sizeof(text), "PROXY header: %s", why);
+    admit_refused(sk->admit, client, "refuse", text);
+    return (0);
+}
+
 /* stream_run - serve the one client and leave */
 int     stream_run(SKELETON *sk, int argc, char **argv)
 {
@@ -165,16 +194,9 @@ int     stream_run(SKELETON *sk, int argc, char **argv)
     skeleton_admit_open(sk);
     skeleton_flow_open(sk, -1);
     skeleton_init_process(sk, argc, argv);
-    /* Denied: the message was written; no token, no handler, exit 0. */
-    if (!admit_client(sk->admit, &client, 0)) {
-        if (client.in_fd == client.out_fd)     /* a socket: fd 3 */
-            admit_close(sk->admit, client.in_fd);
-        else if (stream_same_file(0, 1))        /* inetd: fds 0 and 1 */
-            admit_close(sk->admit, 1);
-        if (app->pre_exit)
-            app->pre_exit(app->context);
-        return (0);
-    }
+    /* Refused or denied: no token, no handler, exit 0. */
+    if (!stream_header(sk, &client) || !admit_client(sk->admit, &client, 0))
+        return (stream_refused(sk, &client));
     if (skeleton_flow_pause(sk))
         sleep((unsigned) P.in_flow_delay);
     watchdog_start(sk->base, P.daemon_timeout);

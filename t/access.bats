@@ -39,15 +39,6 @@ var() {
 	sed -n "s/^$1=//p" <<<"$output"
 }
 
-# ran_count: how many handlers have run (lines in $RAN)
-ran_count() {
-	if [ -e "$RAN" ]; then
-		wc -l <"$RAN"
-	else
-		echo 0
-	fi
-}
-
 # no_handler_ran: fail (showing what ran) if any handler ran
 no_handler_ran() {
 	if [ -e "$RAN" ]; then
@@ -55,12 +46,6 @@ no_handler_ran() {
 		cat "$RAN" >&2
 		return 1
 	fi
-}
-
-# have_ipv6: can we bind the IPv6 loopback address?
-have_ipv6() {
-	python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' \
-		2>/dev/null
 }
 
 # serve RULES [ARGS...]: start_server on 127.0.0.1 with the rules and

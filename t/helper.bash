@@ -104,6 +104,22 @@ teardown() {
 	cleanup_bg
 }
 
+# have_ipv6: can we bind the IPv6 loopback address?
+have_ipv6() {
+	python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' \
+		2>/dev/null
+}
+
+# ran_count: how many handlers have run, for handlers that append a line
+# to the file $RAN each (t/handlers/access-show, proxy-show)
+ran_count() {
+	if [ -e "$RAN" ]; then
+		wc -l <"$RAN"
+	else
+		echo 0
+	fi
+}
+
 # free_port: print a TCP port on 127.0.0.1 that was free a moment ago (the
 # kernel picks it; whoever binds it next may race, so callers retry)
 free_port() {

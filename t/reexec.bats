@@ -75,7 +75,7 @@ wait_reexecs() {
 	handler=$(cat "$D/start.A")
 	kill -HUP "$SERVER_PID"
 	wait_reexecs 1
-	grep -q "1 handler(s) and 0 paused client(s) handed over" "$LOG"
+	grep -q "1 handler(s), 0 paused client(s) and 0 still sending a PROXY header handed over" "$LOG"
 	: >"$D/release"
 	wait_status "$client_pid" 5
 	[ "$STATUS" -eq 0 ]
@@ -117,7 +117,7 @@ wait_reexecs() {
 	wait_for_log "no in-flow token"
 	kill -HUP "$SERVER_PID"
 	wait_reexecs 1
-	grep -q "0 handler(s) and 1 paused client(s) handed over" "$LOG"
+	grep -q "0 handler(s), 1 paused client(s) and 0 still sending a PROXY header handed over" "$LOG"
 	wait_status "$client_pid" 5
 	elapsed=$(($(now_ms) - t0))
 	[ "$STATUS" -eq 0 ]

@@ -12,12 +12,6 @@ var() {
 	sed -n "s/^$1=//p" <<<"$output"
 }
 
-# have_ipv6: can we bind the IPv6 loopback address?
-have_ipv6() {
-	python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' \
-		2>/dev/null
-}
-
 # --- listening addresses and -1 ---------------------------------------------
 
 @test "-L 127.0.0.1:0 -1 prints the bound address and a client gets the reply" {
