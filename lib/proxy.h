@@ -42,9 +42,8 @@
  *	whole header that starts buf: for a version 2 header whose first
  *	16 bytes are in, its length; otherwise PROXY_V1_MAX, which holds
  *	any version 1 header and the first 16 bytes of a version 2 one.
- *	A reader that peeks that many (or all there is, when fewer) and
- *	asks again when proxy_parse() wants more never copies a long
- *	header more than twice.
+ *	While proxy_parse() wants more, proxy_need() is more than the
+ *	bytes so far; it is never less than a whole header's length.
  *
  *	On success hdr holds the version and either local (the connection's
  *	own addresses stand: v1 UNKNOWN, v2 LOCAL, v2 families other than

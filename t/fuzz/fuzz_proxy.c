@@ -12,7 +12,9 @@
  * them. The answers must agree as bytes arrive: a prefix says "more"
  * until the header is complete, and then every longer one says the same
  * length with the same header; a refusal stays a refusal. What a header
- * says is checked against what proxy.h promises.
+ * says is checked against what proxy.h promises, and so is proxy_need():
+ * while more is needed, it asks for more than there is, and never for
+ * less than a whole header.
  */
 #include "config.h"
 
@@ -74,6 +76,9 @@ static void fuzz_prefixes(const uint8_t *data, size_t size, int ret,
             abort();
         if (ret <= 0 && r > 0)
             abort();
+        /* A reader that looks at proxy_need() bytes gets further. */
+        if (r == 0 && proxy_need(data, n) <= n)
+            abort();
         last = r;
     }
 }
@@ -113,6 +118,8 @@ int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (ret > 0)
         fuzz_header(&hdr, ret);
+    if (ret > 0 && proxy_need(data, (size_t) ret) < (size_t) ret)
+        abort();
     fuzz_prefixes(data, size, ret, &hdr);
     fuzz_tail(data, size, ret, &hdr);
     return (0);
