@@ -390,7 +390,8 @@ static int resident_accept_error(SKELETON *sk, SS_LISTENER *lp)
 /* resident_count_use - one more client; at max_use, recycle */
 static void resident_count_use(SKELETON *sk)
 {
-    if (P.max_use == 0 || ++sk->use_count < P.max_use)
+    /* Leaving already (a header that ended after the signal): no more. */
+    if (sk->stopping || P.max_use == 0 || ++sk->use_count < P.max_use)
         return;
     if (sk->own) {
         if (!sk->re.reloading && !sk->re.due)

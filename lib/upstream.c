@@ -209,7 +209,7 @@ void    upstream_start(UPSTREAM *up, struct event_base *base,
 {
     int     need = EV_FEATURE_ET | EV_FEATURE_EARLY_CLOSE;
 
-    if ((event_base_get_features(base) & need) != need)
+    if (up->on && (event_base_get_features(base) & need) != need)
         ss_msg_fatal("the event loop's %s backend cannot watch for a PROXY "
                      "header (it needs edge triggering and early close)",
                      event_base_get_method(base));

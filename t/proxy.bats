@@ -183,12 +183,21 @@ payload() {
 
 @test "a proxy outside upstream_proxy_networks is closed without a handler; one inside is served" {
 	serve -o upstream_proxy_networks="192.0.2.0/24, 127.0.0.2"
-	run pc "$ADDR" v1:"TCP4 203.0.113.7 198.51.100.1 5555 443" --send 'no\n'
-	[ -z "$output" ]
+	local t0 t1
+	t0=$(now_ms)
+	# a trusted proxy, slow with its header, is being served meanwhile
+	bg pc "$ADDR" v1:"TCP4 203.0.113.7 198.51.100.1 5555 443" --bind 127.0.0.2 \
+		--split 10 --hold 2 --send 'yes\n' >"$BATS_TEST_TMPDIR/slow"
+	local slow=$BG_PID
+	run pc "$ADDR" v1:"TCP4 203.0.113.9 198.51.100.1 5555 443" --send 'no\n'
+	[ -z "$output" ] || [[ "$output" == error:* ]]
 	wait_for_log "refuse 127.0.0.1 (PROXY header: peer not in upstream_proxy_networks)"
-	run pc "$ADDR" v1:"TCP4 203.0.113.7 198.51.100.1 5555 443" --bind 127.0.0.2 \
-		--send 'yes\n'
+	t1=$(now_ms)
+	[ $((t1 - t0)) -lt 1500 ]
+	wait "$slow"
+	run cat "$BATS_TEST_TMPDIR/slow"
 	[ "$(var TCPREMOTEIP)" = 203.0.113.7 ]
+	[ "$(var PROXYREMOTEIP)" = 127.0.0.2 ]
 	[ "$(payload)" = yes ]
 	[ "$(ran_count)" -eq 1 ]
 }
@@ -271,6 +280,28 @@ payload() {
 	run cat "$BATS_TEST_TMPDIR/out"
 	[ "$(var TCPREMOTEIP)" = 203.0.113.7 ]
 	[ "$(payload)" = across ]
+}
+
+@test "SIGTERM: a client still sending its header is served, then the server leaves" {
+	serve -o upstream_proxy_timeout=10s
+	local i
+	bg pc "$ADDR" v1:"TCP4 203.0.113.7 198.51.100.1 5555 443" --split 10 \
+		--hold 2 --print-port --send 'late\n' >"$BATS_TEST_TMPDIR/out"
+	local client=$BG_PID
+	for ((i = 0; i < 100; i++)); do
+		[ ! -s "$BATS_TEST_TMPDIR/out" ] || break
+		sleep 0.05
+	done
+	run pc "$ADDR" v1:"TCP4 203.0.113.8 198.51.100.1 5555 443" --send 'first\n'
+	[ "$(payload)" = first ]
+	kill -TERM "$SERVER_PID"
+	wait_for_log "exiting after 1 running handler(s)"
+	wait "$client"
+	run cat "$BATS_TEST_TMPDIR/out"
+	[ "$(var TCPREMOTEIP)" = 203.0.113.7 ]
+	[ "$(payload)" = late ]
+	wait_exit "$SERVER_PID" 5
+	[ "$STATUS" -eq 0 ]
 }
 
 @test "stream mode reads the header from fd 0, and not a byte more" {
