@@ -112,7 +112,10 @@ static void admit_via(const SINGLE_SERVER_CLIENT *client, char *buf,
     char    port[8];
     size_t  used = strlen(buf);
 
+    /* A header that kept the connection's addresses names one. */
     if (client->proxy_len > 0
+        && !(client->proxy_len == client->peer_len
+             && memcmp(&client->proxy, &client->peer, client->peer_len) == 0)
         && addr_numeric((const struct sockaddr *) &client->proxy,
                         client->proxy_len, host, sizeof(host), port,
                         sizeof(port)) == 0 && used < len)
@@ -168,14 +171,16 @@ static void admit_log(ADMIT *admit, const char *verb, const char *source,
     slot->held = 0;
 }
 
-/* admit_refused - a client refused before admission (a bad PROXY header) */
-void    admit_refused(ADMIT *admit, const SINGLE_SERVER_CLIENT *client,
-                              const char *what, const char *why)
+/* admit_header_refused - a client refused for its PROXY header */
+void    admit_header_refused(ADMIT *admit, const SINGLE_SERVER_CLIENT *client,
+                                     const char *why)
 {
     char    source[sizeof(admit->log[0].source)];
+    char    text[100];
 
     admit_source(client, -1, source, sizeof(source));
-    admit_log(admit, what, source, client->service_name, why);
+    snprintf(text, sizeof(text), "PROXY header: %s", why);
+    admit_log(admit, "refuse", source, client->service_name, text);
 }
 
 /*

@@ -16,8 +16,8 @@
  *	void	admit_bind(ADMIT *admit, long pid, ADMIT_TICKET *ticket);
  *	void	admit_release(ADMIT *admit, ADMIT_TICKET *ticket);
  *	void	admit_reap(ADMIT *admit, long pid);
- *	void	admit_refused(ADMIT *admit, const SINGLE_SERVER_CLIENT *client,
- *			const char *what, const char *why);
+ *	void	admit_header_refused(ADMIT *admit,
+ *			const SINGLE_SERVER_CLIENT *client, const char *why);
  *	void	admit_start(ADMIT *admit, struct event_base *base);
  *	void	admit_close(ADMIT *admit, int fd);
  *	size_t	admit_export(const ADMIT *admit, HANDOVER *state);
@@ -46,12 +46,13 @@
  *	admit_close() and starts nothing.
  *
  *	Behind a proxy (client->proxy_len > 0) logs name the client as
- *	"CLIENT via PROXY".
+ *	"CLIENT via PROXY", unless the header kept the connection's own
+ *	addresses.
  *
- *	admit_refused() logs a client refused before admission, as a
- *	denial is logged (at most once a second per source): "service
- *	NAME: WHAT SOURCE (WHY)", for instance "bad PROXY header from
- *	127.0.0.1 (v2: bad command)". The caller closes the connection.
+ *	admit_header_refused() logs a client refused for its PROXY header
+ *	(or its proxy's address) before admission, as a denial is logged
+ *	(at most once a second per source): "service NAME: refuse SOURCE
+ *	(PROXY header: WHY)". The caller closes the connection.
  *
  *	admit_close() closes a refused client's connection so that the
  *	message reaches it: our end of file follows the message, and what
@@ -93,8 +94,8 @@ extern int admit_client(ADMIT *, SINGLE_SERVER_CLIENT *, ADMIT_TICKET *);
 extern void admit_bind(ADMIT *, long, ADMIT_TICKET *);
 extern void admit_release(ADMIT *, ADMIT_TICKET *);
 extern void admit_reap(ADMIT *, long);
-extern void admit_refused(ADMIT *, const SINGLE_SERVER_CLIENT *,
-                                  const char *, const char *);
+extern void admit_header_refused(ADMIT *, const SINGLE_SERVER_CLIENT *,
+                                         const char *);
 extern void admit_start(ADMIT *, struct event_base *);
 extern void admit_close(ADMIT *, int);
 extern size_t admit_export(const ADMIT *, HANDOVER *);

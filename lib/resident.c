@@ -433,14 +433,11 @@ static void resident_admit(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
     resident_count_use(sk);
 }
 
-/* resident_refuse - a client that came through no proxy we know */
+/* resident_refuse - a client refused for its PROXY header, or its peer */
 static void resident_refuse(SKELETON *sk, SINGLE_SERVER_CLIENT *client,
                                     const char *why)
 {
-    char    text[100];
-
-    snprintf(text, sizeof(text), "PROXY header: %s", why);
-    admit_refused(sk->admit, client, "refuse", text);
+    admit_header_refused(sk->admit, client, why);
     admit_close(sk->admit, client->in_fd);
     sk->refused++;
     if (resident_busy(sk) == 0)
@@ -450,7 +447,8 @@ static void resident_refuse(SKELETON *sk, SINGLE_SERVER_CLIENT *client,
 /*
  * resident_header_done - the PROXY header was read (the client is who it
  * says), or it was bad. Called from the event loop, or at once from
- * upstream_receive() in resident_arrive(), whose caller updates then.
+ * upstream_receive() (in resident_arrive(), whose caller updates again:
+ * hence resident_finish() must bear a second call).
  */
 static void resident_header_done(SINGLE_SERVER_CLIENT *client,
                                          const char *why, void *context)
@@ -476,12 +474,10 @@ static void resident_arrive(SKELETON *sk, SS_LISTENER *lp,
     client->service_name = P.service_name;
     client->proxy_len = 0;
     resident_client_env(sk, client, lp);
-    if (!upstream_on(sk->upstream))
-        resident_admit(sk, client);
-    else if (!upstream_trusted(sk->upstream, client))
-        resident_refuse(sk, client, "peer not in upstream_proxy_networks");
+    if (upstream_on(sk->upstream))
+        upstream_receive(sk->upstream, client, -1);
     else
-        upstream_receive(sk->upstream, client, skeleton_upstream_ms());
+        resident_admit(sk, client);
 }
 
 /* resident_pass_done - a pass connection brought its descriptor (or not) */
@@ -681,13 +677,15 @@ void    resident_leave(SKELETON *sk, int sig)
 /*
  * resident_serve_proxied_now - a paused client that came through a proxy
  * is who its header said, which the next image could not read again (it
- * was consumed): such a client is served now, its pause cut short
+ * was consumed): such a client is served now, its pause cut short.
+ * Returns how many are still pending (their handler could not start).
  */
-static void resident_serve_proxied_now(SKELETON *sk)
+static int resident_serve_proxied_now(SKELETON *sk)
 {
     RESIDENT_PENDING **ppp = &sk->pending;
     RESIDENT_PENDING *proxied = 0;
     RESIDENT_PENDING *pp;
+    int     n;
 
     while ((pp = *ppp) != 0) {
         if (pp->client.proxy_len > 0) {
@@ -702,6 +700,9 @@ static void resident_serve_proxied_now(SKELETON *sk)
         pp = proxied->next;
         resident_pending_serve(proxied);
     }
+    for (n = 0, pp = sk->pending; pp; pp = pp->next)
+        n += pp->client.proxy_len > 0;
+    return (n);
 }
 
 /* resident_pending_export - the clients in their pause, for the next image */
@@ -803,7 +804,14 @@ static void resident_reexec_now(SKELETON *sk)
         resident_update(sk);
         return;
     }
-    resident_serve_proxied_now(sk);
+    if (resident_serve_proxied_now(sk) > 0) {
+        ss_msg_warn("cannot re-execute now: a client behind a proxy waits for "
+                    "a handler -- serving on");
+        sigprocmask(SIG_SETMASK, &old, 0);
+        resident_reload_failed(sk);
+        resident_update(sk);
+        return;
+    }
     if (!reexec_room(sk, child_count() + child_lingering_count()
                      + child_log_count() + sk->npending
                      + upstream_count(sk->upstream)
@@ -1092,11 +1100,16 @@ int     resident_run(SKELETON *sk, int argc, char **argv)
     resident_idle_start(sk);
     resident_update(sk);
     /* The loop is left to finish, or to re-execute outside it. */
+    /*
+     * A re-execution may be due before the loop runs (a handed-over
+     * client's header that ended meanwhile reached max_use): the loop's
+     * break would be forgotten as it starts, so look first.
+     */
     while (!sk->finished) {
-        if (event_base_dispatch(sk->base) < 0)
-            ss_msg_fatal("event loop failed");
         if (sk->re.due)
             resident_reexec_now(sk);    /* returns only to serve on */
+        else if (event_base_dispatch(sk->base) < 0)
+            ss_msg_fatal("event loop failed");
     }
     child_log_flush();
     return (0);

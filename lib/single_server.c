@@ -332,11 +332,6 @@ void    skeleton_admit_open(SKELETON *sk)
                                  single_server_upstream_networks);
 }
 
-/* skeleton_upstream_ms - upstream_proxy_timeout in milliseconds */
-long    skeleton_upstream_ms(void)
-{
-    return (single_server_upstream_timeout * 1000);
-}
 
 /* skeleton_flow_open - the in-flow bucket, when flow control is on */
 void    skeleton_flow_open(SKELETON *sk, int fd)

@@ -19,8 +19,6 @@
  *		per-source limit (resident mode only) and the PROXY step;
  *		exit 100 when the rules or the upstream_proxy_ parameters
  *		are bad.
- *	long	skeleton_upstream_ms(void);
- *		upstream_proxy_timeout in milliseconds.
  *	void	skeleton_flow_open(SKELETON *sk, int fd);
  *		open the in-flow bucket when in_flow_rate is set (before
  *		privileges are dropped); exit 111 when it is unsafe. fd, unless
@@ -100,7 +98,6 @@ extern int stream_run(SKELETON *, int, char **);
 extern int resident_run(SKELETON *, int, char **);
 extern void resident_leave(SKELETON *, int);
 extern void skeleton_admit_open(SKELETON *);
-extern long skeleton_upstream_ms(void);
 extern void skeleton_flow_open(SKELETON *, int);
 extern int skeleton_flow_pause(SKELETON *);
 extern pid_t skeleton_spawn(SKELETON *, SINGLE_SERVER_CLIENT *);

@@ -171,15 +171,11 @@ static int stream_refused(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
 /* stream_header - the PROXY header, when one is due: 0 refused */
 static int stream_header(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
 {
-    const char *why = "peer not in upstream_proxy_networks";
-    char    text[100];
+    const char *why;
 
-    if (!upstream_on(sk->upstream)
-        || (upstream_trusted(sk->upstream, client)
-            && upstream_read(sk->upstream, client, &why)))
+    if (!upstream_on(sk->upstream) || upstream_read(sk->upstream, client, &why))
         return (1);
-    snprintf(text, sizeof(text), "PROXY header: %s", why);
-    admit_refused(sk->admit, client, "refuse", text);
+    admit_header_refused(sk->admit, client, why);
     return (0);
 }
 

@@ -32,7 +32,7 @@ typedef struct UPSTREAM_WAIT {
     UPSTREAM *up;
     SINGLE_SERVER_CLIENT client;
     struct event *ev;
-    struct timeval deadline;
+    struct timespec deadline;           /* CLOCK_MONOTONIC */
     size_t  want;                       /* bytes to look at: proxy_need() */
     struct UPSTREAM_WAIT *prev;
     struct UPSTREAM_WAIT *next;
@@ -78,13 +78,54 @@ int     upstream_on(const UPSTREAM *up)
 }
 
 /* upstream_trusted - may this peer send a header? */
-int     upstream_trusted(const UPSTREAM *up, const SINGLE_SERVER_CLIENT *client)
+static int upstream_trusted(const UPSTREAM *up,
+                                    const SINGLE_SERVER_CLIENT *client)
 {
     if (up->networks == 0
         || (client->peer_len > 0 && client->peer.ss_family == AF_UNIX))
         return (1);
     return (access_match(up->networks, (const struct sockaddr *) &client->peer,
                          client->peer_len, -1) != 0);
+}
+
+/*
+ * upstream_deadline - ms from now on the monotonic clock: a wall clock
+ * set back would let a slow client keep its slot that much longer
+ */
+static void upstream_deadline(struct timespec *deadline, long ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, deadline);
+    deadline->tv_sec += ms / 1000;
+    deadline->tv_nsec += (ms % 1000) * 1000000;
+    if (deadline->tv_nsec >= 1000000000) {
+        deadline->tv_sec++;
+        deadline->tv_nsec -= 1000000000;
+    }
+}
+
+/* upstream_ms_left - milliseconds to a deadline on the monotonic clock */
+static int upstream_ms_left(const struct timespec *deadline)
+{
+    struct timespec now;
+    long    ms;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    ms = (deadline->tv_sec - now.tv_sec) * 1000
+        + (deadline->tv_nsec - now.tv_nsec) / 1000000;
+    return (ms < 0 ? 0 : (int) ms);
+}
+
+/* upstream_hangup - did the peer go (reset, or closed) meanwhile? */
+static int upstream_hangup(int fd)
+{
+    struct pollfd pfd = {fd, POLLRDHUP, 0};
+
+    /*
+     * libevent reports a reset as readable, not closed, and the bytes
+     * already received still show to MSG_PEEK: only the socket can tell.
+     */
+    return (poll(&pfd, 1, 0) > 0
+            && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0);
 }
 
 /* upstream_apply - the client is who the header says */
@@ -115,6 +156,7 @@ static void upstream_apply(SINGLE_SERVER_CLIENT *client,
 static int upstream_look(int fd, size_t *want, PROXY_HEADER *hdr,
                                  const char **why)
 {
+    /* Static: one loop, one look at a time, and 64 kB is no stack's. */
     static unsigned char buf[PROXY_V2_MAX];
     ssize_t got;
     int     avail;
@@ -167,32 +209,35 @@ static void upstream_unlink(UPSTREAM_WAIT *wp)
     event_free(wp->ev);
 }
 
-/* upstream_event - more came, the peer closed, or time is up */
+/* upstream_rearm - wait for more, for the time that is left */
+static int upstream_rearm(UPSTREAM_WAIT *wp)
+{
+    int     ms = upstream_ms_left(&wp->deadline);
+    struct timeval left = {ms / 1000, (ms % 1000) * 1000};
+
+    /* Each wake-up would restart the event's timer: give it what is left. */
+    if (ms > 0 && event_add(wp->ev, &left) < 0)
+        ss_msg_fatal("cannot watch a client for its PROXY header");
+    return (ms > 0);
+}
+
+/* upstream_event - more came, the peer went, or time is up */
 static void upstream_event(evutil_socket_t fd, short what, void *arg)
 {
     UPSTREAM_WAIT *wp = arg;
     UPSTREAM *up = wp->up;
     PROXY_HEADER hdr;
     const char *why = "timeout";
-    struct timeval now;
-    struct timeval left;
     int     status = -1;
 
     if ((what & EV_TIMEOUT) == 0
         && (status = upstream_look((int) fd, &wp->want, &hdr, &why)) == 0) {
-        if (what & EV_CLOSED) {
+        if ((what & EV_CLOSED) || upstream_hangup((int) fd)) {
             status = -1;
             why = "connection closed before the header ended";
+        } else if (upstream_rearm(wp)) {
+            return;                     /* the edge brought no whole header */
         } else {
-            /* Each wake-up would restart the timer: give it what is left. */
-            if (event_base_gettimeofday_cached(up->base, &now) < 0)
-                ss_msg_fatal("event_base_gettimeofday_cached failed");
-            evutil_timersub(&wp->deadline, &now, &left);
-            if (left.tv_sec >= 0 && evutil_timerisset(&left)) {
-                if (event_add(wp->ev, &left) < 0)
-                    ss_msg_fatal("cannot watch a client for its PROXY header");
-                return;
-            }
             status = -1;
         }
     }
@@ -218,23 +263,28 @@ void    upstream_start(UPSTREAM *up, struct event_base *base,
     up->context = context;
 }
 
-/* upstream_receive - read a client's header, within ms */
+/*
+ * upstream_receive - a client's header, within ms (-1: the configured
+ * timeout). A peer outside the networks is refused before anything is
+ * read, handed over by a previous image or not.
+ */
 void    upstream_receive(UPSTREAM *up, const SINGLE_SERVER_CLIENT *client,
                                  long ms)
 {
     UPSTREAM_WAIT *wp;
-    SINGLE_SERVER_CLIENT copy;
+    SINGLE_SERVER_CLIENT copy = *client;
     PROXY_HEADER hdr;
-    const char *why;
+    const char *why = UPSTREAM_UNTRUSTED;
     size_t  want = PROXY_V1_MAX;
-    struct timeval limit = {ms / 1000, (ms % 1000) * 1000};
-    struct timeval now;
-    int     status;
+    struct timeval limit;
+    int     status = -1;
 
+    client_env_copy(&copy.env, &client->env);
+    if (ms < 0)
+        ms = up->timeout * 1000;
     /* A proxy writes the header at once: it is often here already. */
-    if ((status = upstream_look(client->in_fd, &want, &hdr, &why)) != 0) {
-        copy = *client;
-        client_env_copy(&copy.env, &client->env);
+    if (!upstream_trusted(up, client)
+        || (status = upstream_look(client->in_fd, &want, &hdr, &why)) != 0) {
         if (status > 0)
             upstream_apply(&copy, &hdr);
         up->done(&copy, status > 0 ? 0 : why, up->context);
@@ -242,12 +292,12 @@ void    upstream_receive(UPSTREAM *up, const SINGLE_SERVER_CLIENT *client,
     }
     wp = mymalloc(sizeof(*wp));
     wp->up = up;
-    wp->client = *client;
-    client_env_copy(&wp->client.env, &client->env);
+    wp->client = copy;
+    client_env_copy(&wp->client.env, &copy.env);
     wp->want = want;
-    if (event_base_gettimeofday_cached(up->base, &now) < 0)
-        ss_msg_fatal("event_base_gettimeofday_cached failed");
-    evutil_timeradd(&now, &limit, &wp->deadline);
+    upstream_deadline(&wp->deadline, ms);
+    limit.tv_sec = ms / 1000;
+    limit.tv_usec = (ms % 1000) * 1000;
     if ((wp->ev = event_new(up->base, client->in_fd,
                             EV_READ | EV_CLOSED | EV_ET | EV_PERSIST,
                             upstream_event, wp)) == 0
@@ -287,81 +337,71 @@ size_t  upstream_export(const UPSTREAM *up, HANDOVER *state,
 {
     UPSTREAM_WAIT *wp;
     HANDOVER_CLIENT hc;
-    struct timeval now;
-    struct timeval left;
 
-    if (state == 0)
-        return ((size_t) up->count);
-    if (up->count > 0 && event_base_gettimeofday_cached(up->base, &now) < 0)
-        ss_msg_fatal("event_base_gettimeofday_cached failed");
-    for (wp = up->waiting; wp; wp = wp->next) {
+    for (wp = up->waiting; state && wp; wp = wp->next) {
         memset(&hc, 0, sizeof(hc));
         hc.fd = wp->client.in_fd;
         hc.listener = (int) (wp->client.listener - listeners);
         hc.header = 1;
-        evutil_timersub(&wp->deadline, &now, &left);
-        hc.pause_ms = left.tv_sec < 0 ? 0 : left.tv_sec * 1000
-            + left.tv_usec / 1000;
+        hc.pause_ms = upstream_ms_left(&wp->deadline);
         handover_add_client(state, &hc);
     }
     return ((size_t) up->count);
 }
 
-/* upstream_ms_left - milliseconds to a deadline on the monotonic clock */
-static int upstream_ms_left(const struct timespec *deadline)
+/*
+ * upstream_step - how much more to read without reading past the header:
+ * a v1 header a byte at a time (where it ends is known when it is read),
+ * a v2 one its 16 bytes, then the length they give
+ */
+static size_t upstream_step(const unsigned char *buf, size_t have)
 {
-    struct timespec now;
-    long    ms;
-
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    ms = (deadline->tv_sec - now.tv_sec) * 1000
-        + (deadline->tv_nsec - now.tv_nsec) / 1000000;
-    return (ms < 0 ? 0 : (int) ms);
+    if (have == 0 || buf[0] == 'P')
+        return (1);
+    if (have < 16)
+        return (16 - have);
+    return (proxy_need(buf, have) - have);
 }
 
 /* upstream_read - stream mode: the header on client->in_fd, exactly */
 int     upstream_read(UPSTREAM *up, SINGLE_SERVER_CLIENT *client,
                               const char **why)
 {
-    unsigned char *buf = mymalloc(PROXY_V2_MAX);
+    unsigned char *buf;
     struct pollfd pfd = {client->in_fd, POLLIN, 0};
     struct timespec deadline;
     PROXY_HEADER hdr;
     size_t  have = 0;
-    size_t  step;
-    ssize_t got;
-    int     len = 0;
+    ssize_t got = 0;
+    int     len;
     int     ready;
     int     ms;
 
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += up->timeout;
+    if (!upstream_trusted(up, client)) {
+        *why = UPSTREAM_UNTRUSTED;
+        return (0);
+    }
+    buf = mymalloc(PROXY_V2_MAX);
+    upstream_deadline(&deadline, up->timeout * 1000);
     while ((len = proxy_parse(buf, have, &hdr, why)) == 0) {
-        /* v1 a byte at a time: where it ends is known when it is read. */
-        if (have == 0 || buf[0] == 'P')
-            step = 1;
-        else if (have < 16)
-            step = 16 - have;
-        else
-            step = proxy_need(buf, have) - have;
         if ((ms = upstream_ms_left(&deadline)) == 0
             || (ready = poll(&pfd, 1, ms)) == 0) {
             *why = "timeout";
             break;
         }
-        if (ready < 0 && errno == EINTR)
+        if (ready > 0 && (got = read(client->in_fd, buf + have,
+                                     upstream_step(buf, have))) > 0) {
+            have += (size_t) got;
             continue;
-        if (ready < 0 || (got = read(client->in_fd, buf + have, step)) < 0) {
-            if (errno == EINTR || errno == EAGAIN)
-                continue;
-            *why = "connection error";
-            break;
         }
-        if (got == 0) {
+        if (ready > 0 && got == 0) {
             *why = "connection closed before the header ended";
             break;
         }
-        have += (size_t) got;
+        if (errno != EINTR && errno != EAGAIN) {
+            *why = "connection error";
+            break;
+        }
     }
     myfree(buf);
     if (len <= 0)

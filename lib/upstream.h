@@ -12,8 +12,6 @@
  *	UPSTREAM *upstream_open(const char *protocol, long timeout,
  *			const char *networks);
  *	int	upstream_on(const UPSTREAM *up);
- *	int	upstream_trusted(const UPSTREAM *up,
- *			const SINGLE_SERVER_CLIENT *client);
  *
  *	void	upstream_start(UPSTREAM *up, struct event_base *base,
  *			UPSTREAM_DONE done, void *context);
@@ -44,18 +42,23 @@
  *	protocol is off: upstream_on() says which, and the resident reader
  *	still finishes headers that a previous image began to wait for.
  *
- *	upstream_trusted() says whether the client's connection comes from
- *	one of the networks; a unix-socket peer always does (the socket's
- *	file mode guards it), and so does anyone without a list.
+ *	Only a peer within upstream_proxy_networks may send a header; a
+ *	unix-socket peer always may (the socket's file mode guards it), and
+ *	anyone may without a list. Any other is refused before anything
+ *	is read, with the reason UPSTREAM_UNTRUSTED.
  *
  *	Resident mode: upstream_start() gives the event loop and the
  *	callback; upstream_receive() takes a copy of an accepted client
  *	(env as the connection says) and reads its header for ms
- *	milliseconds at most. done(client, why, context) is called once
+ *	milliseconds at most (-1: upstream_proxy_timeout); a client
+ *	handed over by a previous image is given what it had left, and
+ *	its peer is checked against the networks read now. done(client,
+ *	why, context) is called once
  *	for it: with why null the header was consumed and client made as
  *	above (the callback owns its connection now); otherwise why says
- *	what was wrong ("timeout", "connection closed", or the parser's
- *	reason) and the caller closes the connection and logs. Often the
+ *	what was wrong (UPSTREAM_UNTRUSTED, "timeout", "connection closed
+ *	before the header ended" (a reset too), or the parser's reason)
+ *	and the caller closes the connection and logs. Often the
  *	header is there already: then done() runs before
  *	upstream_receive() returns, and nothing is allocated. While a
  *	header is awaited nothing is taken from the socket: the reader
@@ -63,7 +66,8 @@
  *	(edge-triggered), and reads exactly the header's length at the
  *	end. A version 2 header longer than PROXY_V1_MAX bytes is looked
  *	at again only when all of it is there (FIONREAD), so a proxy that
- *	sends it a byte at a time costs one small look per byte.
+ *	sends it a byte at a time costs one small look per byte. The
+ *	deadline is kept on the monotonic clock.
  *
  *	upstream_count() is the number of clients whose header is being
  *	awaited (they count toward process_limit); upstream_drop() closes
@@ -72,8 +76,9 @@
  *	have left: nothing of their header was taken, so the next image
  *	begins again.
  *
- *	Stream mode: upstream_read() reads the header of the client on
- *	client->in_fd, waiting upstream_proxy_timeout at most, without
+ *	Stream mode: upstream_read() checks the peer, then reads the header
+ *	of the client on client->in_fd, waiting upstream_proxy_timeout at
+ *	most, without
  *	taking a byte more from a socket, a pipe or a file alike: a
  *	version 1 header a byte at a time, a version 2 header its first
  *	16 bytes and then the length they give. It returns 1 (client made
@@ -91,8 +96,9 @@ typedef struct UPSTREAM UPSTREAM;
 typedef void (*UPSTREAM_DONE) (SINGLE_SERVER_CLIENT *, const char *, void *);
 
 extern UPSTREAM *upstream_open(const char *, long, const char *);
+#define UPSTREAM_UNTRUSTED "peer not in upstream_proxy_networks"
+
 extern int upstream_on(const UPSTREAM *);
-extern int upstream_trusted(const UPSTREAM *, const SINGLE_SERVER_CLIENT *);
 extern void upstream_start(UPSTREAM *, struct event_base *, UPSTREAM_DONE,
                                    void *);
 extern void upstream_receive(UPSTREAM *, const SINGLE_SERVER_CLIENT *, long);

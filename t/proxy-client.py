@@ -2,7 +2,8 @@
 """proxy-client.py - a client that begins with a PROXY header it writes itself.
 
 usage: proxy-client.py ADDRESS HEADER [--send TEXT] [--split N] [--pause S]
-                       [--hold S] [--bind HOST] [--timeout S] [--print-port]
+                       [--hold S] [--until FILE] [--bind HOST] [--timeout S]
+                       [--print-port]
 
 ADDRESS is what -1 prints (HOST:PORT or [IPV6]:PORT). HEADER is one of:
   v1:REST          "PROXY REST\\r\\n", e.g. v1:"TCP4 203.0.113.7 198.51.100.1 5555 443"
@@ -18,11 +19,14 @@ The header and TEXT (\\r, \\n and \\0 written as such) go in one write, unless
 --split N: then in writes of N bytes with --pause S seconds between them.
 --hold S: after the header, wait S seconds before sending TEXT (and with
 --split, hold after the first piece instead: a header that never ends).
+--until FILE: the same, but wait until FILE exists (--timeout at most),
+so that a test decides when the rest comes.
 Then the connection is half-closed, and everything the server sends is
 printed until end-of-file. --print-port: first print "port N", the local
 port of the connection (the server sees it as PROXYREMOTEPORT).
 Exit status: 0; 2 when connecting failed; 3 on timeout.
 """
+import os
 import socket
 import struct
 import sys
@@ -70,10 +74,22 @@ def header(spec):
     raise SystemExit("unknown header: " + spec)
 
 
+def wait(hold, until, limit):
+    """hold seconds, or until the file exists (limit seconds at most)"""
+    if hold:
+        time.sleep(hold)
+        return
+    end = time.monotonic() + limit
+    while not os.path.exists(until):
+        if time.monotonic() > end:
+            raise socket.timeout("waited too long for " + until)
+        time.sleep(0.02)
+
+
 def main(argv):
     addr, spec = argv[1], argv[2]
     opts = {"--send": "", "--split": "0", "--pause": "0", "--hold": "0",
-            "--bind": None, "--timeout": "10"}
+            "--bind": None, "--timeout": "10", "--until": None}
     print_port = False
     i = 3
     while i < len(argv):
@@ -102,19 +118,20 @@ def main(argv):
     split = int(opts["--split"])
     pause = float(opts["--pause"])
     hold = float(opts["--hold"])
+    until = opts["--until"]
     out = b""
     try:
         if split > 0:
             data = hdr + text
             for k in range(0, len(data), split):
                 s.sendall(data[k:k + split])
-                if hold:
-                    time.sleep(hold)
-                    hold = 0
+                if hold or until:
+                    wait(hold, until, float(opts["--timeout"]))
+                    hold = until = 0
                 time.sleep(pause)
-        elif hold:
+        elif hold or until:
             s.sendall(hdr)
-            time.sleep(hold)
+            wait(hold, until, float(opts["--timeout"]))
             s.sendall(text)
         else:
             s.sendall(hdr + text)

@@ -38,6 +38,16 @@ var() {
 	sed -n "s/^$1=//p" <<<"$output"
 }
 
+# wait_port FILE: until a --print-port client says it connected (bounded)
+wait_port() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[ ! -s "$1" ] || return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # payload: what proxy-show printed after "--"
 payload() {
 	sed -n '/^--$/,$p' <<<"$output" | tail -n +2
@@ -139,16 +149,15 @@ payload() {
 
 @test "a malformed header closes the connection without a handler; others are served meanwhile" {
 	serve
-	local t0 t1
-	t0=$(now_ms)
-	# a valid beginning, two seconds of nothing, then a bad address
+	local go=$BATS_TEST_TMPDIR/go
+	# a valid beginning, then nothing until the test says, then a bad address
 	bg pc "$ADDR" hex:"50524f585920544350342031302e302e302e312058203120320d0a" \
-		--split 20 --hold 2 >"$BATS_TEST_TMPDIR/bad" 2>&1
+		--split 20 --until "$go" >"$BATS_TEST_TMPDIR/bad" 2>&1
 	local bad=$BG_PID
 	run pc "$ADDR" v1:"TCP4 203.0.113.7 198.51.100.1 5555 443" --send 'meanwhile\n'
 	[ "$(payload)" = meanwhile ]
-	t1=$(now_ms)
-	[ $((t1 - t0)) -lt 1500 ]
+	! grep -q "refuse" "$LOG" || false	# the bad one still waits
+	touch "$go"
 	wait_for_log "refuse 127.0.0.1 (PROXY header: v1: bad address)" 5
 	wait "$bad"
 	[ ! -s "$BATS_TEST_TMPDIR/bad" ] || grep -q '^error:' "$BATS_TEST_TMPDIR/bad"
@@ -164,42 +173,95 @@ payload() {
 }
 
 @test "a header that does not come in upstream_proxy_timeout: closed, no handler; others are served meanwhile" {
-	serve -o upstream_proxy_timeout=2s
+	serve -o upstream_proxy_timeout=4s
 	local t0 t1
 	t0=$(now_ms)
-	# ten bytes of a header, then nothing for longer than the timeout
+	# ten bytes of a header, then nothing
 	bg pc "$ADDR" v1:"TCP4 203.0.113.7 198.51.100.1 5555 443" --split 10 \
-		--hold 30 --timeout 40 >/dev/null 2>&1
+		--until "$BATS_TEST_TMPDIR/never" --timeout 40 >/dev/null 2>&1
 	run pc "$ADDR" v1:"TCP4 203.0.113.8 198.51.100.1 5555 443" --send 'fast\n'
 	[ "$(payload)" = fast ]
+	! grep -q "refuse" "$LOG" || false	# served while the slow one waits
+	wait_for_log "refuse 127.0.0.1 (PROXY header: timeout)" 8
 	t1=$(now_ms)
-	[ $((t1 - t0)) -lt 1500 ]
-	wait_for_log "refuse 127.0.0.1 (PROXY header: timeout)" 5
-	t1=$(now_ms)
-	[ $((t1 - t0)) -ge 1900 ]
+	[ $((t1 - t0)) -ge 3900 ]
 	[ "$(ran_count)" -eq 1 ]
 	grep -q "^ran 203.0.113.8" "$RAN"
 }
 
-@test "a proxy outside upstream_proxy_networks is closed without a handler; one inside is served" {
-	serve -o upstream_proxy_networks="192.0.2.0/24, 127.0.0.2"
+@test "upstream_proxy_timeout counts from the accept: bytes that trickle in do not restart it" {
+	serve -o upstream_proxy_timeout=2s
 	local t0 t1
 	t0=$(now_ms)
+	# six bytes every 1.5 s: each would restart a timer that is restarted
+	bg pc "$ADDR" v1:"TCP4 203.0.113.7 198.51.100.1 5555 443" --split 6 \
+		--pause 1.5 --timeout 40 >/dev/null 2>&1
+	wait_for_log "refuse 127.0.0.1 (PROXY header: timeout)" 8
+	t1=$(now_ms)
+	[ $((t1 - t0)) -ge 1900 ]
+	[ $((t1 - t0)) -lt 3400 ]	# not 2 s after the byte at 1.5 s or 3 s
+	[ "$(ran_count)" -eq 0 ]
+}
+
+@test "a client that closes or resets in the middle of its header is refused at once" {
+	serve -o upstream_proxy_timeout=30s
+	local t0
+	t0=$(now_ms)
+	run pc "$ADDR" hex:"50524f5859205443503420" --timeout 5
+	wait_for_log "refuse 127.0.0.1 (PROXY header: connection closed before the header ended)" 10
+	run python3 -c '
+import socket, struct, sys, time
+h, p = sys.argv[1].rsplit(":", 1)
+s = socket.socket()
+s.bind(("127.0.0.7", 0))
+s.connect((h, int(p)))
+s.sendall(b"PROXY TCP4 1.2")
+time.sleep(0.2)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()' "$ADDR"
+	wait_for_log "refuse 127.0.0.7 (PROXY header: connection closed before the header ended)" 10
+	# long before the 30 s timeout
+	[ $(($(now_ms) - t0)) -lt 10000 ]
+	[ "$(ran_count)" -eq 0 ]
+}
+
+@test "a proxy outside upstream_proxy_networks is closed without a handler; one inside is served" {
+	serve -o upstream_proxy_networks="192.0.2.0/24, 127.0.0.2"
+	local go=$BATS_TEST_TMPDIR/go
 	# a trusted proxy, slow with its header, is being served meanwhile
 	bg pc "$ADDR" v1:"TCP4 203.0.113.7 198.51.100.1 5555 443" --bind 127.0.0.2 \
-		--split 10 --hold 2 --send 'yes\n' >"$BATS_TEST_TMPDIR/slow"
+		--split 10 --until "$go" --send 'yes\n' >"$BATS_TEST_TMPDIR/slow"
 	local slow=$BG_PID
 	run pc "$ADDR" v1:"TCP4 203.0.113.9 198.51.100.1 5555 443" --send 'no\n'
 	[ -z "$output" ] || [[ "$output" == error:* ]]
 	wait_for_log "refuse 127.0.0.1 (PROXY header: peer not in upstream_proxy_networks)"
-	t1=$(now_ms)
-	[ $((t1 - t0)) -lt 1500 ]
+	[ ! -s "$BATS_TEST_TMPDIR/slow" ]	# still sending its header
+	touch "$go"
 	wait "$slow"
 	run cat "$BATS_TEST_TMPDIR/slow"
 	[ "$(var TCPREMOTEIP)" = 203.0.113.7 ]
 	[ "$(var PROXYREMOTEIP)" = 127.0.0.2 ]
 	[ "$(payload)" = yes ]
 	[ "$(ran_count)" -eq 1 ]
+}
+
+@test "a unix-socket proxy is trusted whatever upstream_proxy_networks says" {
+	start_server -L "unix:$BATS_TEST_TMPDIR/s.sock" -o upstream_proxy_protocol=haproxy \
+		-o upstream_proxy_networks=10.0.0.0/8 -- "$H/proxy-show" "$RAN"
+	run client "$ADDR" --send 'PROXY TCP4 203.0.113.7 198.51.100.1 5555 443\r\nhi\n'
+	[ "$(var PROTO)" = TCP ]
+	[ "$(var TCPREMOTEIP)" = 203.0.113.7 ]
+	[ -z "$(var PROXYREMOTEIP)" ]
+	[ "$(payload)" = hi ]
+}
+
+@test "PROXYREMOTEIP and PROXYREMOTEPORT inherited by the server never reach a handler" {
+	PROXYREMOTEIP=6.6.6.6 PROXYREMOTEPORT=66 start_server -L 127.0.0.1:0 \
+		-- "$H/proxy-show" "$RAN"
+	run client "$ADDR" --send 'x\n'
+	[ "$(var TCPREMOTEIP)" = 127.0.0.1 ]
+	[ -z "$(var PROXYREMOTEIP)" ]
+	[ -z "$(var PROXYREMOTEPORT)" ]
 }
 
 @test "an access rule denies the address the header claims, and the log names both" {
@@ -232,15 +294,12 @@ payload() {
 
 @test "a client still sending its header counts toward process_limit" {
 	serve -o process_limit=1 -o upstream_proxy_timeout=2s
-	local t0 t1 i
+	local t0 t1
 	bg pc "$ADDR" v1:"TCP4 203.0.113.7 198.51.100.1 5555 443" --split 10 \
-		--hold 30 --timeout 40 --print-port >"$BATS_TEST_TMPDIR/first" 2>&1
+		--until "$BATS_TEST_TMPDIR/never" --timeout 40 --print-port \
+		>"$BATS_TEST_TMPDIR/first" 2>&1
 	# connected (and so first in the backlog) once it says its port
-	for ((i = 0; i < 100; i++)); do
-		[ ! -s "$BATS_TEST_TMPDIR/first" ] || break
-		sleep 0.05
-	done
-	[ -s "$BATS_TEST_TMPDIR/first" ]
+	wait_port "$BATS_TEST_TMPDIR/first"
 	t0=$(now_ms)
 	# the next one waits in the backlog until the first one's time is up
 	run pc "$ADDR" v1:"TCP4 203.0.113.8 198.51.100.1 5555 443" --send 'next\n'
@@ -262,40 +321,116 @@ payload() {
 
 @test "a re-execution hands over a client still sending its header" {
 	serve -o upstream_proxy_timeout=10s
-	local i
 	bg pc "$ADDR" v1:"TCP4 203.0.113.7 198.51.100.1 5555 443" --split 10 \
-		--hold 3 --print-port --send 'across\n' >"$BATS_TEST_TMPDIR/out"
+		--until "$BATS_TEST_TMPDIR/go" --print-port --send 'across\n' \
+		>"$BATS_TEST_TMPDIR/out"
 	local client=$BG_PID
-	for ((i = 0; i < 100; i++)); do
-		[ ! -s "$BATS_TEST_TMPDIR/out" ] || break
-		sleep 0.05
-	done
+	wait_port "$BATS_TEST_TMPDIR/out"
 	# accepted in order: once a later client is served, the first one
 	# was accepted and is waiting for the rest of its header
 	run pc "$ADDR" v1:"TCP4 203.0.113.8 198.51.100.1 5555 443" --send 'later\n'
 	[ "$(payload)" = later ]
 	kill -HUP "$SERVER_PID"
 	wait_for_log "and 1 still sending a PROXY header handed over"
+	touch "$BATS_TEST_TMPDIR/go"
 	wait "$client"
 	run cat "$BATS_TEST_TMPDIR/out"
 	[ "$(var TCPREMOTEIP)" = 203.0.113.7 ]
 	[ "$(payload)" = across ]
 }
 
+@test "a re-execution judges a handed-over client by the upstream_proxy_networks it reads" {
+	local cf=$BATS_TEST_TMPDIR/main.cf go=$BATS_TEST_TMPDIR/go
+	printf 'upstream_proxy_protocol = haproxy\nupstream_proxy_timeout = 20s\n' >"$cf"
+	start_server -f "$cf" -L 127.0.0.1:0 -- "$H/proxy-show" "$RAN"
+	bg pc "$ADDR" v1:"TCP4 203.0.113.7 198.51.100.1 5555 443" --split 10 \
+		--until "$go" --print-port --send 'A\n' >"$BATS_TEST_TMPDIR/a"
+	local a=$BG_PID
+	wait_port "$BATS_TEST_TMPDIR/a"
+	# served in order: once it is, the first one was accepted
+	run pc "$ADDR" v1:"TCP4 203.0.113.8 198.51.100.1 5555 443" --send 'B\n'
+	[ "$(payload)" = B ]
+	printf 'upstream_proxy_networks = 192.0.2.0/24\n' >>"$cf"
+	kill -HUP "$SERVER_PID"
+	wait_for_log "and 1 still sending a PROXY header handed over"
+	wait_for_log "refuse 127.0.0.1 (PROXY header: peer not in upstream_proxy_networks)"
+	touch "$go"
+	wait "$a" || true
+	run cat "$BATS_TEST_TMPDIR/a"
+	[ -z "$(var TCPREMOTEIP)" ]
+	[ "$(ran_count)" -eq 1 ]
+}
+
+@test "a header that ends during the re-execution, at max_use, re-executes again: nobody waits" {
+	local d=$BATS_TEST_TMPDIR go=$BATS_TEST_TMPDIR/go
+	cp "$SS" "$d/ss"
+	SS=$d/ss start_server -L 127.0.0.1:0 -o max_use=1 -o upstream_proxy_protocol=haproxy \
+		-o upstream_proxy_timeout=20s -- "$H/proxy-show" "$RAN"
+	bg pc "$ADDR" v1:"TCP4 203.0.113.7 198.51.100.1 5555 443" --split 10 \
+		--until "$go" --print-port --send 'A\n' >"$d/a"
+	local a=$BG_PID
+	wait_port "$d/a"
+	# the next image takes its time to start: A's header ends meanwhile
+	printf '#!/bin/sh\ncase "$*" in *--check*) ;; *) touch "%s"; sleep 1 ;; esac\nexec %s "$@"\n' \
+		"$go" "$SS" >"$d/ss.new"
+	chmod +x "$d/ss.new"
+	mv "$d/ss.new" "$d/ss"
+	# B reaches max_use (A, accepted first, is still in its header)
+	run pc "$ADDR" v1:"TCP4 203.0.113.8 198.51.100.1 5555 443" --send 'B\n'
+	[ "$(payload)" = B ]
+	wait "$a"
+	run cat "$d/a"
+	[ "$(payload)" = A ]
+	# A was the new image's max_use: it re-executes again and serves on
+	run pc "$ADDR" v1:"TCP4 203.0.113.9 198.51.100.1 5555 443" --send 'C\n' --timeout 10
+	[ "$(payload)" = C ]
+}
+
+@test "a proxied client in its in-flow pause keeps its header's address across a re-execution" {
+	serve -v -n "proxyflow-$$" -o in_flow_rate=1 -o in_flow_burst=1 \
+		-o in_flow_delay=3 -o state_directory="$BATS_TEST_TMPDIR/state"
+	bg pc "$ADDR" v1:"TCP4 203.0.113.7 198.51.100.1 5555 443" --send 'one\n' \
+		>"$BATS_TEST_TMPDIR/one"
+	local c1=$BG_PID
+	wait_for_file "$RAN"
+	bg pc "$ADDR" v1:"TCP4 203.0.113.7 198.51.100.1 5555 443" --send 'two\n' \
+		>"$BATS_TEST_TMPDIR/two"
+	local c2=$BG_PID
+	wait_for_log "no in-flow token"
+	kill -HUP "$SERVER_PID"
+	wait_for_log "re-executing"
+	wait "$c1"
+	wait "$c2"
+	run cat "$BATS_TEST_TMPDIR/two"
+	[ "$(var TCPREMOTEIP)" = 203.0.113.7 ]
+	[ "$(payload)" = two ]
+}
+
+@test "at the end of the drain a client still sending its header is closed, and the server leaves" {
+	serve -o upstream_proxy_timeout=30s -o drain_timeout=1
+	bg pc "$ADDR" v1:"TCP4 203.0.113.7 198.51.100.1 5555 443" --split 10 \
+		--until "$BATS_TEST_TMPDIR/never" --print-port --timeout 30 \
+		>"$BATS_TEST_TMPDIR/out" 2>&1
+	wait_port "$BATS_TEST_TMPDIR/out"
+	run pc "$ADDR" v1:"TCP4 203.0.113.8 198.51.100.1 5555 443" --send 'B\n'
+	kill -TERM "$SERVER_PID"
+	wait_exit "$SERVER_PID" 5
+	[ "$STATUS" -eq 0 ]
+	grep -q "closing a client of .* still sending its PROXY header" "$LOG"
+}
+
 @test "SIGTERM: a client still sending its header is served, then the server leaves" {
 	serve -o upstream_proxy_timeout=10s
-	local i
 	bg pc "$ADDR" v1:"TCP4 203.0.113.7 198.51.100.1 5555 443" --split 10 \
-		--hold 2 --print-port --send 'late\n' >"$BATS_TEST_TMPDIR/out"
+		--until "$BATS_TEST_TMPDIR/go" --print-port --send 'late\n' \
+		>"$BATS_TEST_TMPDIR/out"
 	local client=$BG_PID
-	for ((i = 0; i < 100; i++)); do
-		[ ! -s "$BATS_TEST_TMPDIR/out" ] || break
-		sleep 0.05
-	done
+	wait_port "$BATS_TEST_TMPDIR/out"
 	run pc "$ADDR" v1:"TCP4 203.0.113.8 198.51.100.1 5555 443" --send 'first\n'
 	[ "$(payload)" = first ]
 	kill -TERM "$SERVER_PID"
 	wait_for_log "exiting after 1 running handler(s)"
+	touch "$BATS_TEST_TMPDIR/go"
 	wait "$client"
 	run cat "$BATS_TEST_TMPDIR/out"
 	[ "$(var TCPREMOTEIP)" = 203.0.113.7 ]
@@ -315,6 +450,21 @@ payload() {
 		'$SS' -S -o upstream_proxy_protocol=haproxy '$H/proxy-show'"
 	[ "$(var TCPREMOTEIP)" = 192.0.2.1 ]
 	[ "$(payload)" = next ]
+}
+
+@test "stream mode: a peer outside upstream_proxy_networks is refused, one inside is served" {
+	run bash -c "printf 'PROXY TCP4 203.0.113.7 198.51.100.1 1 2\r\nrest\n' |
+		'$SS' -S --remote=192.0.2.9:5 -o upstream_proxy_protocol=haproxy \
+		-o upstream_proxy_networks=10.0.0.0/8 '$H/proxy-show' '$RAN'"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"refuse 192.0.2.9 (PROXY header: peer not in upstream_proxy_networks)"* ]]
+	[ "$(ran_count)" -eq 0 ]
+	run bash -c "printf 'PROXY TCP4 203.0.113.7 198.51.100.1 1 2\r\nrest\n' |
+		'$SS' -S --remote=10.1.2.3:5 -o upstream_proxy_protocol=haproxy \
+		-o upstream_proxy_networks=10.0.0.0/8 '$H/proxy-show' '$RAN'"
+	[ "$(var TCPREMOTEIP)" = 203.0.113.7 ]
+	[ "$(var PROXYREMOTEIP)" = 10.1.2.3 ]
+	[ "$(payload)" = rest ]
 }
 
 @test "stream mode: a bad header or a timeout starts no handler, exit 0, logged" {
