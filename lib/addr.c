@@ -230,19 +230,33 @@ int     addr_numeric(const struct sockaddr *sa, socklen_t len, char *host,
     return (0);
 }
 
+/* addr_unix_path - a unix address's path, which need not end in a null */
+void    addr_unix_path(const struct sockaddr *sa, socklen_t len, char *buf,
+                               size_t size)
+{
+    const struct sockaddr_un *sun = (const struct sockaddr_un *) sa;
+    size_t  n = len > offsetof(struct sockaddr_un, sun_path) ?
+        len - offsetof(struct sockaddr_un, sun_path) : 0;
+
+    if (n > sizeof(sun->sun_path))
+        n = sizeof(sun->sun_path);
+    n = strnlen(sun->sun_path, n);
+    if (n >= size)
+        n = size - 1;
+    memcpy(buf, sun->sun_path, n);
+    buf[n] = 0;
+}
+
 /* addr_display - "127.0.0.1:40123", "[::1]:40123" or "unix:/path" */
 char   *addr_display(const struct sockaddr *sa, socklen_t len)
 {
     char    host[INET6_ADDRSTRLEN];
     char    port[8];
-    const struct sockaddr_un *sun = (const struct sockaddr_un *) sa;
+    char    path[sizeof(((struct sockaddr_un *) 0)->sun_path) + 1];
 
     if (sa->sa_family == AF_UNIX) {
-        if (len <= offsetof(struct sockaddr_un, sun_path) || sun->sun_path[0] == 0)
-            return (mystrdup("unix:"));
-        return (myasprintf("unix:%.*s",
-                           (int) (len - offsetof(struct sockaddr_un, sun_path)),
-                           sun->sun_path));
+        addr_unix_path(sa, len, path, sizeof(path));
+        return (myasprintf("unix:%s", path));
     }
     if (addr_numeric(sa, len, host, sizeof(host), port, sizeof(port)) < 0)
         return (myasprintf("(address family %d)", sa->sa_family));

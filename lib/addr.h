@@ -15,6 +15,8 @@
  *	int	addr_numeric(const struct sockaddr *sa, socklen_t len,
  *			char *host, size_t hostlen, char *port, size_t portlen);
  *	char   *addr_display(const struct sockaddr *sa, socklen_t len);
+ *	void	addr_unix_path(const struct sockaddr *sa, socklen_t len,
+ *			char *buf, size_t size);
  * DESCRIPTION
  *	addr_parse() splits a listen address: "HOST:PORT", "[IPV6]:PORT",
  *	"unix:PATH" or an absolute "/PATH"; "PORT", ":PORT" and "*:PORT"
@@ -33,6 +35,12 @@
  *	addr_display() returns a new string that shows an address the way
  *	-1 prints it and logs name it: "127.0.0.1:40123", "[::1]:40123" or
  *	"unix:/path" (IPv6-safe).
+ *
+ *	addr_unix_path() copies the path of a unix-socket address, as the
+ *	kernel returned it with its length, to buf as a C string (empty
+ *	for an unnamed or abstract socket, cut to fit size): a path that
+ *	fills all of sun_path has no null byte, and what follows it in
+ *	the caller's storage is not part of it.
  * DIAGNOSTICS
  *	addr_parse() returns -1 and sets *err (free with myfree()) to a
  *	message that names the address; ADDR_ERR_TEMP (-2) instead when the
@@ -58,5 +66,7 @@ extern void addr_wildcard_ipv4(ADDR_SPEC *);
 extern int addr_numeric(const struct sockaddr *, socklen_t, char *, size_t,
                                 char *, size_t);
 extern char *addr_display(const struct sockaddr *, socklen_t);
+extern void addr_unix_path(const struct sockaddr *, socklen_t, char *,
+                                   size_t);
 
 #endif

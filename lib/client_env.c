@@ -142,15 +142,15 @@ void    client_env_from_fd(SS_CLIENT_ENV *env, int fd)
     socklen_t plen = sizeof(peer);
     char    host[INET6_ADDRSTRLEN];
     char    port[8];
-    const struct sockaddr_un *sun = (struct sockaddr_un *) &local;
+    char    path[sizeof(((struct sockaddr_un *) 0)->sun_path) + 1];
 
     client_env_clear(env);
     if (getsockname(fd, (struct sockaddr *) &local, &llen) < 0
         || getpeername(fd, (struct sockaddr *) &peer, &plen) < 0)
         return;
     if (local.ss_family == AF_UNIX) {
-        client_env_unix(env, llen > offsetof(struct sockaddr_un, sun_path) ?
-                        sun->sun_path : "", fd);
+        addr_unix_path((struct sockaddr *) &local, llen, path, sizeof(path));
+        client_env_unix(env, path, fd);
     } else if (addr_numeric((struct sockaddr *) &local, llen, host,
                             sizeof(host), port, sizeof(port)) == 0) {
         client_env_tcp(env, host, port, (struct sockaddr *) &peer, plen);

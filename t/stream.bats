@@ -38,6 +38,19 @@ if kind == "tcp":
 elif kind == "tcp6":
     lst = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
     lst.bind(("::1", 0))
+elif kind == "unix108":
+    # a path of all 108 bytes of sun_path, no null byte (Python refuses
+    # one that long: the system calls are made here directly)
+    import ctypes
+    os.chdir(tmp)
+    path = "s" * 108
+    libc = ctypes.CDLL(None, use_errno=True)
+    sun = ctypes.create_string_buffer(2 + 108)
+    sun[0:2] = socket.AF_UNIX.to_bytes(2, sys.byteorder)
+    sun[2:110] = path.encode()
+    lst = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    if libc.bind(lst.fileno(), sun, 110) < 0:
+        sys.exit("bind: %s" % os.strerror(ctypes.get_errno()))
 else:
     path = os.path.join(tmp, "listen.sock")
     lst = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -45,7 +58,11 @@ else:
 lst.listen(1)
 cli = socket.socket(lst.family, socket.SOCK_STREAM)
 cli.settimeout(5)
-cli.connect(lst.getsockname())
+if kind == "unix108":
+    if libc.connect(cli.fileno(), sun, 110) < 0:
+        sys.exit("connect: %s" % os.strerror(ctypes.get_errno()))
+else:
+    cli.connect(lst.getsockname())
 conn, _ = lst.accept()
 lst.close()
 if kind == "tcp":
@@ -277,6 +294,15 @@ need_socket_activate() {
 	has_line "UNIXREMOTEEGID=$(cut -d: -f2 <<<"$client")"
 	has_line "UNIXREMOTEPID=${client##*:}"
 	no_line_matching '^(TCP|REMOTE_)'
+	has_line status=0
+}
+
+@test "a unix socket path of all 108 bytes (no null byte) is UNIXLOCALPATH whole, and no more" {
+	run python3 -c "$ON_SOCKET_PY" "$BATS_TEST_TMPDIR" unix108 "$SS" -S -- "$H/env-dump"
+	show
+	[ "$status" -eq 0 ]
+	has_line PROTO=UNIX
+	has_line "UNIXLOCALPATH=$(printf 's%.0s' {1..108})"
 	has_line status=0
 }
 
