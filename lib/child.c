@@ -35,6 +35,7 @@
 #include "reexec.h"
 #include "msg.h"
 #include "mymalloc.h"
+#include "timer.h"
 
 typedef struct CHILD {
     pid_t   pid;
@@ -162,7 +163,7 @@ static void child_timer_event(evutil_socket_t fd, short what, void *arg)
              (long) cp->pid, child_time_limit);
     cp->group = child_kill(cp->pid, SIGTERM);
     cp->killing = 1;
-    evtimer_add(cp->timer, &one);
+    timer_arm(cp->timer, &one);
 }
 
 /* child_log_suppressed - say how many lines the rate limit held back */
@@ -325,7 +326,7 @@ static void child_track(pid_t pid, int log_fd, long timer_ms, int killing)
     child_running = cp;
     child_nrunning++;
     if (timer_ms >= 0)
-        evtimer_add(cp->timer, &tv);
+        timer_arm(cp->timer, &tv);
     if (log_fd >= 0)
         child_log_add(pid, log_fd);
 }
@@ -564,6 +565,6 @@ void    child_terminate_all(void)
     for (cp = child_running; cp; cp = cp->next) {
         cp->group = child_kill(cp->pid, SIGTERM);
         cp->killing = 1;
-        evtimer_add(cp->timer, &one);
+        timer_arm(cp->timer, &one);
     }
 }

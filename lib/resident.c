@@ -29,6 +29,7 @@
 #include "mymalloc.h"
 #include "notify.h"
 #include "skeleton.h"
+#include "timer.h"
 #include "watchdog.h"
 
 #define P single_server_params
@@ -121,7 +122,7 @@ static void resident_status_later(SKELETON *sk)
     struct timeval one = {1, 0};
 
     if (sk->status_ev && !evtimer_pending(sk->status_ev, 0))
-        evtimer_add(sk->status_ev, &one);
+        timer_arm(sk->status_ev, &one);
 }
 
 /* resident_finish - leave the event loop (resident_stop said STOPPING=1) */
@@ -174,7 +175,7 @@ static void resident_update(SKELETON *sk)
     if (sk->stopping && resident_busy(sk) == 0) {
         /* The SIGKILL that follows a group's SIGTERM is still due. */
         if (child_lingering_count() > 0)
-            evtimer_add(sk->linger_ev, &tick);
+            timer_arm(sk->linger_ev, &tick);
         else
             resident_finish(sk);
         return;
@@ -189,7 +190,7 @@ static void resident_idle_start(SKELETON *sk)
 
     /* Leaving would close listeners that nobody else holds. */
     if (P.max_idle > 0 && !sk->stopping && !sk->own)
-        evtimer_add(sk->idle_ev, &tv);
+        timer_arm(sk->idle_ev, &tv);
 }
 
 /* resident_stop - accept no more: close the listeners */
@@ -353,7 +354,7 @@ static void resident_defer(SKELETON *sk, const SINGLE_SERVER_CLIENT *client,
     pp->next = sk->pending;
     sk->pending = pp;
     sk->npending++;
-    evtimer_add(pp->timer, &tv);
+    timer_arm(pp->timer, &tv);
 }
 
 /* resident_accept_error - what an accept() failure means */
@@ -382,7 +383,7 @@ static int resident_accept_error(SKELETON *sk, SS_LISTENER *lp)
         sk->backoff_warned = 1;
         sk->backoff = 1;
         resident_watch(sk, 0);
-        evtimer_add(sk->backoff_ev, &tv);
+        timer_arm(sk->backoff_ev, &tv);
         return (-1);
     }
 }
@@ -665,7 +666,7 @@ void    resident_leave(SKELETON *sk, int sig)
     resident_serve_pending_now(sk);
     if (resident_busy(sk) > 0) {
         if (P.drain_timeout > 0) {
-            evtimer_add(sk->drain_ev, &tv);
+            timer_arm(sk->drain_ev, &tv);
         } else {
             child_terminate_all();
             resident_drop_pending(sk);
@@ -879,7 +880,7 @@ static void resident_check_start(SKELETON *sk, const char *why)
         return;
     }
     child_watch(sk->re.check_pid, resident_check_done, sk);
-    evtimer_add(sk->re.check_ev, &limit);
+    timer_arm(sk->re.check_ev, &limit);
     sk->re.reloading = 1;
 }
 
