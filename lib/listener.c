@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@
 #include "mymalloc.h"
 
 #define SD_LISTEN_FDS_START 3
+#define LISTENER_LOCK_TRIES 500         /* 10 ms apart: 5 seconds */
 
 /* listener_add - append a listener for fd and fill in what is fixed */
 static SS_LISTENER *listener_add(SS_LISTENER_LIST *list, int fd)
@@ -66,16 +68,65 @@ static int listener_unix_stale(const ADDR_SPEC *spec)
     return (stale);
 }
 
-/* listener_bind - bind, replacing a stale unix socket file */
+/*
+ * listener_dir_lock - lock the directory of a unix socket while its stale
+ * file is replaced: two servers starting at once on one path would
+ * otherwise both find it stale, and the second unlink the first one's
+ * fresh socket. Every server of ours takes this lock there; someone else
+ * holding it for long (any user may lock a directory it can read) only
+ * delays us: after 5 seconds we go on without it. Returns the locked
+ * descriptor, or -1.
+ */
+static int listener_dir_lock(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char   *dir = slash == 0 ? mystrdup(".") : slash == path ? mystrdup("/")
+        : mystrndup(path, (size_t) (slash - path));
+    int     fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int     tries;
+
+    for (tries = 0; fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0; tries++) {
+        if (errno != EWOULDBLOCK || tries == LISTENER_LOCK_TRIES) {
+            ss_msg_warn("cannot lock directory %s: %m -- going on without", dir);
+            close(fd);
+            fd = -1;
+        } else {
+            if (tries == 0)
+                ss_msg_info("directory %s is locked by another server binding "
+                            "there -- waiting", dir);
+            (void) usleep(10000);
+        }
+    }
+    myfree(dir);
+    return (fd);
+}
+
+/*
+ * listener_bind - bind, replacing a stale unix socket file. A unix
+ * socket gets its mode as it is made (the umask during bind()): a
+ * chmod() by path afterwards could be aimed at a file that someone with
+ * write access to the directory swapped in meanwhile.
+ */
 static int listener_bind(int fd, const ADDR_SPEC *spec, long unix_mode)
 {
-    if (spec->family == AF_UNIX && listener_unix_stale(spec))
+    mode_t  old;
+    int     lock;
+    int     ret;
+    int     saved_errno;
+
+    if (spec->family != AF_UNIX)
+        return (bind(fd, (struct sockaddr *) &spec->sa, spec->len));
+    lock = listener_dir_lock(spec->path);
+    if (listener_unix_stale(spec))
         (void) unlink(spec->path);
-    if (bind(fd, (struct sockaddr *) &spec->sa, spec->len) < 0)
-        return (-1);
-    if (spec->family == AF_UNIX && chmod(spec->path, (mode_t) unix_mode) < 0)
-        return (-1);
-    return (0);
+    old = umask((mode_t) (~unix_mode & 0777));
+    ret = bind(fd, (struct sockaddr *) &spec->sa, spec->len);
+    saved_errno = errno;
+    (void) umask(old);
+    if (lock >= 0)
+        close(lock);                    /* and with it the lock */
+    errno = saved_errno;
+    return (ret);
 }
 
 /* listener_socket - a socket for spec; dual-stack for the wildcard */

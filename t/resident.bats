@@ -238,6 +238,56 @@ wildcard_serves() {
 	[ "$(stat -c %a "$path")" = 602 ]
 }
 
+@test "unix_socket_mode: the file is made with its mode, never changed by path afterwards" {
+	command -v strace >/dev/null || skip "no strace"
+	local path=$BATS_TEST_TMPDIR/nochmod.sock
+	# a chmod() by path after bind() could hit a file swapped in meanwhile
+	SS_WRAP="strace -f -qq -e trace=chmod,fchmodat,umask -o $BATS_TEST_TMPDIR/trace" \
+		start_server -o unix_socket_mode=0640 -L "unix:$path" "$H/echo-line"
+	[ "$(stat -c %a "$path")" = 640 ]
+	cat "$BATS_TEST_TMPDIR/trace"
+	! grep -E 'chmod' "$BATS_TEST_TMPDIR/trace" || false
+	grep -q 'umask(0137)' "$BATS_TEST_TMPDIR/trace"
+	run client "$ADDR" --send 'moded\n'
+	[ "$output" = moded ]
+}
+
+@test "a stale unix socket file is replaced only under the directory's lock" {
+	local dir=$BATS_TEST_TMPDIR/locked path=$BATS_TEST_TMPDIR/locked/s.sock
+	mkdir "$dir"
+	start_server -L "unix:$path" "$H/echo-line"
+	kill -KILL "$SERVER_PID"
+	wait_status "$SERVER_PID"
+	local inode
+	inode=$(stat -c %i "$path")
+	# another server is binding there: it holds the lock for a moment
+	bg python3 -c '
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
+fcntl.flock(fd, fcntl.LOCK_EX)
+open(sys.argv[2], "w").close()
+while not os.path.exists(sys.argv[3]):
+    time.sleep(0.02)
+' "$dir" "$BATS_TEST_TMPDIR/held" "$BATS_TEST_TMPDIR/release"
+	wait_for_file "$BATS_TEST_TMPDIR/held"
+	LOG=$BATS_TEST_TMPDIR/server.log
+	local fifo=$BATS_TEST_TMPDIR/addr.fifo
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	exec 4<>"$fifo"	# read-write: opening it does not wait for the writer
+	bg "$SS" -d -1 -V -L "unix:$path" "$H/echo-line" >"$fifo" 2>"$LOG" </dev/null
+	SERVER_PID=$BG_PID
+	wait_for_log "is locked by another server binding there -- waiting"
+	# waiting: the stale file is still there, not yet unlinked
+	[ "$(stat -c %i "$path")" = "$inode" ]
+	touch "$BATS_TEST_TMPDIR/release"
+	read -r -t 10 ADDR <&4
+	exec 4<&-
+	[ "$ADDR" = "unix:$path" ]
+	run client "$ADDR" --send 'after the lock\n'
+	[ "$output" = "after the lock" ]
+}
+
 # --- starting ------------------------------------------------------------------
 
 @test "without -d a terminal on stdin is refused: do not run this command by hand" {
