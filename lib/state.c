@@ -12,22 +12,30 @@
 #include "mymalloc.h"
 #include "state.h"
 
-/* state_check_dir - make the directory, or refuse an unsafe one */
-static int state_check_dir(const char *dir, char **err)
+/*
+ * state_dir - make the directory, open it, and refuse an unsafe one. The
+ * checks are made on the descriptor that the file is then opened under:
+ * checking a path and opening "dir/name" later would let the directory
+ * be swapped for a symbolic link to another one in between.
+ */
+static int state_dir(const char *dir, char **err)
 {
     struct stat st;
+    int     fd;
 
     if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
         *err = myasprintf("state_directory %s: cannot create: %s", dir,
                           strerror(errno));
         return (-1);
     }
-    if (lstat(dir, &st) < 0) {
-        *err = myasprintf("state_directory %s: %s", dir, strerror(errno));
+    if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+        *err = errno == ENOTDIR || errno == ELOOP ?
+            myasprintf("state_directory %s: not a directory", dir)
+            : myasprintf("state_directory %s: %s", dir, strerror(errno));
         return (-1);
     }
-    if (!S_ISDIR(st.st_mode))
-        *err = myasprintf("state_directory %s: not a directory", dir);
+    if (fstat(fd, &st) < 0)
+        *err = myasprintf("state_directory %s: %s", dir, strerror(errno));
     else if (st.st_uid != geteuid())
         *err = myasprintf("state_directory %s: owned by uid %ld, not by us "
                           "(uid %ld)", dir, (long) st.st_uid, (long) geteuid());
@@ -35,16 +43,16 @@ static int state_check_dir(const char *dir, char **err)
         *err = myasprintf("state_directory %s: writable by group or others "
                           "(mode %03o)", dir, (unsigned) (st.st_mode & 0777));
     else
-        return (0);
+        return (fd);
+    close(fd);
     return (-1);
 }
 
-/* state_path - a file name from the service name, nothing but [-._A-Za-z0-9] */
-char   *state_path(const char *dir, const char *service, const char *suffix)
+/* state_name - the file's name alone, nothing but [-._A-Za-z0-9] */
+static char *state_name(const char *service, const char *suffix)
 {
     char   *name = myasprintf("%s.%s", service, suffix);
     char   *cp;
-    char   *path;
 
     for (cp = name; *cp; cp++)
         if (!(*cp >= 'a' && *cp <= 'z') && !(*cp >= 'A' && *cp <= 'Z')
@@ -53,7 +61,15 @@ char   *state_path(const char *dir, const char *service, const char *suffix)
             *cp = '_';
     if (name[0] == '.')
         name[0] = '_';
-    path = myasprintf("%s/%s", dir, name);
+    return (name);
+}
+
+/* state_path - the file's path, for messages and for flow_adopt() */
+char   *state_path(const char *dir, const char *service, const char *suffix)
+{
+    char   *name = state_name(service, suffix);
+    char   *path = myasprintf("%s/%s", dir, name);
+
     myfree(name);
     return (path);
 }
@@ -63,17 +79,25 @@ int     state_open(const char *dir, const char *service, const char *suffix,
                            char **pathp, char **err)
 {
     struct stat st;
+    int     dirfd;
     int     fd;
+    int     saved_errno;
+    char   *name;
     char   *path;
 
-    if (state_check_dir(dir, err) < 0)
+    if ((dirfd = state_dir(dir, err)) < 0)
         return (-1);
-    path = state_path(dir, service, suffix);
-    fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+    name = state_name(service, suffix);
+    path = myasprintf("%s/%s", dir, name);
+    fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK
+                | O_CLOEXEC, 0600);
+    saved_errno = errno;
+    myfree(name);
+    close(dirfd);
     if (fd < 0) {
-        *err = errno == ELOOP ?
+        *err = saved_errno == ELOOP ?
             myasprintf("state file %s: is a symbolic link; not followed", path)
-            : myasprintf("state file %s: %s", path, strerror(errno));
+            : myasprintf("state file %s: %s", path, strerror(saved_errno));
     } else if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         *err = myasprintf("state file %s: not a regular file", path);
     } else if (st.st_uid != geteuid()) {
