@@ -104,6 +104,23 @@ chroot_with_handler() {
 	[ "$output" = "static: in jail" ]
 }
 
+@test "-c: the watchdog's last words reach syslog from inside the chroot" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	syslog_start
+	chroot_with_handler
+	# no -V: stderr is off once serving, syslog is the only witness
+	start_server_syslog -c -o chroot_directory="$ROOT" -o daemon_timeout=1 \
+		-L 127.0.0.1:0 -- /bin/static-echo
+	# A stopped process cannot pat its watchdog; the alarm is delivered
+	# as soon as it runs again.
+	kill -STOP "$SERVER_PID"
+	sleep 1.5	# the timeout itself is what is measured
+	kill -CONT "$SERVER_PID"
+	wait_exit "$SERVER_PID" 5
+	[ "$STATUS" -eq 111 ]
+	wait_for_syslog "fatal: watchdog timeout -- exiting"
+}
+
 @test "-c: READY=1 reaches a NOTIFY_SOCKET outside the chroot" {
 	[ "$(id -u)" -eq 0 ] || skip "needs root"
 	chroot_with_handler
