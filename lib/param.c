@@ -32,6 +32,8 @@ typedef struct PARAM_ENTRY {
 #define PARAM_EXPANDED  2
 
 #define PARAM_MAX_DEPTH 100
+#define PARAM_VALUE_MAX 65536           /* bytes of a logical line, and of */
+                                        /* a value after expansion */
 
 struct PARAM_SET {
     PARAM_ENTRY *entries;
@@ -178,9 +180,16 @@ int     param_set_read_stream(PARAM_SET *set, FILE *fp, const char *label,
     int     start = 0;
     int     ret = 0;
     char   *joined;
+    ssize_t len;
 
-    while (ret == 0 && getline(&line, &size, fp) >= 0) {
+    while (ret == 0 && (len = getline(&line, &size, fp)) >= 0) {
         lineno++;
+        /* Read as text, a NUL byte would end the line unseen. */
+        if (memchr(line, 0, (size_t) len) != 0) {
+            *err = myasprintf("%s, line %d: NUL byte in line", label, lineno);
+            ret = -1;
+            break;
+        }
         text = param_trim(line);
         if (*text == 0 || *text == '#')
             continue;
@@ -195,11 +204,24 @@ int     param_set_read_stream(PARAM_SET *set, FILE *fp, const char *label,
             joined = myasprintf("%s %s", logical, text);
             myfree(logical);
             logical = joined;
+            if (strlen(logical) > PARAM_VALUE_MAX) {
+                *err = myasprintf("%s, line %d: line longer than %d bytes",
+                                  label, start, PARAM_VALUE_MAX);
+                ret = -1;
+                break;
+            }
             continue;
         }
-        ret = param_flush(set, &logical, label, start, err);
-        logical = mystrdup(text);
+        if ((ret = param_flush(set, &logical, label, start, err)) < 0)
+            break;
         start = lineno;
+        if (strlen(text) > PARAM_VALUE_MAX) {
+            *err = myasprintf("%s, line %d: line longer than %d bytes",
+                              label, start, PARAM_VALUE_MAX);
+            ret = -1;
+            break;
+        }
+        logical = mystrdup(text);
     }
     if (ret == 0 && ferror(fp)) {
         *err = myasprintf("%s: read error: %s", label, strerror(errno));
@@ -242,13 +264,25 @@ int     param_set_override(PARAM_SET *set, const char *assignment,
     return (ret);
 }
 
-/* param_append - append len bytes to a growing string */
-static void param_append(char **buf, size_t *len, const char *text, size_t n)
+/*
+ * param_append - append n bytes to an entry's growing value; -1 past
+ * PARAM_VALUE_MAX: references that each repeat the one before would
+ * otherwise double the value at every step, to gigabytes in a few lines
+ */
+static int param_append(PARAM_ENTRY *ent, char **buf, size_t *len,
+                                const char *text, size_t n, char **err)
 {
+    if (*len + n > PARAM_VALUE_MAX) {
+        *err = myasprintf("%s: parameter %s: value longer than %d bytes "
+                          "after expansion", ent->origin, ent->def->name,
+                          PARAM_VALUE_MAX);
+        return (-1);
+    }
     *buf = myrealloc(*buf, *len + n + 1);
     memcpy(*buf + *len, text, n);
     *len += n;
     (*buf)[*len] = 0;
+    return (0);
 }
 
 static int param_expand(PARAM_SET *, PARAM_ENTRY *, int, char **);
@@ -263,10 +297,8 @@ static int param_reference(PARAM_SET *set, PARAM_ENTRY *ent, const char *text,
     size_t  len;
     PARAM_ENTRY *ref;
 
-    if (*name == '$') {
-        param_append(out, outlen, "$", 1);
-        return (2);
-    }
+    if (*name == '$')
+        return (param_append(ent, out, outlen, "$", 1, err) < 0 ? -1 : 2);
     if (*name == '{' || *name == '(') {
         close = strchr(name, *name == '{' ? '}' : ')');
         if (close == 0) {
@@ -291,9 +323,10 @@ static int param_reference(PARAM_SET *set, PARAM_ENTRY *ent, const char *text,
                           ent->origin, ent->def->name, (int) len, name);
         return (-1);
     }
-    if (param_expand(set, ref, depth + 1, err) < 0)
+    if (param_expand(set, ref, depth + 1, err) < 0
+        || param_append(ent, out, outlen, ref->value, strlen(ref->value),
+                        err) < 0)
         return (-1);
-    param_append(out, outlen, ref->value, strlen(ref->value));
     return ((int) ((close ? close + 1 : name + len) - text));
 }
 
@@ -317,9 +350,12 @@ static int param_expand(PARAM_SET *set, PARAM_ENTRY *ent, int depth, char **err)
     for (cp = ent->raw; *cp; cp += used) {
         if (*cp != '$') {
             used = (int) strcspn(cp, "$");
-            param_append(&out, &outlen, cp, used);
-        } else if ((used = param_reference(set, ent, cp, depth, &out,
-                                           &outlen, err)) < 0) {
+            if (param_append(ent, &out, &outlen, cp, (size_t) used, err) < 0)
+                used = -1;
+        } else {
+            used = param_reference(set, ent, cp, depth, &out, &outlen, err);
+        }
+        if (used < 0) {
             ent->state = PARAM_RAW;
             myfree(out);
             return (-1);

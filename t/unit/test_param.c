@@ -68,8 +68,46 @@ static void bad(const char *text, const char *override, const char *want,
     myfree(err);
 }
 
+/* bounds - hostile files: a NUL byte, a huge line, an expansion bomb */
+static void bounds(void)
+{
+    static const char nul[] = "count = 5\0junk\n";
+    PARAM_SET *set = param_set_create();
+    FILE   *fp = fmemopen((void *) nul, sizeof(nul) - 1, "r");
+    char   *err = 0;
+    char   *text;
+    size_t  i;
+    int     ret;
+
+    param_set_add(set, table);
+    ret = param_set_read_stream(set, fp, "test.cf", &err);
+    ok(ret < 0 && err && strstr(err, "test.cf, line 1: NUL byte in line"),
+       "a NUL byte in a line is refused: %s", err ? err : "(accepted)");
+    fclose(fp);
+    param_set_free(set);
+    myfree(err);
+
+    text = mymalloc(70010);
+    strcpy(text, "name = ");
+    memset(text + 7, 'y', 70000);
+    strcpy(text + 70007, "\n");
+    bad(text, 0, "test.cf, line 1: line longer than 65536 bytes",
+        "a line of 70000 bytes");
+
+    /* 7000 bytes, ten times: more than 65536 once expanded */
+    memset(text + 7, 'y', 7000);
+    strcpy(text + 7007, "\nother = ");
+    for (i = 0; i < 10; i++)
+        strcat(text, "$name");
+    strcat(text, "\n");
+    bad(text, 0, "parameter other: value longer than 65536 bytes after expansion",
+        "an expansion past 65536 bytes");
+    myfree(text);
+}
+
 int     main(void)
 {
+    bounds();
     good("", 0, v_int == 100 && v_time == 1 && v_mode == 0666 && v_bool == 0
          && strcmp(v_str, "x") == 0, "defaults");
     good("count = 5\n", 0, v_int == 5, "simple assignment");
