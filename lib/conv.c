@@ -15,20 +15,19 @@
 
 #include "conv.h"
 
-/* conv_digits - parse an unsigned decimal prefix, return the end */
+/*
+ * conv_digits - parse a decimal prefix, set *end. CONV_ERR_RANGE says
+ * that the number overflows; the caller reports it only when the rest
+ * of the text is right, since "99999999999999999999x" is bad syntax.
+ */
 static int conv_digits(const char *str, int allow_sign, long *out, char **end)
 {
-    long    val;
-
     if (!isdigit((unsigned char) str[0])
         && !(allow_sign && str[0] == '-' && isdigit((unsigned char) str[1])))
         return (CONV_ERR_SYNTAX);
     errno = 0;
-    val = strtol(str, end, 10);
-    if (errno == ERANGE)
-        return (CONV_ERR_RANGE);
-    *out = val;
-    return (CONV_OK);
+    *out = strtol(str, end, 10);
+    return (errno == ERANGE ? CONV_ERR_RANGE : CONV_OK);
 }
 
 /* conv_long - decimal integer within bounds */
@@ -38,11 +37,11 @@ int     conv_long(const char *str, long min, long max, long *out)
     char   *end;
     int     err;
 
-    if ((err = conv_digits(str, min < 0, &val, &end)) != CONV_OK)
+    if ((err = conv_digits(str, min < 0, &val, &end)) == CONV_ERR_SYNTAX)
         return (err);
     if (*end != 0)
         return (CONV_ERR_SYNTAX);
-    if (val < min || val > max)
+    if (err == CONV_ERR_RANGE || val < min || val > max)
         return (CONV_ERR_RANGE);
     *out = val;
     return (CONV_OK);
@@ -56,7 +55,7 @@ int     conv_time(const char *str, long min, long max, long *out)
     char   *end;
     int     err;
 
-    if ((err = conv_digits(str, 0, &val, &end)) != CONV_OK)
+    if ((err = conv_digits(str, 0, &val, &end)) == CONV_ERR_SYNTAX)
         return (err);
     switch (*end) {
     case 0:
@@ -80,7 +79,7 @@ int     conv_time(const char *str, long min, long max, long *out)
     }
     if (*end && end[1] != 0)
         return (CONV_ERR_SYNTAX);
-    if (val > LONG_MAX / mult)
+    if (err == CONV_ERR_RANGE || val > LONG_MAX / mult)
         return (CONV_ERR_RANGE);
     val *= mult;
     if (val < min || val > max)

@@ -48,6 +48,9 @@ int     main(void)
     check_long("+5", 0, 10, CONV_ERR_SYNTAX, 0);
     check_long("0x10", 0, 100, CONV_ERR_SYNTAX, 0);
     check_long("99999999999999999999999", 0, LONG_MAX, CONV_ERR_RANGE, 0);
+    /* Garbage is bad syntax, however long the number before it. */
+    check_long("99999999999999999999x", 0, LONG_MAX, CONV_ERR_SYNTAX, 0);
+    check_long("-99999999999999999999 ", -1, 0, CONV_ERR_SYNTAX, 0);
     check_long("2147483647", 0, INT_MAX, CONV_OK, INT_MAX);
     check_long("2147483648", 0, INT_MAX, CONV_ERR_RANGE, 0);
 
@@ -68,6 +71,9 @@ int     main(void)
     check_time("", 100, CONV_ERR_SYNTAX, 0);
     check_time("99999999999999999w", LONG_MAX, CONV_ERR_RANGE, 0);
     check_time("9223372036854775807w", LONG_MAX, CONV_ERR_RANGE, 0);
+    check_time("99999999999999999999m", LONG_MAX, CONV_ERR_RANGE, 0);
+    check_time("99999999999999999999x", LONG_MAX, CONV_ERR_SYNTAX, 0);
+    check_time("99999999999999999999mx", LONG_MAX, CONV_ERR_SYNTAX, 0);
 
     ok(conv_bool("yes", &b) == CONV_OK && b == 1, "conv_bool yes");
     ok(conv_bool("No", &b) == CONV_OK && b == 0, "conv_bool No");
