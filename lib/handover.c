@@ -44,11 +44,21 @@ void    handover_add_source(HANDOVER *state, const HANDOVER_SOURCE *source)
     state->sources[state->nsources++] = *source;
 }
 
-/* handover_format - the state as one line of text */
+/*
+ * handover_format - the state as one line of text
+ *
+ * The buffer holds the longest line any state gives, each number printed
+ * in full (a long takes up to 20 characters, an int or a pid_t 11): what
+ * comes before the items ("v1", pid=, served=, refused=, stderr_closed=1
+ * and flow=) takes at most 108 bytes, and an item at most 59.
+ */
+#define HANDOVER_HEAD_MAX   128
+#define HANDOVER_ITEM_MAX   64
+
 char   *handover_format(const HANDOVER *state)
 {
-    size_t  size = 64 + 64 * (state->nchildren + state->nclients
-                              + state->nsources);
+    size_t  size = HANDOVER_HEAD_MAX + HANDOVER_ITEM_MAX
+    * (state->nchildren + state->nclients + state->nsources);
     char   *buf = mymalloc(size);
     size_t  len;
     size_t  i;

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -89,12 +90,37 @@ static void round_trip(void)
     handover_free(&out);
 }
 
+/*
+ * round_trip_large - an idle server with large counts: the line before the
+ * items is longer than 64 bytes, which once overran the buffer
+ */
+static void round_trip_large(void)
+{
+    HANDOVER in = {.pid = 0x7fffffff, .served = LONG_MAX, .refused = LONG_MAX,
+    .stderr_closed = 1, .flow_fd = HANDOVER_FD_MAX};
+    HANDOVER out;
+    char   *text = handover_format(&in);
+    char   *err = 0;
+
+    ok(strcmp(text, "v1 pid=2147483647 served=9223372036854775807 "
+              "refused=9223372036854775807 stderr_closed=1 flow=1048576") == 0,
+       "format, large counts: %s", text);
+    ok(handover_parse(text, &out, &err) == 0 && out.pid == in.pid
+       && out.served == LONG_MAX && out.refused == LONG_MAX
+       && out.stderr_closed == 1 && out.flow_fd == HANDOVER_FD_MAX,
+       "large counts survive");
+    handover_free(&out);
+    myfree(err);
+    myfree(text);
+}
+
 int     main(void)
 {
     HANDOVER st;
     char   *err = 0;
 
     round_trip();
+    round_trip_large();
     ok(handover_parse("v1 pid=99 served=0", &st, &err) == 0 && st.flow_fd == -1
        && st.nchildren == 0, "an idle server: served=0 alone");
     handover_free(&st);
