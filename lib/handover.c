@@ -210,6 +210,22 @@ static int handover_item(char *item, HANDOVER *state)
     return (0);
 }
 
+/*
+ * handover_bad_item - *err names an item: its first 40 bytes, in one line
+ * whatever the variable holds (the error is logged)
+ */
+static void handover_bad_item(const char *item, char **err)
+{
+    char    shown[41];
+    size_t  i;
+
+    for (i = 0; i < sizeof(shown) - 1 && item[i]; i++)
+        shown[i] = (unsigned char) item[i] < 0x20 || item[i] == 0x7f ?
+            '?' : item[i];
+    shown[i] = 0;
+    *err = myasprintf("%s: bad item \"%s\"", HANDOVER_ENV, shown);
+}
+
 /* handover_parse - read the line handover_format() wrote */
 int     handover_parse(const char *text, HANDOVER *state, char **err)
 {
@@ -229,7 +245,7 @@ int     handover_parse(const char *text, HANDOVER *state, char **err)
         char   *saved = mystrdup(item);
 
         if (++count > HANDOVER_ITEMS_MAX || handover_item(item, state) < 0) {
-            *err = myasprintf("%s: bad item \"%.40s\"", HANDOVER_ENV, saved);
+            handover_bad_item(saved, err);
             myfree(saved);
             myfree(copy);
             handover_free(state);

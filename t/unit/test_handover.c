@@ -158,5 +158,10 @@ int     main(void)
     bad("v1 pid=9 s=100,7f000001000000000000000000000000");
     bad("v1 pid=9 s=100,2,7g000001000000000000000000000000");
     bad("v1 pid=9 served=0 trailing");
+    /* The error is logged: one line, whatever the variable holds. */
+    ok(handover_parse("v1 pid=9 h=1,\n2\x7f,\x1b[0m", &st, &err) < 0
+       && err && strcmp(err, HANDOVER_ENV ": bad item \"h=1,?2?,?[0m\"") == 0,
+       "control characters shown as ?: %s", err ? err : "accepted");
+    myfree(err);
     return (done_testing());
 }
