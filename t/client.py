@@ -3,6 +3,7 @@
 
 usage: client.py ADDRESS [--send TEXT] [--hold SECONDS] [--no-shutdown]
                  [--timeout SECONDS] [--reset] [--connect-only] [--bind HOST]
+                 [--no-read]
 
 ADDRESS is what -1 prints: HOST:PORT, [IPV6]:PORT or unix:/path.
 Connects, sends TEXT (default: nothing), half-closes the connection unless
@@ -11,6 +12,8 @@ Connects, sends TEXT (default: nothing), half-closes the connection unless
 with an RST at once. --connect-only only tells whether a connection was
 accepted by the kernel ("connected" or "refused") and closes. --bind
 connects from that local address (127.0.0.2: any of 127/8 is loopback).
+--no-read sends, then never reads: it waits --timeout seconds and exits 3
+(or is killed first), leaving what the server sent unread.
 Exit status: 0, or 2 when connecting failed, 3 on timeout.
 """
 import socket
@@ -41,7 +44,7 @@ def connect(addr, timeout, bind=None):
 def main(argv):
     addr = argv[1]
     send, hold, shut, timeout = b"", 0.0, True, 10.0
-    reset = connect_only = False
+    reset = connect_only = no_read = False
     bind = None
     i = 2
     while i < len(argv):
@@ -61,6 +64,8 @@ def main(argv):
             reset = True
         elif a == "--connect-only":
             connect_only = True
+        elif a == "--no-read":
+            no_read = True
         elif a == "--bind":
             bind = argv[i + 1]
             i += 1
@@ -86,6 +91,9 @@ def main(argv):
             s.sendall(send)
         if shut:
             s.shutdown(socket.SHUT_WR)
+        if no_read:
+            time.sleep(timeout)
+            return 3
         out = bytearray()
         while True:
             chunk = s.recv(65536)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """load.py - a bounded load client that counts every failure.
 
-usage: load.py ADDRESS COUNT CONCURRENCY [--seconds LIMIT]
+usage: load.py ADDRESS COUNT CONCURRENCY [--seconds LIMIT] [--report FILE]
 
 Makes COUNT connections to ADDRESS (HOST:PORT, [IPV6]:PORT or unix:PATH),
 CONCURRENCY at a time. Each sends "N\\n" (N: the connection's number) and
@@ -9,6 +9,9 @@ must read back a reply that contains N before end-of-file. Prints one
 line, "ok N failed N", then one line per distinct failure reason with its
 count. Exit status 0 when every connection got its reply, 1 otherwise.
 Stops starting new connections after LIMIT seconds (default 120).
+--report writes one line per connection to FILE: the client's local port
+(what the server logs as the peer; "-" when the connect failed before
+one was bound), then "ok" or the failure reason.
 """
 import os
 import socket
@@ -21,13 +24,16 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from client import connect  # noqa: E402  (ADDRESS forms as -1 prints them)
 
 
-def one(addr, n):
-    """One connection; None when it got its reply, else the reason."""
+def one(addr, n, port):
+    """One connection; None when it got its reply, else the reason.
+    port[0] is set to the local port once connected."""
     try:
         s = connect(addr, 10)
     except OSError as e:
         return "connect: %s" % e.__class__.__name__
     try:
+        if s.family != socket.AF_UNIX:
+            port[0] = s.getsockname()[1]
         s.sendall(b"%d\n" % n)
         s.shutdown(socket.SHUT_WR)
         out = b""
@@ -46,6 +52,7 @@ def one(addr, n):
 def main(argv):
     addr, count, conc = argv[1], int(argv[2]), int(argv[3])
     limit = float(argv[argv.index("--seconds") + 1]) if "--seconds" in argv else 120
+    report = open(argv[argv.index("--report") + 1], "w") if "--report" in argv else None
     deadline = time.monotonic() + limit
     lock = threading.Lock()
     state = {"next": 0, "ok": 0}
@@ -58,8 +65,11 @@ def main(argv):
                 if n >= count or time.monotonic() > deadline:
                     return
                 state["next"] += 1
-            why = one(addr, n)
+            port = ["-"]
+            why = one(addr, n, port)
             with lock:
+                if report:
+                    report.write("%s %s\n" % (port[0], why or "ok"))
                 if why is None:
                     state["ok"] += 1
                 else:
@@ -70,6 +80,8 @@ def main(argv):
         t.start()
     for t in threads:
         t.join()
+    if report:
+        report.close()
     failed = count - state["ok"]
     print("ok %d failed %d" % (state["ok"], failed))
     for why, n in failures.most_common():

@@ -1,0 +1,90 @@
+/*
+ * shim-spawnfail.c - an LD_PRELOAD shim for t/faults.bats: make
+ * posix_spawn() fail as it does when the system is out of processes,
+ * memory or descriptors, a given number of times, then work again.
+ *
+ *	LD_PRELOAD=t/.libs/shim-spawnfail.so SHIM_SPAWN_FAILS=N \
+ *	SHIM_SPAWN_ERRNO=NAME single-server ...
+ *
+ * The first N calls of posix_spawn() (default 1) return NAME (EAGAIN,
+ * ENOMEM, EMFILE or ENFILE; default EAGAIN) without starting anything;
+ * the later ones go to the C library. single-server starts every handler
+ * with posix_spawn() (lib/spawn_cmd.c), so the kernel's EAGAIN from
+ * clone() at RLIMIT_NPROC is what this imitates, on the first try and
+ * with an exact count.
+ *
+ * At load time the shim takes LD_PRELOAD and its own two variables out
+ * of the environment, before single-server copies it for its handlers:
+ * handlers, --check runs and re-executions run without the shim.
+ */
+#include "config.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef int (*shim_spawn_fn) (pid_t *, const char *,
+                                      const posix_spawn_file_actions_t *,
+                                      const posix_spawnattr_t *,
+                                      char *const[], char *const[]);
+
+static long shim_fails_left;
+static int shim_errno = EAGAIN;
+
+/* shim_errno_named - the error number a name stands for; 0 if unknown */
+static int shim_errno_named(const char *name)
+{
+    static const struct {
+        const char *name;
+        int     err;
+    }       table[] = {
+        {"EAGAIN", EAGAIN}, {"ENOMEM", ENOMEM}, {"EMFILE", EMFILE},
+        {"ENFILE", ENFILE},
+    };
+    size_t  i;
+
+    for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+        if (strcmp(name, table[i].name) == 0)
+            return (table[i].err);
+    return (0);
+}
+
+/* shim_init - read the settings once, then leave no trace for children */
+__attribute__((constructor))
+static void shim_init(void)
+{
+    const char *cp;
+    char   *end;
+
+    shim_fails_left = 1;
+    if ((cp = getenv("SHIM_SPAWN_FAILS")) != 0) {
+        shim_fails_left = strtol(cp, &end, 10);
+        if (*cp == 0 || *end != 0 || shim_fails_left < 0)
+            abort();                    /* a broken test, not a fault */
+    }
+    if ((cp = getenv("SHIM_SPAWN_ERRNO")) != 0
+        && (shim_errno = shim_errno_named(cp)) == 0)
+        abort();
+    unsetenv("LD_PRELOAD");
+    unsetenv("SHIM_SPAWN_FAILS");
+    unsetenv("SHIM_SPAWN_ERRNO");
+}
+
+/* posix_spawn - fail while failures are left, then the real one */
+int     posix_spawn(pid_t *pid, const char *path,
+                            const posix_spawn_file_actions_t *actions,
+                            const posix_spawnattr_t *attr,
+                            char *const argv[], char *const envp[])
+{
+    static shim_spawn_fn real;
+
+    if (shim_fails_left > 0) {
+        shim_fails_left--;
+        return (shim_errno);
+    }
+    if (real == 0 && (real = (shim_spawn_fn) dlsym(RTLD_NEXT, "posix_spawn")) == 0)
+        return (ENOSYS);
+    return (real(pid, path, actions, attr, argv, envp));
+}
