@@ -272,6 +272,20 @@ void    admit_close(ADMIT *admit, int fd)
     close(fd);
 }
 
+/*
+ * admit_close_now - close without lingering: the event loop is about to
+ * end. Input that is already here is dropped first, since closing with
+ * unread input would reset the connection.
+ */
+void    admit_close_now(int fd)
+{
+    size_t  drained = 0;
+
+    if (shutdown(fd, SHUT_WR) == 0)
+        (void) admit_drain(fd, &drained);
+    close(fd);
+}
+
 /* admit_start - refused connections linger in this event loop from now on */
 void    admit_start(ADMIT *admit, struct event_base *base)
 {

@@ -20,6 +20,7 @@
  *			const SINGLE_SERVER_CLIENT *client, const char *why);
  *	void	admit_start(ADMIT *admit, struct event_base *base);
  *	void	admit_close(ADMIT *admit, int fd);
+ *	void	admit_close_now(int fd);
  *	size_t	admit_export(const ADMIT *admit, HANDOVER *state);
  *	void	admit_import(ADMIT *admit, const HANDOVER *state);
  *	void	admit_free(ADMIT *admit);
@@ -62,6 +63,12 @@
  *	admit_start(); with 256 lingering already, it is closed at once.
  *	Without an event loop (stream mode) it waits a second at most.
  *
+ *	admit_close_now() closes an admitted client's connection that no
+ *	handler will serve (the process is leaving) without waiting: our
+ *	end of file is sent, and what the client sent that is already
+ *	here (64 kB at most) is read and dropped, so that the client sees
+ *	an end of file rather than a reset.
+ *
  *	admit_bind() gives the ticket's slot to the handler pid, which
  *	admit_reap() frees when that process was reaped, however it ended.
  *	admit_release() frees the slot of a client that got no handler.
@@ -98,6 +105,7 @@ extern void admit_header_refused(ADMIT *, const SINGLE_SERVER_CLIENT *,
                                          const char *);
 extern void admit_start(ADMIT *, struct event_base *);
 extern void admit_close(ADMIT *, int);
+extern void admit_close_now(int);
 extern size_t admit_export(const ADMIT *, HANDOVER *);
 extern void admit_import(ADMIT *, const HANDOVER *);
 extern void admit_free(ADMIT *);

@@ -588,7 +588,7 @@ static void resident_drop_pending(SKELETON *sk)
                  "started for", pp->client.listener->display);
         sk->pending = pp->next;
         sk->npending--;
-        close(pp->client.in_fd);
+        admit_close_now(pp->client.in_fd);     /* an end of file, not a reset */
         admit_release(sk->admit, &pp->ticket);
         event_free(pp->timer);
         myfree(pp);
