@@ -22,6 +22,7 @@
 
 #include "access.h"
 #include "addr.h"
+#include "admit.h"
 #include "client_env.h"
 #include "msg.h"
 #include "mymalloc.h"
@@ -326,7 +327,8 @@ void    upstream_drop(UPSTREAM *up)
         ss_msg_warn("leaving: closing a client of %s still sending its "
                     "PROXY header", wp->client.listener->display);
         upstream_unlink(wp);
-        close(wp->client.in_fd);
+        /* What it sent was only peeked at: a bare close would reset it. */
+        admit_close_now(wp->client.in_fd);
         myfree(wp);
     }
 }
