@@ -34,10 +34,11 @@
  *	flow_take() takes a token under an exclusive flock() on the file
  *	(the kernel drops the lock of a process that dies, so a crash
  *	leaves nothing that blocks the others; and it waits at most about
- *	50 ms for a process that holds it but was stopped). It returns 1
- *	when a token was taken, 0 when the bucket was empty. A lock or I/O
- *	error is logged and counts as a token: flow control must never stop
- *	the service.
+ *	50 ms for a process that holds it but was stopped, and then, for a
+ *	second, not at all). It returns 1 when a token was taken, 0 when
+ *	the bucket was empty. A lock or I/O error counts as a token: flow
+ *	control must never stop the service. A stuck lock is logged once,
+ *	and once more when it works again.
  *
  *	flow_fd() is the file's descriptor, and flow_adopt() takes one
  *	that a previous image of this process opened with flow_open() and
