@@ -518,6 +518,7 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
     tag = strcmp(P.syslog_name, P.service_name) == 0 ? mystrdup(P.syslog_name)
         : myasprintf("%s/%s", P.syslog_name, P.service_name);
     ss_msg_syslog(tag, ss_msg_facility(P.syslog_facility));
+    myfree(tag);                        /* ss_msg_syslog() keeps a copy */
     ss_msg_stderr(sk.opts.log_stderr ? SS_MSG_STDERR_ALL : SS_MSG_STDERR_PROBLEMS);
     single_server_refuse(&sk);
     sk.handler_stderr = single_server_stderr_mode(&sk);
