@@ -82,6 +82,7 @@ ADMIT  *admit_open(const char *rules_path, long limit, int v6_prefix,
 void    admit_free(ADMIT *admit)
 {
     access_free(admit->rules);
+    persource_free(admit->sources);
     myfree(admit);
 }
 

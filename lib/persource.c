@@ -119,6 +119,28 @@ PERSOURCE *persource_create(void)
     return (mycalloc(1, sizeof(PERSOURCE)));
 }
 
+/* persource_free - forget every source and holder, then the table */
+void    persource_free(PERSOURCE *ps)
+{
+    PERSOURCE_ENTRY *ep;
+    PERSOURCE_HOLDER *hp;
+    size_t  i;
+
+    if (ps == 0)
+        return;
+    for (i = 0; i < PERSOURCE_BUCKETS; i++) {
+        while ((ep = ps->sources[i]) != 0) {
+            ps->sources[i] = ep->next;
+            myfree(ep);
+        }
+        while ((hp = ps->holders[i]) != 0) {
+            ps->holders[i] = hp->next;
+            myfree(hp);
+        }
+    }
+    myfree(ps);
+}
+
 /* persource_take - one more client of key, unless limit are there */
 int     persource_take(PERSOURCE *ps, const PERSOURCE_KEY *key, long limit)
 {

@@ -15,6 +15,7 @@
  *			char *buf, size_t len);
  *
  *	PERSOURCE *persource_create(void);
+ *	void	persource_free(PERSOURCE *ps);
  *	int	persource_take(PERSOURCE *ps, const PERSOURCE_KEY *key,
  *			long limit);
  *	void	persource_release(PERSOURCE *ps, const PERSOURCE_KEY *key);
@@ -41,7 +42,8 @@
  *	(its handler); persource_reap() releases the client of a process
  *	that ended, and does nothing for a pid that holds none.
  *	persource_each() calls fn (unless null) for every process that
- *	holds a client, and returns their count.
+ *	holds a client, and returns their count. persource_free() releases
+ *	ps and everything it counts (a null ps: nothing).
  *
  *	Lookups hash the key: their cost does not grow with the number of
  *	sources.
@@ -61,6 +63,7 @@ extern int persource_key(const struct sockaddr *, socklen_t, long, int,
                                  PERSOURCE_KEY *);
 extern void persource_text(const PERSOURCE_KEY *, int, char *, size_t);
 extern PERSOURCE *persource_create(void);
+extern void persource_free(PERSOURCE *);
 extern int persource_take(PERSOURCE *, const PERSOURCE_KEY *, long);
 extern void persource_release(PERSOURCE *, const PERSOURCE_KEY *);
 extern long persource_count(const PERSOURCE *, const PERSOURCE_KEY *);

@@ -96,5 +96,7 @@ int     main(void)
        "released and reaped: the source is free");
     ok(persource_take(ps, &b, 0) && persource_count(ps, &b) == 2,
        "limit 0: no limit");
+    persource_bind(ps, 102, &u);        /* a holder left for the free */
+    persource_free(ps);
     return (done_testing());
 }
