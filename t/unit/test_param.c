@@ -37,6 +37,10 @@ static int load(const char *text, const char *override, char **err)
     int     ret;
 
     *err = 0;
+    /* Each load stores new copies of the strings: the last ones go. */
+    myfree(v_str);
+    myfree(v_other);
+    v_str = v_other = 0;
     param_set_add(set, table);
     ret = param_set_read_stream(set, fp, "test.cf", err);
     fclose(fp);
