@@ -104,6 +104,20 @@ teardown() {
 	cleanup_bg
 }
 
+# ---- the sanitizer build -------------------------------------------------
+#
+# .ci/sanitize runs the suite against a build made with -fsanitize=...:
+# SS_SANITIZE holds those flags (unset otherwise), for a test that builds
+# a program of its own against the library.
+
+# no_leak_check: under the sanitizer build, no LeakSanitizer check at exit
+# for what this test runs (errors are still reported). LeakSanitizer
+# stops the process's threads through /proc, which a chroot hides: the
+# process then spins at exit instead of leaving.
+no_leak_check() {
+	[ -z "${SS_SANITIZE:-}" ] || export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0"
+}
+
 # have_ipv6: can we bind the IPv6 loopback address?
 have_ipv6() {
 	python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' \

@@ -83,6 +83,11 @@ install_lib() {
 	PREFIX=$(sed -n 's/^prefix=//p' "$PCDIR/libsingleserver.pc")
 }
 
+# The programs built here link the installed library: under the sanitizer
+# build it is instrumented, and a program linking it must be compiled by
+# the same compiler ($CC) with the same -fsanitize flags (SS_SANITIZE), or
+# the ASan runtime would be missing, or not the first library loaded.
+
 # pc ARGS...: pkg-config on the privately installed library
 pc() {
 	PKG_CONFIG_PATH=$PCDIR pkg-config --define-variable=prefix="$ROOT$PREFIX" "$@"
@@ -113,8 +118,8 @@ pc() {
 @test "a program with its own msg_info, mymalloc, notify_init, options_parse and param.h links and serves" {
 	install_lib
 	local prog=$BATS_TEST_TMPDIR/clash
-	cc -std=c11 -Wall -Wextra -Werror -I"$SRC/t/clash" -o "$prog" \
-		"$SRC/t/clash/clash.c" $(pc --cflags --libs libsingleserver)
+	${CC:-cc} -std=c11 -Wall -Wextra -Werror ${SS_SANITIZE:-} -I"$SRC/t/clash" \
+		-o "$prog" "$SRC/t/clash/clash.c" $(pc --cflags --libs libsingleserver)
 	export LD_LIBRARY_PATH=$ROOT$PREFIX/lib
 	# the program's names are its own: the library called none of them
 	run -0 --separate-stderr "$prog" -S <<<"hi"
@@ -146,7 +151,7 @@ hello calls=6" ]
 		sed -e '/^\.\\" example /d' -e '/^\.Bd /d' -e '/^\.Ed$/d' \
 			-e 's/\\e/\\/g' >"$prog.c"
 	grep -q 'single_server_main' "$prog.c"
-	cc -std=c11 -Wall -Wextra -Werror -o "$prog" "$prog.c" \
+	${CC:-cc} -std=c11 -Wall -Wextra -Werror ${SS_SANITIZE:-} -o "$prog" "$prog.c" \
 		$(pc --cflags --libs libsingleserver)
 	export LD_LIBRARY_PATH=$ROOT$PREFIX/lib
 	run -0 --separate-stderr "$prog" -S <<<"world"

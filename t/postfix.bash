@@ -48,6 +48,13 @@ postfix_setup() {
 		myhostname = localhost.localdomain
 		mydomain = localdomain
 	EOF
+	# The master passes its services only the variables it imports: under
+	# the sanitizer build (.ci/sanitize) the single-server processes need
+	# the options that send their reports where the script looks.
+	if [ -n "${SS_SANITIZE:-}" ]; then
+		echo "import_environment = $(postconf -d -h import_environment)" \
+			"ASAN_OPTIONS UBSAN_OPTIONS" >>"$PF_CONF/main.cf"
+	fi
 	for d in "$PF_DIR" "$PF_DIR/queue" "$PF_DIR/libexec" "$PF_CONF"; do
 		chmod 755 "$d"
 	done

@@ -1,8 +1,9 @@
 /*
  * tap.h - a minimal TAP producer for the C unit tests
  *
- * ok(cond, name) prints "ok N - name" or "not ok N - name"; done_testing()
- * prints the plan and returns the exit status.
+ * ok(cond, name) prints "ok N - name" or "not ok N - name"; skip(reason,
+ * name) prints "ok N - name # SKIP reason"; done_testing() prints the plan
+ * and returns the exit status.
  */
 #ifndef SS_TAP_H
 #define SS_TAP_H
@@ -21,6 +22,13 @@ static int tap_failed;
 	    tap_failed++; \
 	    printf("#   failed at %s line %d\n", __FILE__, __LINE__); \
 	} \
+    } while (0)
+
+/* skip(reason, name...): "ok N - name # SKIP reason", a test not run here */
+#define skip(reason, ...) do { \
+	printf("ok %d - ", ++tap_count); \
+	printf(__VA_ARGS__); \
+	printf(" # SKIP %s\n", (reason)); \
     } while (0)
 
 static inline int done_testing(void)
