@@ -319,7 +319,8 @@ os.kill(os.getpid(), signal.SIGSTOP)
 	local state=$BATS_TEST_TMPDIR/state n t0 elapsed
 	local flow=(-n svc -o state_directory="$state" -o in_flow_rate=1
 		-o in_flow_burst=1 -o in_flow_delay=3s)
-	start_server -v "${flow[@]}" -L 127.0.0.1:0 "$H/echo-line"
+	# -m 0: no re-execution at 100 clients (a new image would say it again)
+	start_server -v -m 0 "${flow[@]}" -L 127.0.0.1:0 "$H/echo-line"
 	lock_and_stop "$state/svc.flow"
 	# With the lock, the second and third client would wait 3 s each.
 	for n in 1 2 3; do
