@@ -59,8 +59,12 @@ no_children() {
 	rss1=$(rss_kb "$SERVER_PID")
 	echo "${secs}s; fds $fds0 -> $fds1; RSS ${rss0} kB -> ${rss1} kB"
 	[ "$fds1" -eq "$fds0" ]
-	[ $((rss1 * 10)) -le $((rss0 * 11)) ]
-	[ $((rss1 * 10)) -ge $((rss0 * 9)) ]
+	# Under ASan (.ci/sanitize) freed memory waits in its quarantine, so
+	# RSS says nothing there; LeakSanitizer checks the leaks instead.
+	if [ -z "${SS_SANITIZE:-}" ]; then
+		[ $((rss1 * 10)) -le $((rss0 * 11)) ]
+		[ $((rss1 * 10)) -ge $((rss0 * 9)) ]
+	fi
 	# and it goes on serving
 	run client "$ADDR" --send 'after\n'
 	[ "$output" = "static: after" ]
