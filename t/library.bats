@@ -6,6 +6,7 @@ bats_require_minimum_version 1.5.0
 load helper
 
 ECHO=$BUILD/examples/echo-server
+LINE_ECHO=$BUILD/examples/line-echo
 
 @test "in-process stream mode: the service gets the client on stdin/stdout" {
 	run "$ECHO" -S -o echo_banner=hello <<<"hi"
@@ -162,4 +163,16 @@ hello calls=6" ]
 	wait_status "$SERVER_PID" 5
 	[ "$STATUS" -eq 0 ]
 	grep -q 'greet\[[0-9]*\]: greeting world from 127\.0\.0\.1$' "$LOG"
+}
+
+@test "examples/line-echo answers each client's first line in-process, and nothing more" {
+	SS=$LINE_ECHO start_server -L 127.0.0.1:0 -o max_use=0
+	run client "$ADDR" --send 'ping\nmore\n'
+	[ "$output" = ping ]
+	run client "$ADDR" --send 'pong\n'
+	[ "$output" = pong ]
+	[ -z "$(pgrep -P "$SERVER_PID")" ]
+	run "$LINE_ECHO" -S <<<"hi"
+	[ "$status" -eq 0 ]
+	[ "$output" = hi ]
 }
