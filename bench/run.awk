@@ -44,11 +44,11 @@ END {
 	print "- " n " connections per run, " rounds " rounds, the servers interleaved (order rotated every round); cells are medians over the rounds"
 	print "- ratios: single-server to the posix_spawn baseline, in-process to the inline baseline (same concurrency, same run)"
 	print ""
-	print "| clients | server | conn/s | × | p50 µs | p99 µs | p99 × | CPU µs/conn | CPU × | errors |"
+	print "| clients | server | conn/s | × | p50 µs | p99 µs | p99 × | CPU µs/conn | CPU × | errors (runs) |"
 	print "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 	for (i = 1; i <= nc; i++) for (k = 1; k <= 4; k++) {
 		s = names[k]; c = C[i]; r = (s in ref) ? ref[s] : ""
-		printf "| %s | %s | %.0f | %s | %s | %s | %s | %s | %s | %d of %d runs |\n", c,
+		printf "| %s | %s | %.0f | %s | %s | %s | %s | %s | %s | %d (%d) |\n", c,
 			(r != "" ? "**" LAB[s] "**" : LAB[s]), M[s, c, "cps"],
 			(r != "" ? ratio(M[s, c, "cps"], M[r, c, "cps"]) : ""), M[s, c, "p50"], M[s, c, "p99"],
 			(r != "" ? ratio(M[s, c, "p99"], M[r, c, "p99"]) : ""), M[s, c, "cpu"],
