@@ -89,9 +89,6 @@ void    spawn_cmd_init(SPAWN_CMD *cmd, const char *path, char **argv,
     char  **ep;
     sigset_t mask;
     sigset_t deflt;
-    struct sigaction sa;
-    int     sig;
-
     for (ep = environ_in; ep && *ep; ep++)
         n++;
     cmd->path = mystrdup(path);
@@ -107,14 +104,14 @@ void    spawn_cmd_init(SPAWN_CMD *cmd, const char *path, char **argv,
     /*
      * Only ignored signals survive exec; the server ignores SIGPIPE, and
      * whoever started us may have ignored others (nohup). Handlers get
-     * the defaults and an empty mask.
+     * the defaults and an empty mask. Every signal is named in the
+     * default set rather than those found ignored: glibc's child then
+     * sets each once, where for a signal not named it would first ask
+     * for its action (a system call per signal, per spawn, while the
+     * server waits for the exec), and start-up need not ask either.
      */
     sigemptyset(&mask);
-    sigemptyset(&deflt);
-    sigaddset(&deflt, SIGPIPE);
-    for (sig = 1; sig < NSIG; sig++)
-        if (sigaction(sig, 0, &sa) == 0 && sa.sa_handler == SIG_IGN)
-            sigaddset(&deflt, sig);
+    sigfillset(&deflt);
     cmd->flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
     if ((errno = posix_spawnattr_init(&cmd->attr)) != 0
         || (errno = posix_spawnattr_setsigmask(&cmd->attr, &mask)) != 0
