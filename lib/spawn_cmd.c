@@ -89,6 +89,7 @@ void    spawn_cmd_init(SPAWN_CMD *cmd, const char *path, char **argv,
     char  **ep;
     sigset_t mask;
     sigset_t deflt;
+
     for (ep = environ_in; ep && *ep; ep++)
         n++;
     cmd->path = mystrdup(path);
