@@ -45,7 +45,8 @@ static size_t line_read(int fd, char *buf, size_t size)
 static void line_echo_service(SINGLE_SERVER_CLIENT *client, void *context)
 {
     char    buf[4096];
-    size_t  len, off = 0;
+    size_t  len;
+    size_t  off = 0;
     ssize_t n;
 
     (void) context;
