@@ -244,6 +244,11 @@ wildcard_serves() {
 	# a chmod() by path after bind() could hit a file swapped in meanwhile
 	SS_WRAP="strace -f -qq -e trace=chmod,fchmodat,umask -o $BATS_TEST_TMPDIR/trace" \
 		start_server -o unix_socket_mode=0640 -L "unix:$path" "$H/echo-line"
+	# SERVER_PID is strace's: killed, it would leave the server running
+	local server
+	server=$(pgrep -P "$SERVER_PID")
+	[ -n "$server" ]
+	BG_PIDS+=("$server")
 	[ "$(stat -c %a "$path")" = 640 ]
 	cat "$BATS_TEST_TMPDIR/trace"
 	! grep -E 'chmod' "$BATS_TEST_TMPDIR/trace" || false
