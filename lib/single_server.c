@@ -82,10 +82,10 @@ static SS_PARAM_DEF single_server_param_table[] = {
     SS_PARAM_DEF_END,
 };
 
-#ifndef HAVE_POSIX_SPAWN_FILE_ACTIONS_ADDCLOSEFROM_NP
+#ifndef HAVE_CLOSEFROM
 
 /*
- * single_server_cloexec - without the closefrom spawn action, a handler
+ * single_server_cloexec - without closefrom(), a handler
  * would inherit every descriptor that is not close-on-exec. Ours all are;
  * what we inherited is made so here (what we adopt, we keep regardless).
  */
@@ -97,7 +97,7 @@ static void single_server_cloexec(void)
 
     if ((dir = opendir("/proc/self/fd")) == 0)
         ss_msg_fatal("open /proc/self/fd: %m (needed without "
-                  "posix_spawn_file_actions_addclosefrom_np)");
+                  "closefrom)");
     while ((de = readdir(dir)) != 0)
         if (conv_long(de->d_name, 3, INT_MAX, &fd) == CONV_OK
             && fd != dirfd(dir))
@@ -112,7 +112,7 @@ static int single_server_stdio(SKELETON *sk)
     int     fd;
 
     sk->stderr_closed = fcntl(2, F_GETFD) < 0;
-#ifndef HAVE_POSIX_SPAWN_FILE_ACTIONS_ADDCLOSEFROM_NP
+#ifndef HAVE_CLOSEFROM
     single_server_cloexec();
 #endif
     /* A closed 0, 1 or 2 would be reused by accept() or a listener. */

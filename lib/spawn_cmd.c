@@ -1,20 +1,24 @@
 /*
  * spawn_cmd.c - start a handler program on a client connection
  *
- * Why posix_spawn(): glibc implements it with clone(CLONE_VM|CLONE_VFORK),
- * so a spawn does not copy the page tables of the server, and the child
- * runs no code of ours between clone and exec: no libevent callback and
- * no signal handler of ours can run in a half-made child. The file
- * actions (dup2 onto 0, 1 and maybe 2, close everything from 3), the
- * process group and the signal attributes do what a hand-written child
- * would do.
+ * Why vfork(): the child borrows the server's memory and stack until its
+ * exec, so a spawn copies no page tables, maps no stack of its own and
+ * faults no fresh page in. posix_spawn() does the same with a stack it
+ * maps and unmaps per call, and resets or asks after every signal in the
+ * child (64 system calls while the server waits for the exec); here the
+ * child resets only the signals that can be other than default, a set
+ * made once. Between vfork() and exec the child makes system calls and
+ * nothing else: no libevent, no allocation, no handler of ours (every
+ * signal is blocked until the ones that could run one are default).
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "msg.h"
@@ -85,17 +89,20 @@ static void spawn_cmd_names(SPAWN_CMD *);
 void    spawn_cmd_init(SPAWN_CMD *cmd, const char *path, char **argv,
                                char **environ_in, const char *const *drop)
 {
+    static const int caught[] = {
+        SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGALRM, SIGPIPE,
+    };
     size_t  n = 0;
     char  **ep;
-    sigset_t mask;
-    sigset_t deflt;
+    struct sigaction sa;
+    int     sig;
+    size_t  i;
 
     for (ep = environ_in; ep && *ep; ep++)
         n++;
     cmd->path = mystrdup(path);
     cmd->argv = argv;
     cmd->envp = mycalloc(n + SPAWN_EXTRA_MAX + 1, sizeof(char *));
-    cmd->actions_fds[0] = cmd->actions_fds[1] = cmd->actions_fds[2] = -1;
     cmd->nbase = 0;
     for (ep = environ_in; ep && *ep; ep++)
         if (!spawn_cmd_dropped(*ep, drop))
@@ -103,63 +110,17 @@ void    spawn_cmd_init(SPAWN_CMD *cmd, const char *path, char **argv,
     spawn_cmd_names(cmd);
 
     /*
-     * Only ignored signals survive exec; the server ignores SIGPIPE, and
-     * whoever started us may have ignored others (nohup). Handlers get
-     * the defaults and an empty mask. Every signal is named in the
-     * default set rather than those found ignored: glibc's child then
-     * sets each once, where for a signal not named it would first ask
-     * for its action (a system call per signal, per spawn, while the
-     * server waits for the exec), and start-up need not ask either.
+     * Only ignored signals survive exec; handlers get the defaults and an
+     * empty mask. The child resets what can be other than default: what
+     * is not default now (ignored by whoever started us: nohup) and what
+     * the skeleton catches or ignores later (single_server.c, watchdog.c).
      */
-    sigemptyset(&mask);
-    sigfillset(&deflt);
-    cmd->flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
-    if ((errno = posix_spawnattr_init(&cmd->attr)) != 0
-        || (errno = posix_spawnattr_setsigmask(&cmd->attr, &mask)) != 0
-        || (errno = posix_spawnattr_setsigdefault(&cmd->attr, &deflt)) != 0
-        || (errno = posix_spawnattr_setpgroup(&cmd->attr, 0)) != 0
-        || (errno = posix_spawnattr_setflags(&cmd->attr, cmd->flags)) != 0)
-        ss_msg_fatal("posix_spawnattr: %m");
-}
-
-/* spawn_cmd_group - a new process group for the child, or not */
-static int spawn_cmd_group(SPAWN_CMD *cmd, int new_group)
-{
-    short   want = (short) (new_group ? cmd->flags | POSIX_SPAWN_SETPGROUP
-                            : cmd->flags & ~POSIX_SPAWN_SETPGROUP);
-
-    if (want == cmd->flags)
-        return (0);
-    cmd->flags = want;
-    return (posix_spawnattr_setflags(&cmd->attr, want));
-}
-
-/* spawn_cmd_actions - file actions for these fds, made once and kept */
-static int spawn_cmd_actions(SPAWN_CMD *cmd, const int fds[3])
-{
-    int     err = 0;
-    int     i;
-
-    if (memcmp(cmd->actions_fds, fds, sizeof(cmd->actions_fds)) == 0)
-        return (0);
-    if (cmd->actions_fds[0] >= 0)
-        posix_spawn_file_actions_destroy(&cmd->actions);
-    cmd->actions_fds[0] = -1;
-    if ((err = posix_spawn_file_actions_init(&cmd->actions)) != 0)
-        return (err);
-    for (i = 0; i < 3 && err == 0; i++)
-        if (fds[i] >= 0)
-            err = posix_spawn_file_actions_adddup2(&cmd->actions, fds[i], i);
-#ifdef HAVE_POSIX_SPAWN_FILE_ACTIONS_ADDCLOSEFROM_NP
-    if (err == 0)
-        err = posix_spawn_file_actions_addclosefrom_np(&cmd->actions, 3);
-#endif
-    if (err != 0) {
-        posix_spawn_file_actions_destroy(&cmd->actions);
-        return (err);
-    }
-    memcpy(cmd->actions_fds, fds, sizeof(cmd->actions_fds));
-    return (0);
+    sigemptyset(&cmd->reset);
+    for (sig = 1; sig < NSIG; sig++)
+        if (sigaction(sig, 0, &sa) == 0 && sa.sa_handler != SIG_DFL)
+            sigaddset(&cmd->reset, sig);
+    for (i = 0; i < sizeof(caught) / sizeof(caught[0]); i++)
+        sigaddset(&cmd->reset, caught[i]);
 }
 
 /* spawn_cmd_name_hash - a hash of the NAME of "NAME=value" (FNV-1a) */
@@ -209,6 +170,41 @@ static long spawn_cmd_find(const SPAWN_CMD *cmd, const char *var)
     return (-1);
 }
 
+/*
+ * spawn_cmd_child - the vfork() child: signals, fds, group, exec; only
+ * system calls, and on failure the error in *err for the parent
+ */
+static void spawn_cmd_child(const SPAWN_CMD *cmd, const int fds[3],
+                                    int new_group, volatile int *err)
+{
+    struct sigaction dfl;
+    sigset_t none;
+    int     sig;
+    int     fd;
+
+    memset(&dfl, 0, sizeof(dfl));
+    dfl.sa_handler = SIG_DFL;
+    for (sig = 1; sig < NSIG; sig++)
+        if (sigismember(&cmd->reset, sig) == 1)
+            (void) sigaction(sig, &dfl, 0);
+    for (fd = 0; fd < 3; fd++)
+        if (fds[fd] >= 0 && (fds[fd] == fd ? fcntl(fd, F_SETFD, 0)
+                             : dup2(fds[fd], fd)) < 0)
+            goto fail;
+#ifdef HAVE_CLOSEFROM
+    closefrom(3);
+#endif
+    if (new_group && setpgid(0, 0) < 0)
+        goto fail;
+    sigemptyset(&none);
+    if (sigprocmask(SIG_SETMASK, &none, 0) < 0)
+        goto fail;
+    (void) execve(cmd->path, cmd->argv, cmd->envp);
+fail:
+    *err = errno;
+    _exit(127);
+}
+
 /* spawn_cmd_start - start the program on a connection */
 pid_t   spawn_cmd_start(SPAWN_CMD *cmd, int in_fd, int out_fd, int err_fd,
                                 int new_group, char *const *extra)
@@ -218,8 +214,10 @@ pid_t   spawn_cmd_start(SPAWN_CMD *cmd, int in_fd, int out_fd, int err_fd,
     long    at[SPAWN_EXTRA_MAX];        /* base entries replaced */
     char   *was[SPAWN_EXTRA_MAX];
     int     nswap = 0;
+    volatile int err = 0;               /* the child's, on failure */
+    sigset_t all;
+    sigset_t saved;
     pid_t   pid;
-    int     err;
 
     for (; extra && *extra && n + nswap < cmd->nbase + SPAWN_EXTRA_MAX; extra++) {
         if ((at[nswap] = spawn_cmd_find(cmd, *extra)) < 0) {
@@ -230,17 +228,21 @@ pid_t   spawn_cmd_start(SPAWN_CMD *cmd, int in_fd, int out_fd, int err_fd,
         }
     }
     cmd->envp[n] = 0;
-    if ((err = spawn_cmd_actions(cmd, fds)) != 0
-        || (err = spawn_cmd_group(cmd, new_group)) != 0
-        || (err = posix_spawn(&pid, cmd->path, &cmd->actions, &cmd->attr,
-                              cmd->argv, cmd->envp)) != 0)
-        pid = -1;
+    sigfillset(&all);
+    (void) sigprocmask(SIG_BLOCK, &all, &saved);
+    if ((pid = vfork()) == 0)
+        spawn_cmd_child(cmd, fds, new_group, &err);
+    if (pid < 0)
+        err = errno;
+    (void) sigprocmask(SIG_SETMASK, &saved, 0);
     while (nswap-- > 0)                 /* the base, as it was */
         cmd->envp[at[nswap]] = was[nswap];
-    if (pid < 0) {
+    if (pid > 0 && err != 0)            /* it exited: not the program's end */
+        while (waitpid(pid, 0, 0) < 0 && errno == EINTR)
+             /* void */ ;
+    if (err != 0) {
         errno = err;
         return (-1);
     }
     return (pid);
 }
-

@@ -23,25 +23,25 @@
  *	spawn_cmd_init() does the per-program work once: it keeps the path and
  *	argv, copies environ without the variables named in drop (names,
  *	null-terminated list), leaves room for per-client variables, and
- *	prepares the spawn attributes: an empty signal mask and default
- *	dispositions for every signal that is ignored now or later
- *	(SIGPIPE); exec resets caught ones by itself.
+ *	notes the signals the child must set to default before its exec:
+ *	those not default now (ignored by whoever started us) and those the
+ *	skeleton catches or ignores (SIGCHLD, SIGTERM, SIGINT, SIGHUP,
+ *	SIGALRM, SIGPIPE). A program that catches another signal must do so
+ *	before spawn_cmd_init().
  *
  *	spawn_cmd_start() starts the program with in_fd on fd 0, out_fd on fd 1,
  *	err_fd on fd 2 (-1: fd 2 inherited), every other descriptor closed,
- *	as the leader of a new process group when new_group is set, and
- *	extra_env
- *	(null-terminated, at most SPAWN_EXTRA_MAX entries) added to the
- *	environment: a NAME there replaces the NAME of the base one, found
- *	through a hash of the base names made once. It uses posix_spawn(), so the child runs no code of
- *	ours (no libevent, no handlers) before exec. It returns the pid, or
- *	-1 with errno set (the exec error included). The file actions are
- *	kept for the next call: accept() nearly always returns the same
- *	descriptor number, so they are rarely made again.
+ *	default signals and an empty mask, as the leader of a new process
+ *	group when new_group is set, and extra_env (null-terminated, at most
+ *	SPAWN_EXTRA_MAX entries) added to the environment: a NAME there
+ *	replaces the NAME of the base one, found through a hash of the base
+ *	names made once. It uses vfork(): between it and exec the child makes
+ *	system calls only (no libevent, no handler of ours, no allocation).
+ *	It returns the pid, or -1 with errno set (the exec error included;
+ *	that child is reaped here).
  *--*/
 
 #include <signal.h>
-#include <spawn.h>
 #include <sys/types.h>
 
 #include "single_server.h"             /* SS_CLIENT_ENV_MAX, ... */
@@ -56,11 +56,7 @@ typedef struct SPAWN_CMD {
     size_t  nbase;                      /* base entries */
     size_t *names;                      /* hash of base names: index+1 */
     size_t  nnames;                     /* a power of 2 above 2 * nbase */
-    posix_spawnattr_t attr;             /* signal mask and defaults */
-    short   flags;                      /* attr flags now */
-    posix_spawn_file_actions_t actions; /* dup2 in/out/err, close from 3 */
-    int     actions_fds[3];             /* the fds actions were made for; */
-                                        /* [0] is -1 before the first */
+    sigset_t reset;                     /* set to default in the child */
 } SPAWN_CMD;
 
 extern int spawn_cmd_resolve(const char *, char **);

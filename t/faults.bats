@@ -34,8 +34,9 @@
 #   holder                     lock, not the in-flow state file)
 #
 # Failing spawns come from t/shim-spawnfail.c, an LD_PRELOAD shim that
-# makes posix_spawn() fail the first N times with a given error, and
-# from a real RLIMIT_NPROC under -u.
+# makes execve() fail the first N times with a given error (in the vfork
+# child: the server sees the error as the spawn's), and from a real
+# RLIMIT_NPROC under -u (vfork's own EAGAIN).
 
 bats_require_minimum_version 1.5.0
 
@@ -54,7 +55,7 @@ teardown() {
 	hold_teardown
 }
 
-# start_shim_server FAILS ERRNO ARGS...: start_server with posix_spawn()
+# start_shim_server FAILS ERRNO ARGS...: start_server with execve()
 # failing the first FAILS times with ERRNO
 start_shim_server() {
 	local fails=$1 err=$2
@@ -72,7 +73,7 @@ retries() {
 	grep -c 'cannot start handler for a client of .* -- retrying in 1s' "$LOG" || true
 }
 
-# served_after_spawn_failures ERRNO N TEXT: posix_spawn fails N times
+# served_after_spawn_failures ERRNO N TEXT: the exec fails N times
 # with ERRNO (strerror TEXT); the client is kept, retried a second
 # apart, and gets its reply; the next client needs no retry
 served_after_spawn_failures() {
@@ -95,19 +96,19 @@ served_after_spawn_failures() {
 
 # --- a handler that cannot be started ------------------------------------------
 
-@test "posix_spawn fails twice with EAGAIN: the client is kept, retried a second apart, and served" {
+@test "the handler's exec fails twice with EAGAIN: the client is kept, retried a second apart, and served" {
 	served_after_spawn_failures EAGAIN 2 "Resource temporarily unavailable"
 }
 
-@test "posix_spawn fails with EMFILE: the client is kept and served after the retry" {
+@test "the handler's exec fails with EMFILE: the client is kept and served after the retry" {
 	served_after_spawn_failures EMFILE 1 "Too many open files"
 }
 
-@test "posix_spawn fails with ENFILE: the client is kept and served after the retry" {
+@test "the handler's exec fails with ENFILE: the client is kept and served after the retry" {
 	served_after_spawn_failures ENFILE 1 "Too many open files in system"
 }
 
-@test "posix_spawn fails with ENOMEM: the client is kept and served after the retry" {
+@test "the handler's exec fails with ENOMEM: the client is kept and served after the retry" {
 	served_after_spawn_failures ENOMEM 1 "Cannot allocate memory"
 }
 

@@ -1,17 +1,20 @@
 /*
- * shim-spawnfail.c - an LD_PRELOAD shim for t/faults.bats: make
- * posix_spawn() fail as it does when the system is out of processes,
+ * shim-spawnfail.c - an LD_PRELOAD shim for t/faults.bats: make a
+ * handler's start fail as it does when the system is out of processes,
  * memory or descriptors, a given number of times, then work again.
  *
  *	LD_PRELOAD=t/.libs/shim-spawnfail.so SHIM_SPAWN_FAILS=N \
  *	SHIM_SPAWN_ERRNO=NAME single-server ...
  *
- * The first N calls of posix_spawn() (default 1) return NAME (EAGAIN,
- * ENOMEM, EMFILE or ENFILE; default EAGAIN) without starting anything;
+ * The first N calls of execve() (default 1) fail with NAME (EAGAIN,
+ * ENOMEM, EMFILE or ENFILE; default EAGAIN) without running anything;
  * the later ones go to the C library. single-server starts every handler
- * with posix_spawn() (lib/spawn_cmd.c), so the kernel's EAGAIN from
- * clone() at RLIMIT_NPROC is what this imitates, on the first try and
- * with an exact count.
+ * with vfork() and execve() (lib/spawn_cmd.c): the call fails in the
+ * child, which shares the count with the server until it exits, and the
+ * server sees the error as spawn_cmd_start()'s, as it would see the
+ * kernel's (EAGAIN at RLIMIT_NPROC, ENOMEM, ENFILE), on the first try
+ * and with an exact count. vfork() itself cannot be wrapped: a wrapper
+ * would return twice from one frame.
  *
  * At load time the shim takes LD_PRELOAD and its own two variables out
  * of the environment, before single-server copies it for its handlers:
@@ -21,14 +24,10 @@
 
 #include <dlfcn.h>
 #include <errno.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef int (*shim_spawn_fn) (pid_t *, const char *,
-                                      const posix_spawn_file_actions_t *,
-                                      const posix_spawnattr_t *,
-                                      char *const[], char *const[]);
+typedef int (*shim_exec_fn) (const char *, char *const[], char *const[]);
 
 static long shim_fails_left;
 static int shim_errno = EAGAIN;
@@ -72,19 +71,19 @@ static void shim_init(void)
     unsetenv("SHIM_SPAWN_ERRNO");
 }
 
-/* posix_spawn - fail while failures are left, then the real one */
-int     posix_spawn(pid_t *pid, const char *path,
-                            const posix_spawn_file_actions_t *actions,
-                            const posix_spawnattr_t *attr,
-                            char *const argv[], char *const envp[])
+/* execve - fail while failures are left, then the real one */
+int     execve(const char *path, char *const argv[], char *const envp[])
 {
-    static shim_spawn_fn real;
+    static shim_exec_fn real;
 
     if (shim_fails_left > 0) {
         shim_fails_left--;
-        return (shim_errno);
+        errno = shim_errno;
+        return (-1);
     }
-    if (real == 0 && (real = (shim_spawn_fn) dlsym(RTLD_NEXT, "posix_spawn")) == 0)
-        return (ENOSYS);
-    return (real(pid, path, actions, attr, argv, envp));
+    if (real == 0 && (real = (shim_exec_fn) dlsym(RTLD_NEXT, "execve")) == 0) {
+        errno = ENOSYS;
+        return (-1);
+    }
+    return (real(path, argv, envp));
 }

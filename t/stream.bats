@@ -372,8 +372,8 @@ need_socket_activate() {
 	[ "${lines[2]}" = "blocked:" ]
 }
 
-@test "the handler gets default SIGPIPE and SIGHUP even when the caller ignored them" {
-	run bash -c 'trap "" PIPE HUP; exec "$@"' sh "$SS" -S -- "$BUILD/t/inspect" </dev/null
+@test "the handler gets default SIGPIPE, SIGHUP, SIGUSR1 and SIGQUIT even when the caller ignored them" {
+	run bash -c 'trap "" PIPE HUP USR1 QUIT; exec "$@"' sh "$SS" -S -- "$BUILD/t/inspect" </dev/null
 	show
 	[ "$status" -eq 0 ]
 	[ "${lines[1]}" = "not default:" ]
