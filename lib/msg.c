@@ -39,15 +39,20 @@ static const char *ss_msg_hint;
 
 /*
  * ss_msg_syslog_probe - a socket connected to /dev/log, or -1: datagram
- * first, then stream, as glibc's syslog() tries them
+ * first, then stream, as glibc's syslog() tries them; no socket at all
+ * when there is no /dev/log (a bare container: every start would pay
+ * for two sockets that cannot connect)
  */
 static int ss_msg_syslog_probe(void)
 {
     struct sockaddr_un sun = {.sun_family = AF_UNIX, .sun_path = "/dev/log"};
     static const int types[] = {SOCK_DGRAM, SOCK_STREAM};
+    struct stat st;
     size_t  i;
     int     fd;
 
+    if (stat(sun.sun_path, &st) < 0 || !S_ISSOCK(st.st_mode))
+	return (-1);
     for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
 	if ((fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC, 0)) < 0)
 	    continue;
@@ -76,9 +81,14 @@ void    ss_msg_syslog(const char *tag, int facility)
 {
     if (tag != ss_msg_tag)
 	snprintf(ss_msg_tag, sizeof ss_msg_tag, "%s", tag);
-    if (ss_msg_to_syslog)
-	closelog();
-    openlog(ss_msg_tag, LOG_PID | LOG_NDELAY, facility);
+
+    /*
+     * Without /dev/log nothing goes to syslog() (ss_msg_vlog), so glibc
+     * need not try to connect. Called again, openlog() sets the tag and
+     * facility and keeps the connection, made before any chroot.
+     */
+    if (ss_msg_syslog_fd >= 0)
+	openlog(ss_msg_tag, LOG_PID | LOG_NDELAY, facility);
     ss_msg_to_syslog = 1;
     ss_msg_syslog_facility = facility;
 }
