@@ -120,6 +120,17 @@ refused() {
 	[ "$(head -c 4 "$SS" | od -An -tx1 | tr -d ' ')" = 7f454c46 ]
 }
 
+@test "bin/single-server loads no libevent shared object when configure chose the archive" {
+	local how
+	how=$(sed -n 's/^LIBEVENT_TOOL_LIBS = //p' "$BUILD/Makefile")
+	echo "LIBEVENT_TOOL_LIBS: $how"
+	[[ $how == *.a ]] || skip "configured with the shared libevent_core"
+	run readelf -d "$SS"
+	[ "$status" -eq 0 ]
+	[[ $output == *"(NEEDED)"*libc.so* ]]
+	[[ $output != *libevent* ]]
+}
+
 @test "-s does not go with -S: a usage error naming master(8) mode" {
 	run --separate-stderr "$SS" -S -s 1 -- cat </dev/null
 	usage_error "-s and -t are for master(8) mode"
