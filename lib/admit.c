@@ -28,6 +28,7 @@
 #include "persource.h"
 
 #define ADMIT_LOG_SLOTS 256             /* sources remembered for the log */
+#define ADMIT_SOURCE_LEN (2 * INET6_ADDRSTRLEN + 16)   /* "CLIENT via PROXY" */
 #define ADMIT_LINGER_SEC 2              /* a refused client's end of file */
 #define ADMIT_LINGER_MAX 256            /* refused clients lingering at once */
 #define ADMIT_LINGER_BYTES 65536        /* read and dropped, at most */
@@ -37,7 +38,7 @@
 _Static_assert(ACCESS_ENV_MAX <= SS_CLIENT_ENV_RULE_MAX, "rule env fits");
 
 typedef struct ADMIT_LOG_SLOT {
-    char    source[2 * INET6_ADDRSTRLEN + 16];   /* "CLIENT via PROXY" */
+    char    source[ADMIT_SOURCE_LEN];   /* "CLIENT via PROXY" */
     time_t  second;                     /* when it was last logged */
     long    held;                       /* denials not logged since */
 } ADMIT_LOG_SLOT;
@@ -57,7 +58,7 @@ struct ADMIT {
     PERSOURCE *sources;                 /* with a limit */
     struct event_base *base;            /* refused clients linger here */
     int     lingering;
-    ADMIT_LOG_SLOT log[ADMIT_LOG_SLOTS];
+    ADMIT_LOG_SLOT *log;                /* ADMIT_LOG_SLOTS, at the first denial */
 };
 
 /* admit_open - the rules and the per-source limit */
@@ -83,6 +84,7 @@ void    admit_free(ADMIT *admit)
 {
     access_free(admit->rules);
     persource_free(admit->sources);
+    myfree(admit->log);
     myfree(admit);
 }
 
@@ -155,6 +157,9 @@ static void admit_log(ADMIT *admit, const char *verb, const char *source,
     const char *cp;
     time_t  now = time(0);
 
+    /* 32 kB that most servers never refuse anyone with: not at start. */
+    if (admit->log == 0)
+        admit->log = mycalloc(ADMIT_LOG_SLOTS, sizeof(*admit->log));
     for (cp = source; *cp; cp++)
         hash = hash * 33 + (unsigned char) *cp;
     slot = admit->log + hash % ADMIT_LOG_SLOTS;
@@ -176,7 +181,7 @@ static void admit_log(ADMIT *admit, const char *verb, const char *source,
 void    admit_header_refused(ADMIT *admit, const SINGLE_SERVER_CLIENT *client,
                                      const char *why)
 {
-    char    source[sizeof(admit->log[0].source)];
+    char    source[ADMIT_SOURCE_LEN];
     char    text[100];
 
     admit_source(client, -1, source, sizeof(source));
@@ -315,7 +320,7 @@ static void admit_deny_write(int fd, const char *message)
 static int admit_rules(ADMIT *admit, SINGLE_SERVER_CLIENT *client, long uid)
 {
     const ACCESS_RULE *rule;
-    char    source[sizeof(admit->log[0].source)];
+    char    source[ADMIT_SOURCE_LEN];
     char    why[32];
 
     rule = access_match(admit->rules, (const struct sockaddr *) &client->peer,
@@ -339,7 +344,7 @@ static int admit_rules(ADMIT *admit, SINGLE_SERVER_CLIENT *client, long uid)
 static int admit_limit(ADMIT *admit, SINGLE_SERVER_CLIENT *client, long uid,
                                ADMIT_TICKET *ticket)
 {
-    char    source[sizeof(admit->log[0].source)];
+    char    source[ADMIT_SOURCE_LEN];
     char    why[48];
 
     if (persource_key((const struct sockaddr *) &client->peer,
