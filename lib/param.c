@@ -72,12 +72,15 @@ void    param_set_add(PARAM_SET *set, const SS_PARAM_DEF *table)
 {
     const SS_PARAM_DEF *def;
     PARAM_ENTRY *ent;
+    size_t  n = 0;
 
+    /* One allocation a table: an entry at a time moved the array often. */
+    for (def = table; def->name; def++)
+        n++;
+    set->entries = myrealloc(set->entries, (set->count + n) * sizeof(PARAM_ENTRY));
     for (def = table; def->name; def++) {
         if (param_find(set, def->name, strlen(def->name)))
             ss_msg_panic("parameter %s declared twice", def->name);
-        set->entries = myrealloc(set->entries,
-                                 (set->count + 1) * sizeof(PARAM_ENTRY));
         ent = &set->entries[set->count++];
         memset(ent, 0, sizeof(*ent));
         ent->def = def;
