@@ -777,6 +777,14 @@ static void resident_reexec(SKELETON *sk)
     event_base_loopbreak(sk->base);
 }
 
+/* resident_reexec_abandon - not now: signals back, serve on as before */
+static void resident_reexec_abandon(SKELETON *sk, const sigset_t *old)
+{
+    sigprocmask(SIG_SETMASK, old, 0);
+    resident_reload_failed(sk);
+    resident_update(sk);
+}
+
 /*
  * resident_reexec_now - hand everything in flight to a new image of us.
  * A signal that libevent caught but whose callback has not run yet would
@@ -808,9 +816,7 @@ static void resident_reexec_now(SKELETON *sk)
     if (resident_serve_proxied_now(sk) > 0) {
         ss_msg_warn("cannot re-execute now: a client behind a proxy waits for "
                     "a handler -- serving on");
-        sigprocmask(SIG_SETMASK, &old, 0);
-        resident_reload_failed(sk);
-        resident_update(sk);
+        resident_reexec_abandon(sk, &old);
         return;
     }
     if (!reexec_room(sk, child_count() + child_lingering_count()
@@ -819,9 +825,7 @@ static void resident_reexec_now(SKELETON *sk)
                      + (int) admit_export(sk->admit, 0), &why)) {
         ss_msg_warn("cannot re-execute now: %s -- serving on", why);
         myfree(why);
-        sigprocmask(SIG_SETMASK, &old, 0);
-        resident_reload_failed(sk);
-        resident_update(sk);
+        resident_reexec_abandon(sk, &old);
         return;
     }
     if (sk->flow)
