@@ -28,6 +28,7 @@
 #include "notify.h"
 #include "param.h"
 #include "skeleton.h"
+#include "spawn_cmd.h"
 
 #define P single_server_params
 
@@ -82,12 +83,11 @@ static SS_PARAM_DEF single_server_param_table[] = {
     SS_PARAM_DEF_END,
 };
 
-#ifndef HAVE_CLOSEFROM
-
 /*
- * single_server_cloexec - without closefrom(), a handler
- * would inherit every descriptor that is not close-on-exec. Ours all are;
- * what we inherited is made so here (what we adopt, we keep regardless).
+ * single_server_cloexec - when a handler's start cannot close every
+ * descriptor (spawn_cmd_closes_all()), it would inherit every one that is
+ * not close-on-exec. Ours all are; what we inherited is made so here
+ * (what we adopt, we keep regardless).
  */
 static void single_server_cloexec(void)
 {
@@ -97,14 +97,13 @@ static void single_server_cloexec(void)
 
     if ((dir = opendir("/proc/self/fd")) == 0)
         ss_msg_fatal("open /proc/self/fd: %m (needed without "
-                  "closefrom)");
+                  "close_range)");
     while ((de = readdir(dir)) != 0)
         if (conv_long(de->d_name, 3, INT_MAX, &fd) == CONV_OK
             && fd != dirfd(dir))
             (void) fcntl((int) fd, F_SETFD, FD_CLOEXEC);
     closedir(dir);
 }
-#endif
 
 /* single_server_stdio - fds 0, 1 and 2 open; a /dev/null fd kept for later */
 static int single_server_stdio(SKELETON *sk)
@@ -112,9 +111,8 @@ static int single_server_stdio(SKELETON *sk)
     int     fd;
 
     sk->stderr_closed = fcntl(2, F_GETFD) < 0;
-#ifndef HAVE_CLOSEFROM
-    single_server_cloexec();
-#endif
+    if (!spawn_cmd_closes_all())
+        single_server_cloexec();
     /* A closed 0, 1 or 2 would be reused by accept() or a listener. */
     while ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0 && fd <= 2)
         if (fcntl(fd, F_SETFD, 0) < 0)

@@ -10,6 +10,8 @@
  * made once. Between vfork() and exec the child makes system calls and
  * nothing else: no libevent, no allocation, no handler of ours (every
  * signal is blocked until the ones that could run one are default).
+ * Under valgrind vfork() is a fork(): an exec error is then not seen by
+ * the parent, which sees a child that exited 127.
  */
 #include "config.h"
 
@@ -171,6 +173,19 @@ static long spawn_cmd_find(const SPAWN_CMD *cmd, const char *var)
 }
 
 /*
+ * spawn_cmd_closes_all - can a child close every descriptor from 3 at
+ * once (close_range(), Linux 5.9 and glibc 2.34)? Asked once, at start.
+ */
+int     spawn_cmd_closes_all(void)
+{
+#ifdef HAVE_CLOSE_RANGE
+    return (close_range(~0U, ~0U, 0) == 0);     /* closes nothing */
+#else
+    return (0);
+#endif
+}
+
+/*
  * spawn_cmd_child - the vfork() child: signals, fds, group, exec; only
  * system calls, and on failure the error in *err for the parent
  */
@@ -191,8 +206,11 @@ static void spawn_cmd_child(const SPAWN_CMD *cmd, const int fds[3],
         if (fds[fd] >= 0 && (fds[fd] == fd ? fcntl(fd, F_SETFD, 0)
                              : dup2(fds[fd], fd)) < 0)
             goto fail;
-#ifdef HAVE_CLOSEFROM
-    closefrom(3);
+#ifdef HAVE_CLOSE_RANGE
+    /* Not glibc's closefrom(): without close_range it reads /proc (none */
+    /* in a chroot) and aborts when it cannot. ENOSYS: see closes_all(). */
+    if (close_range(3, ~0U, 0) < 0 && errno != ENOSYS)
+        goto fail;
 #endif
     if (new_group && setpgid(0, 0) < 0)
         goto fail;
@@ -203,6 +221,22 @@ static void spawn_cmd_child(const SPAWN_CMD *cmd, const int fds[3],
 fail:
     *err = errno;
     _exit(127);
+}
+
+/*
+ * spawn_cmd_vfork - vfork() in a frame of its own, so that no local of
+ * the caller lives where the child runs (and -Wclobbered has nothing to
+ * say): the child never returns from here
+ */
+__attribute__((noinline))
+static pid_t spawn_cmd_vfork(const SPAWN_CMD *cmd, const int fds[3],
+                                     int new_group, volatile int *err)
+{
+    pid_t   pid;
+
+    if ((pid = vfork()) == 0)
+        spawn_cmd_child(cmd, fds, new_group, err);
+    return (pid);
 }
 
 /* spawn_cmd_start - start the program on a connection */
@@ -230,9 +264,7 @@ pid_t   spawn_cmd_start(SPAWN_CMD *cmd, int in_fd, int out_fd, int err_fd,
     cmd->envp[n] = 0;
     sigfillset(&all);
     (void) sigprocmask(SIG_BLOCK, &all, &saved);
-    if ((pid = vfork()) == 0)
-        spawn_cmd_child(cmd, fds, new_group, &err);
-    if (pid < 0)
+    if ((pid = spawn_cmd_vfork(cmd, fds, new_group, &err)) < 0)
         err = errno;
     (void) sigprocmask(SIG_SETMASK, &saved, 0);
     while (nswap-- > 0)                 /* the base, as it was */

@@ -10,6 +10,7 @@
  *	#include <spawn_cmd.h>
  *
  *	int	spawn_cmd_resolve(const char *name, char **path);
+ *	int	spawn_cmd_closes_all(void);
  *	void	spawn_cmd_init(SPAWN_CMD *cmd, const char *path, char **argv,
  *			char **environ, const char *const *drop);
  *	pid_t	spawn_cmd_start(SPAWN_CMD *cmd, int in_fd, int out_fd,
@@ -39,6 +40,10 @@
  *	system calls only (no libevent, no handler of ours, no allocation).
  *	It returns the pid, or -1 with errno set (the exec error included;
  *	that child is reaped here).
+ *
+ *	spawn_cmd_closes_all() says whether a child closes every descriptor
+ *	from 3 (close_range()); when not, the caller must make what it
+ *	inherited close-on-exec.
  *--*/
 
 #include <signal.h>
@@ -63,5 +68,6 @@ extern int spawn_cmd_resolve(const char *, char **);
 extern void spawn_cmd_init(SPAWN_CMD *, const char *, char **, char **,
                                const char *const *);
 extern pid_t spawn_cmd_start(SPAWN_CMD *, int, int, int, int, char *const *);
+extern int spawn_cmd_closes_all(void);
 
 #endif

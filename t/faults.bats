@@ -75,7 +75,8 @@ retries() {
 
 # served_after_spawn_failures ERRNO N TEXT: the exec fails N times
 # with ERRNO (strerror TEXT); the client is kept, retried a second
-# apart, and gets its reply; the next client needs no retry
+# apart, and gets its reply; the next client needs no retry; no child
+# is left behind (neither a failed one nor a handler)
 served_after_spawn_failures() {
 	local err=$1 n=$2 text=$3 t0 elapsed
 	start_shim_server "$n" "$err" -L 127.0.0.1:0 "$H/echo-line"
@@ -92,6 +93,7 @@ served_after_spawn_failures() {
 	[ "$output" = next ]
 	[ "$(retries)" -eq "$n" ]
 	kill -0 "$SERVER_PID"
+	no_children "$SERVER_PID" 5	# the children whose exec failed were reaped
 }
 
 # --- a handler that cannot be started ------------------------------------------

@@ -417,3 +417,16 @@ kill_pids() {
 		! alive "$k" || kill -KILL "$k" 2>/dev/null || true
 	done
 }
+
+# no_children PID [SECONDS]: wait (bounded) until PID has no child left,
+# running or zombie: every handler ended and was reaped
+no_children() {
+	local i limit=${2:-10}
+	for ((i = 0; i < limit * 20; i++)); do
+		[ -z "$(ps -o pid= --ppid "$1")" ] && return 0
+		sleep 0.05
+	done
+	echo "children of $1 still there:" >&2
+	ps -o pid,stat,args --ppid "$1" >&2
+	return 1
+}

@@ -21,19 +21,6 @@ rss_kb() {
 	awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"
 }
 
-# no_children PID [SECONDS]: wait (bounded) until PID has no child left,
-# running or zombie: every handler ended and was reaped
-no_children() {
-	local i limit=${2:-10}
-	for ((i = 0; i < limit * 20; i++)); do
-		[ -z "$(ps -o pid= --ppid "$1")" ] && return 0
-		sleep 0.05
-	done
-	echo "children of $1 still there:" >&2
-	ps -o pid,stat,args --ppid "$1" >&2
-	return 1
-}
-
 @test "20,000 connections at concurrency 32, -z -m 0, a C handler: every reply arrives; no zombie, no fd leaked, RSS within 10%" {
 	local handler=$BUILD/t/static-echo fds0 fds1 rss0 rss1 t0 secs
 	[ -x "$handler" ] || {
