@@ -58,7 +58,7 @@ struct ADMIT {
     PERSOURCE *sources;                 /* with a limit */
     struct event_base *base;            /* refused clients linger here */
     int     lingering;
-    ADMIT_LOG_SLOT *log;                /* ADMIT_LOG_SLOTS, at the first denial */
+    ADMIT_LOG_SLOT *log;                /* ADMIT_LOG_SLOTS, at 1st denial */
 };
 
 /* admit_open - the rules and the per-source limit */

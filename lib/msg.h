@@ -28,7 +28,8 @@
  *	and to stderr as "tag[pid]: level: text" as ss_msg_stderr() says.
  *
  *	ss_msg_open() sets the tag (program name) before anything else is
- *	known and opens syslog under it (facility daemon), so that even a
+ *	known and opens syslog under it (facility daemon) when /dev/log is a
+ *	socket that answers, so that even a
  *	usage error is logged. It also looks at fd 2 and at /dev/log, once:
  *	a socket on fd 2 is never written to (under inetd it is the client
  *	or the listening socket), and when /dev/log cannot be reached (no
@@ -37,8 +38,11 @@
  *	called, warnings, errors and fatal messages are copied to stderr
  *	(SS_MSG_STDERR_PROBLEMS).
  *
- *	ss_msg_syslog() reopens syslog with the final tag (for example
- *	"single-server/echo") and facility (a LOG_* value).
+ *	ss_msg_syslog() sets the final tag (for example "single-server/echo")
+ *	and facility (a LOG_* value), keeping the connection to /dev/log. Without
+ *	/dev/log at ss_msg_open() nothing goes to syslog(3) at all: no socket
+ *	is made, and a /dev/log that appears later is used from the next
+ *	start (or re-execution) on.
  *
  *	ss_msg_stderr() chooses what is copied to stderr: SS_MSG_STDERR_NONE,
  *	SS_MSG_STDERR_PROBLEMS (warning and worse) or SS_MSG_STDERR_ALL (-V).

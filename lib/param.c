@@ -77,7 +77,8 @@ void    param_set_add(PARAM_SET *set, const SS_PARAM_DEF *table)
     /* One allocation a table: an entry at a time moved the array often. */
     for (def = table; def->name; def++)
         n++;
-    set->entries = myrealloc(set->entries, (set->count + n) * sizeof(PARAM_ENTRY));
+    set->entries = myrealloc(set->entries,
+                             (set->count + n) * sizeof(PARAM_ENTRY));
     for (def = table; def->name; def++) {
         if (param_find(set, def->name, strlen(def->name)))
             ss_msg_panic("parameter %s declared twice", def->name);

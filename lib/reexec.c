@@ -112,7 +112,8 @@ long    reexec_ms_left(struct event_base *base, struct event *ev)
 /*
  * reexec_check - start "PROGRAM --check ARGS..."; its pid, or -1. Started
  * as handlers are (spawn_cmd): default signals, an empty mask, only fds
- * 0-2 (here /dev/null, /dev/null and our stderr). Made once, kept.
+ * 0-2 (here /dev/null, /dev/null and our stderr). Made once, kept; the
+ * signals to reset are looked at again each time.
  */
 pid_t   reexec_check(SKELETON *sk)
 {
@@ -125,6 +126,8 @@ pid_t   reexec_check(SKELETON *sk)
         argv[1] = "--check";
         memcpy(argv + 2, sk->re.argv + 1, (sk->re.argc - 1) * sizeof(char *));
         spawn_cmd_init(&cmd, sk->re.self_path, argv, environ, 0);
+    } else {
+        spawn_cmd_signals(&cmd);        /* a program may catch more now */
     }
     return (spawn_cmd_start(&cmd, sk->devnull, sk->devnull, -1, 0, 0));
 }

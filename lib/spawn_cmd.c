@@ -7,9 +7,10 @@
  * maps and unmaps per call, and resets or asks after every signal in the
  * child (64 system calls while the server waits for the exec); here the
  * child resets only the signals that can be other than default, a set
- * made once. Between vfork() and exec the child makes system calls and
- * nothing else: no libevent, no allocation, no handler of ours (every
- * signal is blocked until the ones that could run one are default).
+ * made once. Between vfork() and exec the child calls only what is
+ * async-signal-safe (system calls, memset, sigismember): no libevent, no
+ * allocation, no handler of ours (every signal is blocked until the ones
+ * that could run one are default).
  * Under valgrind vfork() is a fork(): an exec error is then not seen by
  * the parent, which sees a child that exited 127.
  */
@@ -26,6 +27,8 @@
 #include "msg.h"
 #include "mymalloc.h"
 #include "spawn_cmd.h"
+
+static int spawn_cmd_close_range;       /* close_range() worked at start */
 
 /* spawn_cmd_check - 0 when path is an executable regular file, else errno */
 static int spawn_cmd_check(const char *path)
@@ -91,14 +94,8 @@ static void spawn_cmd_names(SPAWN_CMD *);
 void    spawn_cmd_init(SPAWN_CMD *cmd, const char *path, char **argv,
                                char **environ_in, const char *const *drop)
 {
-    static const int caught[] = {
-        SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGALRM, SIGPIPE,
-    };
     size_t  n = 0;
     char  **ep;
-    struct sigaction sa;
-    int     sig;
-    size_t  i;
 
     for (ep = environ_in; ep && *ep; ep++)
         n++;
@@ -111,12 +108,26 @@ void    spawn_cmd_init(SPAWN_CMD *cmd, const char *path, char **argv,
             cmd->envp[cmd->nbase++] = mystrdup(*ep);
     spawn_cmd_names(cmd);
 
-    /*
-     * Only ignored signals survive exec; handlers get the defaults and an
-     * empty mask. The child resets what can be other than default: what
-     * is not default now (ignored by whoever started us: nohup) and what
-     * the skeleton catches or ignores later (single_server.c, watchdog.c).
-     */
+    spawn_cmd_signals(cmd);
+}
+
+/*
+ * spawn_cmd_signals - the signals the child sets to default. Only
+ * ignored signals survive exec; handlers get the defaults and an empty
+ * mask. The child resets what can be other than default: what is not
+ * default now (ignored by whoever started us: nohup; caught by the
+ * program) and what the skeleton catches or ignores later
+ * (single_server.c, watchdog.c).
+ */
+void    spawn_cmd_signals(SPAWN_CMD *cmd)
+{
+    static const int caught[] = {
+        SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGALRM, SIGPIPE,
+    };
+    struct sigaction sa;
+    int     sig;
+    size_t  i;
+
     sigemptyset(&cmd->reset);
     for (sig = 1; sig < NSIG; sig++)
         if (sigaction(sig, 0, &sa) == 0 && sa.sa_handler != SIG_DFL)
@@ -174,20 +185,21 @@ static long spawn_cmd_find(const SPAWN_CMD *cmd, const char *var)
 
 /*
  * spawn_cmd_closes_all - can a child close every descriptor from 3 at
- * once (close_range(), Linux 5.9 and glibc 2.34)? Asked once, at start.
+ * once (close_range(), Linux 5.9 and glibc 2.34, not refused by a
+ * seccomp filter)? Asked once, at start; until then, a child does not.
  */
 int     spawn_cmd_closes_all(void)
 {
 #ifdef HAVE_CLOSE_RANGE
-    return (close_range(~0U, ~0U, 0) == 0);     /* closes nothing */
-#else
-    return (0);
+    /* The range of the last possible descriptor: closes nothing. */
+    spawn_cmd_close_range = (close_range(~0U, ~0U, 0) == 0);
 #endif
+    return (spawn_cmd_close_range);
 }
 
 /*
  * spawn_cmd_child - the vfork() child: signals, fds, group, exec; only
- * system calls, and on failure the error in *err for the parent
+ * async-signal-safe calls, and on failure the error in *err for the parent
  */
 static void spawn_cmd_child(const SPAWN_CMD *cmd, const int fds[3],
                                     int new_group, volatile int *err)
@@ -207,9 +219,14 @@ static void spawn_cmd_child(const SPAWN_CMD *cmd, const int fds[3],
                              : dup2(fds[fd], fd)) < 0)
             goto fail;
 #ifdef HAVE_CLOSE_RANGE
-    /* Not glibc's closefrom(): without close_range it reads /proc (none */
-    /* in a chroot) and aborts when it cannot. ENOSYS: see closes_all(). */
-    if (close_range(3, ~0U, 0) < 0 && errno != ENOSYS)
+
+    /*
+     * Not glibc's closefrom(): without close_range it reads /proc (none
+     * in a chroot) and aborts when it cannot. When the probe at start
+     * failed (an old kernel, a seccomp filter), what we inherited was
+     * made close-on-exec instead.
+     */
+    if (spawn_cmd_close_range && close_range(3, ~0U, 0) < 0)
         goto fail;
 #endif
     if (new_group && setpgid(0, 0) < 0)

@@ -13,6 +13,7 @@
  *	int	spawn_cmd_closes_all(void);
  *	void	spawn_cmd_init(SPAWN_CMD *cmd, const char *path, char **argv,
  *			char **environ, const char *const *drop);
+ *	void	spawn_cmd_signals(SPAWN_CMD *cmd);
  *	pid_t	spawn_cmd_start(SPAWN_CMD *cmd, int in_fd, int out_fd,
  *			int err_fd, int new_group, char *const *extra_env);
  * DESCRIPTION
@@ -27,8 +28,8 @@
  *	notes the signals the child must set to default before its exec:
  *	those not default now (ignored by whoever started us) and those the
  *	skeleton catches or ignores (SIGCHLD, SIGTERM, SIGINT, SIGHUP,
- *	SIGALRM, SIGPIPE). A program that catches another signal must do so
- *	before spawn_cmd_init().
+ *	SIGALRM, SIGPIPE). A program that catches another signal after
+ *	spawn_cmd_init() calls spawn_cmd_signals() to make the set again.
  *
  *	spawn_cmd_start() starts the program with in_fd on fd 0, out_fd on fd 1,
  *	err_fd on fd 2 (-1: fd 2 inherited), every other descriptor closed,
@@ -37,13 +38,14 @@
  *	SPAWN_EXTRA_MAX entries) added to the environment: a NAME there
  *	replaces the NAME of the base one, found through a hash of the base
  *	names made once. It uses vfork(): between it and exec the child makes
- *	system calls only (no libevent, no handler of ours, no allocation).
+ *	async-signal-safe calls only (no libevent, no handler of ours, no
+ *	allocation).
  *	It returns the pid, or -1 with errno set (the exec error included;
  *	that child is reaped here).
  *
- *	spawn_cmd_closes_all() says whether a child closes every descriptor
- *	from 3 (close_range()); when not, the caller must make what it
- *	inherited close-on-exec.
+ *	spawn_cmd_closes_all(), called once at start before any spawn, says
+ *	whether a child closes every descriptor from 3 (close_range()); when
+ *	not, the caller must make what it inherited close-on-exec.
  *--*/
 
 #include <signal.h>
@@ -69,5 +71,6 @@ extern void spawn_cmd_init(SPAWN_CMD *, const char *, char **, char **,
                                const char *const *);
 extern pid_t spawn_cmd_start(SPAWN_CMD *, int, int, int, int, char *const *);
 extern int spawn_cmd_closes_all(void);
+extern void spawn_cmd_signals(SPAWN_CMD *);
 
 #endif

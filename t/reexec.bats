@@ -49,7 +49,7 @@ wait_reexecs() {
 	local before after
 	start_server -v -m 20 -z -L 127.0.0.1:0 "$H/echo-line"
 	# counted after a first re-execution: descriptors inherited from the
-	# test harness may be close-on-exec (see configure's close_range check)
+	# test harness may be close-on-exec (without close_range: spawn_cmd_closes_all)
 	run -0 python3 "$SRC/t/load.py" "$ADDR" 20 1
 	wait_reexecs 1
 	before=$(fd_count "$SERVER_PID")

@@ -30,6 +30,8 @@
 typedef int (*shim_exec_fn) (const char *, char *const[], char *const[]);
 
 static long shim_fails_left;
+static shim_exec_fn shim_real_execve;   /* found at load: dlsym() is no */
+                                        /* call for a vfork() child */
 static int shim_errno = EAGAIN;
 
 /* shim_errno_named - the error number a name stands for; 0 if unknown */
@@ -66,6 +68,7 @@ static void shim_init(void)
     if ((cp = getenv("SHIM_SPAWN_ERRNO")) != 0
         && (shim_errno = shim_errno_named(cp)) == 0)
         abort();
+    shim_real_execve = (shim_exec_fn) dlsym(RTLD_NEXT, "execve");
     unsetenv("LD_PRELOAD");
     unsetenv("SHIM_SPAWN_FAILS");
     unsetenv("SHIM_SPAWN_ERRNO");
@@ -74,16 +77,14 @@ static void shim_init(void)
 /* execve - fail while failures are left, then the real one */
 int     execve(const char *path, char *const argv[], char *const envp[])
 {
-    static shim_exec_fn real;
-
     if (shim_fails_left > 0) {
         shim_fails_left--;
         errno = shim_errno;
         return (-1);
     }
-    if (real == 0 && (real = (shim_exec_fn) dlsym(RTLD_NEXT, "execve")) == 0) {
+    if (shim_real_execve == 0) {
         errno = ENOSYS;
         return (-1);
     }
-    return (real(path, argv, envp));
+    return (shim_real_execve(path, argv, envp));
 }
