@@ -34,11 +34,6 @@ rules() {
 	cat >"$R"
 }
 
-# var NAME: the value of NAME in an access-show reply held in $output
-var() {
-	sed -n "s/^$1=//p" <<<"$output"
-}
-
 # no_handler_ran: fail (showing what ran) if any handler ran
 no_handler_ran() {
 	if [ -e "$RAN" ]; then

@@ -96,11 +96,6 @@ via_haproxy() {
 		--print-port "$@"
 }
 
-# var NAME: the value of NAME in a proxy-show reply held in $output
-var() {
-	sed -n "s/^$1=//p" <<<"$output"
-}
-
 # reply [proxy-client.py options]: via_haproxy, its output kept in
 # $REPLY_FILE (NUL bytes and all) and, without NUL bytes, in $output
 reply() {

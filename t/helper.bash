@@ -430,3 +430,9 @@ no_children() {
 	ps -o pid,stat,args --ppid "$1" >&2
 	return 1
 }
+
+# var NAME: the value of NAME=value in the output of the last run (a
+# handler that prints its environment: env-dump, proxy-show, access-show)
+var() {
+	sed -n "s/^$1=//p" <<<"$output"
+}

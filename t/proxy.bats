@@ -33,11 +33,6 @@ serve() {
 		-- "$H/proxy-show" "$RAN"
 }
 
-# var NAME: the value of NAME in a proxy-show reply held in $output
-var() {
-	sed -n "s/^$1=//p" <<<"$output"
-}
-
 # wait_port FILE: until a --print-port client says it connected (bounded)
 wait_port() {
 	local i
@@ -48,6 +43,19 @@ wait_port() {
 	return 1
 }
 
+# The v1 header most tests send: 203.0.113.7:5555 to 198.51.100.1:443
+V1='v1:TCP4 203.0.113.7 198.51.100.1 5555 443'
+
+# held_client OUT GO [OPTIONS...]: in the background (BG_PID), a client
+# that sends ten bytes of $V1 and the rest once the file GO exists, then
+# what OPTIONS say; its output in OUT. Returns once it is connected.
+held_client() {
+	local out=$1 go=$2
+	shift 2
+	bg pc "$ADDR" "$V1" --split 10 --until "$go" --print-port "$@" >"$out"
+	wait_port "$out"
+}
+
 # payload: what proxy-show printed after "--"
 payload() {
 	sed -n '/^--$/,$p' <<<"$output" | tail -n +2
@@ -55,7 +63,7 @@ payload() {
 
 @test "v1 TCP4: the client's and the destination's addresses, and the proxy's" {
 	serve
-	run pc "$ADDR" v1:"TCP4 203.0.113.7 198.51.100.1 5555 443" --bind 127.0.0.2 \
+	run pc "$ADDR" "$V1" --bind 127.0.0.2 \
 		--print-port --send 'hello\n'
 	[ "$status" -eq 0 ]
 	[ "$(var PROTO)" = TCP ]
@@ -119,7 +127,7 @@ payload() {
 @test "header and payload in one write: the handler gets every byte after the header" {
 	serve
 	# the payload looks like a header itself, and holds CRLFs and a NUL
-	pc "$ADDR" v1:"TCP4 203.0.113.7 198.51.100.1 5555 443" \
+	pc "$ADDR" "$V1" \
 		--send 'PROXY TCP4 1.1.1.1 2.2.2.2 1 2\r\nline two\r\n\0end' \
 		>"$BATS_TEST_TMPDIR/out"
 	sed '1,/^--$/d' "$BATS_TEST_TMPDIR/out" | od -c >"$BATS_TEST_TMPDIR/got"
@@ -135,7 +143,7 @@ payload() {
 
 @test "a header split over several writes with pauses works (v1 and v2)" {
 	serve
-	run pc "$ADDR" v1:"TCP4 203.0.113.7 198.51.100.1 5555 443" --split 5 \
+	run pc "$ADDR" "$V1" --split 5 \
 		--pause 0.05 --send 'split v1\n'
 	[ "$status" -eq 0 ]
 	[ "$(var TCPREMOTEIP)" = 203.0.113.7 ]
@@ -154,7 +162,7 @@ payload() {
 	bg pc "$ADDR" hex:"50524f585920544350342031302e302e302e312058203120320d0a" \
 		--split 20 --until "$go" >"$BATS_TEST_TMPDIR/bad" 2>&1
 	local bad=$BG_PID
-	run pc "$ADDR" v1:"TCP4 203.0.113.7 198.51.100.1 5555 443" --send 'meanwhile\n'
+	run pc "$ADDR" "$V1" --send 'meanwhile\n'
 	[ "$(payload)" = meanwhile ]
 	! grep -q "refuse" "$LOG" || false	# the bad one still waits
 	touch "$go"
@@ -177,7 +185,7 @@ payload() {
 	local t0 t1
 	t0=$(now_ms)
 	# ten bytes of a header, then nothing
-	bg pc "$ADDR" v1:"TCP4 203.0.113.7 198.51.100.1 5555 443" --split 10 \
+	bg pc "$ADDR" "$V1" --split 10 \
 		--until "$BATS_TEST_TMPDIR/never" --timeout 40 >/dev/null 2>&1
 	run pc "$ADDR" v1:"TCP4 203.0.113.8 198.51.100.1 5555 443" --send 'fast\n'
 	[ "$(payload)" = fast ]
@@ -194,7 +202,7 @@ payload() {
 	local t0 t1
 	t0=$(now_ms)
 	# six bytes every 1.5 s: each would restart a timer that is restarted
-	bg pc "$ADDR" v1:"TCP4 203.0.113.7 198.51.100.1 5555 443" --split 6 \
+	bg pc "$ADDR" "$V1" --split 6 \
 		--pause 1.5 --timeout 40 >/dev/null 2>&1
 	wait_for_log "refuse 127.0.0.1 (PROXY header: timeout)" 8
 	t1=$(now_ms)
@@ -229,7 +237,7 @@ s.close()' "$ADDR"
 	serve -o upstream_proxy_networks="192.0.2.0/24, 127.0.0.2"
 	local go=$BATS_TEST_TMPDIR/go
 	# a trusted proxy, slow with its header, is being served meanwhile
-	bg pc "$ADDR" v1:"TCP4 203.0.113.7 198.51.100.1 5555 443" --bind 127.0.0.2 \
+	bg pc "$ADDR" "$V1" --bind 127.0.0.2 \
 		--split 10 --until "$go" --send 'yes\n' >"$BATS_TEST_TMPDIR/slow"
 	local slow=$BG_PID
 	run pc "$ADDR" v1:"TCP4 203.0.113.9 198.51.100.1 5555 443" --send 'no\n'
@@ -268,7 +276,7 @@ s.close()' "$ADDR"
 	printf '203.0.113.7 deny go away\n203.0.113.0/24 allow RULE=lan\n127.0.0.1 deny proxy itself\n' \
 		>"$BATS_TEST_TMPDIR/rules"
 	serve -o access_rules="$BATS_TEST_TMPDIR/rules"
-	run pc "$ADDR" v1:"TCP4 203.0.113.7 198.51.100.1 5555 443" --send 'x\n'
+	run pc "$ADDR" "$V1" --send 'x\n'
 	[ "$output" = $'go away\r' ]
 	wait_for_log "deny 203.0.113.7 via 127.0.0.1 (rule on line 1)"
 	run pc "$ADDR" v1:"TCP4 203.0.113.8 198.51.100.1 5555 443" --send 'y\n'
@@ -280,7 +288,7 @@ s.close()' "$ADDR"
 @test "per_source_limit counts the address the header claims" {
 	serve -o per_source_limit=1 -o per_source_message=busy
 	# one handler from 203.0.113.7 holds its slot while its client is open
-	bg pc "$ADDR" v1:"TCP4 203.0.113.7 198.51.100.1 5555 443" --hold 3 \
+	bg pc "$ADDR" "$V1" --hold 3 \
 		--send 'first\n' >"$BATS_TEST_TMPDIR/first"
 	local first=$BG_PID
 	wait_for_file "$RAN"
@@ -295,11 +303,8 @@ s.close()' "$ADDR"
 @test "a client still sending its header counts toward process_limit" {
 	serve -o process_limit=1 -o upstream_proxy_timeout=2s
 	local t0 t1
-	bg pc "$ADDR" v1:"TCP4 203.0.113.7 198.51.100.1 5555 443" --split 10 \
-		--until "$BATS_TEST_TMPDIR/never" --timeout 40 --print-port \
-		>"$BATS_TEST_TMPDIR/first" 2>&1
 	# connected (and so first in the backlog) once it says its port
-	wait_port "$BATS_TEST_TMPDIR/first"
+	held_client "$BATS_TEST_TMPDIR/first" "$BATS_TEST_TMPDIR/never" --timeout 40
 	t0=$(now_ms)
 	# the next one waits in the backlog until the first one's time is up
 	run pc "$ADDR" v1:"TCP4 203.0.113.8 198.51.100.1 5555 443" --send 'next\n'
@@ -314,18 +319,15 @@ s.close()' "$ADDR"
 	notify_listen "$sock" "$out"
 	NOTIFY_SOCKET=$sock serve
 	run pc "$ADDR" hex:"00"
-	run pc "$ADDR" v1:"TCP4 203.0.113.7 198.51.100.1 5555 443" --send 'ok\n'
+	run pc "$ADDR" "$V1" --send 'ok\n'
 	LOG=$out wait_for_log "refused 1" 5
 	LOG=$out wait_for_log "served 1," 5
 }
 
 @test "a re-execution hands over a client still sending its header" {
 	serve -o upstream_proxy_timeout=10s
-	bg pc "$ADDR" v1:"TCP4 203.0.113.7 198.51.100.1 5555 443" --split 10 \
-		--until "$BATS_TEST_TMPDIR/go" --print-port --send 'across\n' \
-		>"$BATS_TEST_TMPDIR/out"
+	held_client "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/go" --send 'across\n'
 	local client=$BG_PID
-	wait_port "$BATS_TEST_TMPDIR/out"
 	# accepted in order: once a later client is served, the first one
 	# was accepted and is waiting for the rest of its header
 	run pc "$ADDR" v1:"TCP4 203.0.113.8 198.51.100.1 5555 443" --send 'later\n'
@@ -343,10 +345,8 @@ s.close()' "$ADDR"
 	local cf=$BATS_TEST_TMPDIR/main.cf go=$BATS_TEST_TMPDIR/go
 	printf 'upstream_proxy_protocol = haproxy\nupstream_proxy_timeout = 20s\n' >"$cf"
 	start_server -f "$cf" -L 127.0.0.1:0 -- "$H/proxy-show" "$RAN"
-	bg pc "$ADDR" v1:"TCP4 203.0.113.7 198.51.100.1 5555 443" --split 10 \
-		--until "$go" --print-port --send 'A\n' >"$BATS_TEST_TMPDIR/a"
+	held_client "$BATS_TEST_TMPDIR/a" "$go" --send 'A\n'
 	local a=$BG_PID
-	wait_port "$BATS_TEST_TMPDIR/a"
 	# served in order: once it is, the first one was accepted
 	run pc "$ADDR" v1:"TCP4 203.0.113.8 198.51.100.1 5555 443" --send 'B\n'
 	[ "$(payload)" = B ]
@@ -366,10 +366,8 @@ s.close()' "$ADDR"
 	cp "$SS" "$d/ss"
 	SS=$d/ss start_server -L 127.0.0.1:0 -o max_use=1 -o upstream_proxy_protocol=haproxy \
 		-o upstream_proxy_timeout=20s -- "$H/proxy-show" "$RAN"
-	bg pc "$ADDR" v1:"TCP4 203.0.113.7 198.51.100.1 5555 443" --split 10 \
-		--until "$go" --print-port --send 'A\n' >"$d/a"
+	held_client "$d/a" "$go" --send 'A\n'
 	local a=$BG_PID
-	wait_port "$d/a"
 	# the next image takes its time to start: A's header ends meanwhile
 	printf '#!/bin/sh\ncase "$*" in *--check*) ;; *) touch "%s"; sleep 1 ;; esac\nexec %s "$@"\n' \
 		"$go" "$SS" >"$d/ss.new"
@@ -389,11 +387,11 @@ s.close()' "$ADDR"
 @test "a proxied client in its in-flow pause keeps its header's address across a re-execution" {
 	serve -v -n "proxyflow-$$" -o in_flow_rate=1 -o in_flow_burst=1 \
 		-o in_flow_delay=3 -o state_directory="$BATS_TEST_TMPDIR/state"
-	bg pc "$ADDR" v1:"TCP4 203.0.113.7 198.51.100.1 5555 443" --send 'one\n' \
+	bg pc "$ADDR" "$V1" --send 'one\n' \
 		>"$BATS_TEST_TMPDIR/one"
 	local c1=$BG_PID
 	wait_for_file "$RAN"
-	bg pc "$ADDR" v1:"TCP4 203.0.113.7 198.51.100.1 5555 443" --send 'two\n' \
+	bg pc "$ADDR" "$V1" --send 'two\n' \
 		>"$BATS_TEST_TMPDIR/two"
 	local c2=$BG_PID
 	wait_for_log "no in-flow token"
@@ -408,10 +406,7 @@ s.close()' "$ADDR"
 
 @test "at the end of the drain a client still sending its header is closed, and the server leaves" {
 	serve -o upstream_proxy_timeout=30s -o drain_timeout=1
-	bg pc "$ADDR" v1:"TCP4 203.0.113.7 198.51.100.1 5555 443" --split 10 \
-		--until "$BATS_TEST_TMPDIR/never" --print-port --timeout 30 \
-		>"$BATS_TEST_TMPDIR/out" 2>&1
-	wait_port "$BATS_TEST_TMPDIR/out"
+	held_client "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/never" --timeout 30
 	run pc "$ADDR" v1:"TCP4 203.0.113.8 198.51.100.1 5555 443" --send 'B\n'
 	kill -TERM "$SERVER_PID"
 	wait_exit "$SERVER_PID" 5
@@ -421,11 +416,8 @@ s.close()' "$ADDR"
 
 @test "SIGTERM: a client still sending its header is served, then the server leaves" {
 	serve -o upstream_proxy_timeout=10s
-	bg pc "$ADDR" v1:"TCP4 203.0.113.7 198.51.100.1 5555 443" --split 10 \
-		--until "$BATS_TEST_TMPDIR/go" --print-port --send 'late\n' \
-		>"$BATS_TEST_TMPDIR/out"
+	held_client "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/go" --send 'late\n'
 	local client=$BG_PID
-	wait_port "$BATS_TEST_TMPDIR/out"
 	run pc "$ADDR" v1:"TCP4 203.0.113.8 198.51.100.1 5555 443" --send 'first\n'
 	[ "$(payload)" = first ]
 	kill -TERM "$SERVER_PID"

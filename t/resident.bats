@@ -7,11 +7,6 @@ bats_require_minimum_version 1.5.0
 
 load helper
 
-# var NAME: the value of NAME in an env-dump reply held in $output
-var() {
-	sed -n "s/^$1=//p" <<<"$output"
-}
-
 # --- listening addresses and -1 ---------------------------------------------
 
 @test "-L 127.0.0.1:0 -1 prints the bound address and a client gets the reply" {

@@ -11,11 +11,6 @@ need_activate() {
 		skip "no systemd-socket-activate"
 }
 
-# var NAME: the value of NAME in an env-dump reply held in $output
-var() {
-	sed -n "s/^$1=//p" <<<"$output"
-}
-
 # no_listen_vars: the env-dump reply in $output has no LISTEN_* variable
 no_listen_vars() {
 	[[ $'\n'$output != *$'\n'LISTEN_* ]]
