@@ -396,6 +396,26 @@ os.execv(sys.argv[1], sys.argv[1:])' "$SS" -S -- "$BUILD/t/inspect" </dev/null
 	[ "${lines[0]}" = "fds: 0 1 2" ]
 }
 
+# no_close_range ERRNO: the handler's fds when close_range(2) fails with
+# ERRNO (a seccomp filter; ENOSYS as before Linux 5.9): what was
+# inherited is made close-on-exec at start instead, and the handler starts
+no_close_range() {
+	run python3 "$SRC/t/no-close-range.py" "$1" -- \
+		"$SS" -S -- "$BUILD/t/inspect" </dev/null 5</dev/null 7>"$BATS_TEST_TMPDIR/seven"
+	show
+	[ "$status" -ne 77 ] || skip "seccomp filter for x86_64 only"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "fds: 0 1 2" ]
+}
+
+@test "close_range refused by a seccomp filter (EPERM): the handler starts, without the caller's other fds" {
+	no_close_range EPERM
+}
+
+@test "no close_range in the kernel (ENOSYS): the handler starts, without the caller's other fds" {
+	no_close_range ENOSYS
+}
+
 # --- time limit and signals ---------------------------------------------
 
 @test "command_time_limit: a handler still running gets SIGTERM (status 143)" {
