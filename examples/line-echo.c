@@ -52,7 +52,8 @@ static void line_echo_service(SINGLE_SERVER_CLIENT *client, void *context)
     (void) context;
     len = line_read(client->in_fd, buf, sizeof(buf));
     while (off < len) {
-        if ((n = write(client->out_fd, buf + off, len - off)) < 0 && errno == EINTR)
+        n = write(client->out_fd, buf + off, len - off);
+        if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             break;

@@ -8,7 +8,7 @@
  * child (64 system calls while the server waits for the exec); here the
  * child resets only the signals that can be other than default, a set
  * made once. Between vfork() and exec the child calls only what is
- * async-signal-safe (system calls, memset, sigismember): no libevent, no
+ * async-signal-safe (system calls, memset): no libevent, no
  * allocation, no handler of ours (every signal is blocked until the ones
  * that could run one are default).
  * Under valgrind vfork() is a fork(): an exec error is then not seen by
@@ -125,15 +125,21 @@ void    spawn_cmd_signals(SPAWN_CMD *cmd)
         SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGALRM, SIGPIPE,
     };
     struct sigaction sa;
+    sigset_t set;
     int     sig;
     size_t  i;
 
-    sigemptyset(&cmd->reset);
+    sigemptyset(&set);
     for (sig = 1; sig < NSIG; sig++)
         if (sigaction(sig, 0, &sa) == 0 && sa.sa_handler != SIG_DFL)
-            sigaddset(&cmd->reset, sig);
+            sigaddset(&set, sig);
     for (i = 0; i < sizeof(caught) / sizeof(caught[0]); i++)
-        sigaddset(&cmd->reset, caught[i]);
+        sigaddset(&set, caught[i]);
+    /* A list, so that the child does not look at all 64 each time. */
+    cmd->nreset = 0;
+    for (sig = 1; sig < NSIG; sig++)
+        if (sigismember(&set, sig) == 1)
+            cmd->reset[cmd->nreset++] = sig;
 }
 
 /* spawn_cmd_name_hash - a hash of the NAME of "NAME=value" (FNV-1a) */
@@ -206,14 +212,13 @@ static void spawn_cmd_child(const SPAWN_CMD *cmd, const int fds[3],
 {
     struct sigaction dfl;
     sigset_t none;
-    int     sig;
+    int     i;
     int     fd;
 
     memset(&dfl, 0, sizeof(dfl));
     dfl.sa_handler = SIG_DFL;
-    for (sig = 1; sig < NSIG; sig++)
-        if (sigismember(&cmd->reset, sig) == 1)
-            (void) sigaction(sig, &dfl, 0);
+    for (i = 0; i < cmd->nreset; i++)
+        (void) sigaction(cmd->reset[i], &dfl, 0);
     for (fd = 0; fd < 3; fd++)
         if (fds[fd] >= 0 && (fds[fd] == fd ? fcntl(fd, F_SETFD, 0)
                              : dup2(fds[fd], fd)) < 0)

@@ -63,7 +63,8 @@ typedef struct SPAWN_CMD {
     size_t  nbase;                      /* base entries */
     size_t *names;                      /* hash of base names: index+1 */
     size_t  nnames;                     /* a power of 2 above 2 * nbase */
-    sigset_t reset;                     /* set to default in the child */
+    int     reset[NSIG];                /* set to default in the child */
+    int     nreset;
 } SPAWN_CMD;
 
 extern int spawn_cmd_resolve(const char *, char **);
