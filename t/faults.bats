@@ -9,7 +9,7 @@
 # fault that is not meant to end the server (SIGTERM) a normal client is
 # still served. A handler that cannot be run (held open for writing,
 # half-written, removed, not executable) costs its client only, in
-# resident mode and master(8) mode (master-proto.bats).
+# resident mode, master(8) mode (master-proto.bats) and stream mode.
 #
 # Faults tested elsewhere, not repeated here:
 #   a handler that crashes     resident.bats "a handler killed by a signal
@@ -272,6 +272,45 @@ one_client_pays() {
 	run client "$ADDR" --send 'again\n'
 	[ "$output" = "" ]
 	[ "$(grep -c 'closing the connection' "$LOG")" -eq 2 ]
+}
+
+@test "stream mode: a handler held open for writing (ETXTBSY): exit 126 naming it; the client gets end of file, not a reset" {
+	local prog=$BATS_TEST_TMPDIR/handler err=$BATS_TEST_TMPDIR/stderr
+	cp "$H/echo-line" "$prog"
+	break_etxtbsy "$prog"
+	inetd_start nowait --stderr "$err" -- "$SS" -S -- "$prog"
+	run client "$INETD_ADDR" --send 'doomed\n'
+	[ "$status" -eq 0 ]	# end of file: not "connection reset by peer"
+	[ "$output" = "" ]
+	inetd_wait
+	cat "$err"
+	[ "$TOOL_STATUS" -eq 126 ]
+	grep -F "fatal: cannot start handler $prog: Text file busy" "$err"
+	mend_etxtbsy "$prog"
+}
+
+@test "stream mode: a half-written handler (ENOEXEC) gives 126, naming it" {
+	local prog=$BATS_TEST_TMPDIR/handler
+	cp "$H/echo-line" "$prog"
+	break_enoexec "$prog"
+	run -126 --separate-stderr "$SS" -S -- "$prog" <<<line
+	[ "$output" = "" ]
+	[[ $stderr == *"fatal: cannot start handler $prog: Exec format error"* ]]
+}
+
+@test "stream mode: an exec that fails at run time gives 127 for ENOENT, 126 for EACCES and ETXTBSY, 111 for EAGAIN, naming the program" {
+	local prog=$BATS_TEST_TMPDIR/handler e want text
+	[ -f "$SHIM" ] || skip "$SHIM is not built"
+	cp "$H/echo-line" "$prog"
+	for e in ENOENT:127 EACCES:126 ETXTBSY:126 EAGAIN:111; do
+		want=${e#*:}
+		e=${e%:*}
+		run "-$want" --separate-stderr env LD_PRELOAD="$SHIM" \
+			SHIM_SPAWN_ERRNO="$e" "$SS" -S -- "$prog" <<<line
+		[ "$output" = "" ]
+		text=$(python3 -c 'import errno, os, sys; print(os.strerror(getattr(errno, sys.argv[1])))' "$e")
+		[[ $stderr == *"fatal: cannot start handler $prog: $text"* ]]
+	done
 }
 
 @test "leaving while a client's handler can never start: after the drain it gets a clean end of file, no reset" {
