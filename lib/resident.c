@@ -299,7 +299,8 @@ static void resident_nostart_event(evutil_socket_t fd, short what, void *arg)
 }
 
 /* resident_nostart_log - a handler could not be started: say so, or count */
-static void resident_nostart_log(SKELETON *sk, const SINGLE_SERVER_CLIENT *client,
+static void resident_nostart_log(SKELETON *sk,
+                                         const SINGLE_SERVER_CLIENT *client,
                                          const char *program, int err)
 {
     struct timeval one = {RESIDENT_NOSTART_LOG_SEC, 0};
@@ -331,7 +332,8 @@ static void resident_spawn_failed(SKELETON *sk, SINGLE_SERVER_CLIENT *client,
     const char *program = spawn_cmd_failed();  /* null: not spawn_cmd's */
 
     /* Out of processes or memory passes: retry. */
-    if (errno == EAGAIN || errno == ENOMEM || errno == EMFILE || errno == ENFILE) {
+    if (errno == EAGAIN || errno == ENOMEM || errno == EMFILE
+        || errno == ENFILE) {
         ss_msg_warn("cannot start handler for a client of %s: %m -- retrying "
                     "in %ds", client->listener->display, RESIDENT_RETRY_SEC);
         resident_defer(sk, client, ticket, RESIDENT_RETRY_SEC * 1000);
