@@ -29,6 +29,7 @@
 #include "mymalloc.h"
 #include "notify.h"
 #include "skeleton.h"
+#include "spawn_cmd.h"
 #include "timer.h"
 #include "watchdog.h"
 
@@ -39,6 +40,7 @@
 #define RESIDENT_RETRY_SEC      1       /* retry after a failed spawn */
 #define RESIDENT_CHECK_SEC      10      /* time for PROGRAM --check */
 #define RESIDENT_LINGER_USEC    100000  /* leaving: look at groups again */
+#define RESIDENT_NOSTART_LOG_SEC 1      /* handler start failures: a line */
 
 /*
  * A client waits here when the in-flow bucket was empty, or to retry a
@@ -260,20 +262,99 @@ static void resident_defer(SKELETON *, const SINGLE_SERVER_CLIENT *,
 static void resident_reload(SKELETON *, const char *, int);
 static void resident_check_start(SKELETON *, const char *);
 
-/* resident_spawn_failed - keep the client for a retry when that can help */
+/*
+ * Handlers that could not be started, logged at most once a second: a
+ * program being replaced fails every client that comes meanwhile, and
+ * the log must not take the brunt. The timer is made at the first
+ * failure: a server whose handlers start pays nothing for it.
+ */
+static struct {
+    struct event *ev;                   /* the second after a line logged */
+    long    held;                       /* failures not logged since */
+    const char *program;                /* the last one's, or null */
+    int     err;                        /* the last one's errno */
+} resident_nostart;
+
+/*
+ * resident_nostart_event - a second after a line: log what was held back
+ * meanwhile, and hold back again for a second; or, with nothing held,
+ * log the next failure at once
+ */
+static void resident_nostart_event(evutil_socket_t fd, short what, void *arg)
+{
+    struct timeval one = {RESIDENT_NOSTART_LOG_SEC, 0};
+    const char *program = resident_nostart.program;
+
+    (void) fd;
+    (void) what;
+    (void) arg;
+    if (resident_nostart.held == 0)
+        return;
+    ss_msg_warn("cannot start handler%s%s: %s -- %ld more connection(s) "
+                "closed since, not logged", program ? " " : "",
+                program ? program : "", strerror(resident_nostart.err),
+                resident_nostart.held);
+    resident_nostart.held = 0;
+    timer_arm(resident_nostart.ev, &one);
+}
+
+/* resident_nostart_log - a handler could not be started: say so, or count */
+static void resident_nostart_log(SKELETON *sk,
+                                         const SINGLE_SERVER_CLIENT *client,
+                                         const char *program, int err)
+{
+    struct timeval one = {RESIDENT_NOSTART_LOG_SEC, 0};
+
+    resident_nostart.program = program;
+    resident_nostart.err = err;
+    if (resident_nostart.ev == 0
+        && (resident_nostart.ev = evtimer_new(sk->base, resident_nostart_event,
+                                              0)) == 0)
+        ss_msg_fatal("evtimer_new: out of memory");
+    if (evtimer_pending(resident_nostart.ev, 0)) {
+        resident_nostart.held++;
+        return;
+    }
+    ss_msg_warn("cannot start handler%s%s for a client of %s: %s -- closing "
+                "the connection", program ? " " : "", program ? program : "",
+                client->listener->display, strerror(err));
+    timer_arm(resident_nostart.ev, &one);
+}
+
+/*
+ * resident_spawn_failed - keep the client for a retry when that can
+ * help; otherwise that client alone pays: its connection is closed,
+ * counted as refused, and the next client gets a fresh try
+ */
 static void resident_spawn_failed(SKELETON *sk, SINGLE_SERVER_CLIENT *client,
                                           ADMIT_TICKET *ticket)
 {
+    const char *program = spawn_cmd_failed();  /* null: not spawn_cmd's */
+
+    /* Out of processes or memory passes: retry. */
+    if (errno == EAGAIN || errno == ENOMEM || errno == EMFILE
+        || errno == ENFILE) {
+        ss_msg_warn("cannot start handler for a client of %s: %m -- retrying "
+                    "in %ds", client->listener->display, RESIDENT_RETRY_SEC);
+        resident_defer(sk, client, ticket, RESIDENT_RETRY_SEC * 1000);
+        return;
+    }
+
     /*
-     * Out of processes or memory passes; a handler that vanished since
-     * start-up does not, and every later client would fail the same way.
+     * A program being replaced (ETXTBSY), removed (ENOENT), broken
+     * (ENOEXEC, EACCES): the next client may find it back. An end of
+     * file, not a reset: what the client sent is read and dropped
+     * (in the event loop, unless it is about to end).
      */
-    if (errno != EAGAIN && errno != ENOMEM && errno != EMFILE && errno != ENFILE)
-        ss_msg_fatal("cannot start handler for a client of %s: %m",
-                  client->listener->display);
-    ss_msg_warn("cannot start handler for a client of %s: %m -- retrying in %ds",
-             client->listener->display, RESIDENT_RETRY_SEC);
-    resident_defer(sk, client, ticket, RESIDENT_RETRY_SEC * 1000);
+    resident_nostart_log(sk, client, program, errno);
+    if (sk->stopping)
+        admit_close_now(client->in_fd);
+    else
+        admit_close(sk->admit, client->in_fd);
+    admit_release(sk->admit, ticket);
+    sk->refused++;
+    if (resident_busy(sk) == 0)
+        resident_idle_start(sk);
 }
 
 /* resident_serve - hand one accepted client to the application */
@@ -878,6 +959,7 @@ static void resident_check_start(SKELETON *sk, const char *why)
                     sk->re.self_path);
     reexec_stamp(sk, sk->re.check_stamp, sizeof(sk->re.check_stamp));
     if ((sk->re.check_pid = reexec_check(sk)) < 0) {
+        (void) spawn_cmd_failed();      /* no handler's: said here */
         ss_msg_warn("%s: cannot run %s --check: %m -- serving on", why,
                     sk->re.self_path);
         resident_reload_failed(sk);

@@ -29,6 +29,7 @@
 #include "spawn_cmd.h"
 
 static int spawn_cmd_close_range;       /* close_range() worked at start */
+static const char *spawn_cmd_last_failed;   /* spawn_cmd_failed() */
 
 /* spawn_cmd_check - 0 when path is an executable regular file, else errno */
 static int spawn_cmd_check(const char *path)
@@ -295,8 +296,18 @@ pid_t   spawn_cmd_start(SPAWN_CMD *cmd, int in_fd, int out_fd, int err_fd,
         while (waitpid(pid, 0, 0) < 0 && errno == EINTR)
              /* void */ ;
     if (err != 0) {
+        spawn_cmd_last_failed = cmd->path;
         errno = err;
         return (-1);
     }
     return (pid);
+}
+
+/* spawn_cmd_failed - the program that the last failed start was for */
+const char *spawn_cmd_failed(void)
+{
+    const char *path = spawn_cmd_last_failed;
+
+    spawn_cmd_last_failed = 0;
+    return (path);
 }

@@ -16,6 +16,7 @@
  *	void	spawn_cmd_signals(SPAWN_CMD *cmd);
  *	pid_t	spawn_cmd_start(SPAWN_CMD *cmd, int in_fd, int out_fd,
  *			int err_fd, int new_group, char *const *extra_env);
+ *	const char *spawn_cmd_failed(void);
  * DESCRIPTION
  *	spawn_cmd_resolve() finds a program the way a shell would: a name with a
  *	"/" as is, otherwise the first executable regular file of that name
@@ -42,6 +43,11 @@
  *	allocation).
  *	It returns the pid, or -1 with errno set (the exec error included;
  *	that child is reaped here).
+ *
+ *	spawn_cmd_failed() names the program of the last spawn_cmd_start()
+ *	that failed (its path, valid as long as its SPAWN_CMD), and forgets
+ *	it: null when none failed since the last call. It lets a caller
+ *	that only sees a spawn's errno name what could not be started.
  *
  *	spawn_cmd_closes_all(), called once at start before any spawn, says
  *	whether a child closes every descriptor from 3 (close_range()); when
@@ -73,5 +79,6 @@ extern void spawn_cmd_init(SPAWN_CMD *, const char *, char **, char **,
 extern pid_t spawn_cmd_start(SPAWN_CMD *, int, int, int, int, char *const *);
 extern int spawn_cmd_closes_all(void);
 extern void spawn_cmd_signals(SPAWN_CMD *);
+extern const char *spawn_cmd_failed(void);
 
 #endif

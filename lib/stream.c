@@ -25,6 +25,7 @@
 #include "client_env.h"
 #include "msg.h"
 #include "skeleton.h"
+#include "spawn_cmd.h"
 #include "watchdog.h"
 
 #define P single_server_params
@@ -144,14 +145,34 @@ static void stream_child_exit(pid_t pid, int status, void *context)
     event_base_loopbreak(sk->base);
 }
 
-/* stream_spawn_failed - exit as a shell would for an exec error */
-static int stream_spawn_failed(int err)
+/* stream_close - close the client's connection: an end of file, no reset */
+static void stream_close(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
 {
-    if (err == ENOENT)
-        ss_msg_fatal_status(127, "cannot run handler: %s", strerror(err));
-    if (err == EACCES || err == ENOEXEC || err == EISDIR)
-        ss_msg_fatal_status(126, "cannot run handler: %s", strerror(err));
-    ss_msg_fatal("cannot start handler: %s", strerror(err));
+    if (client->in_fd == client->out_fd)        /* a socket: fd 3 */
+        admit_close(sk->admit, client->in_fd);
+    else if (stream_same_file(0, 1))            /* inetd: fds 0 and 1 */
+        admit_close(sk->admit, 1);
+}
+
+/*
+ * stream_spawn_failed - exit as a shell would when the handler cannot be
+ * run: 127 not found, 126 any other reason; 111 for want of processes,
+ * memory or descriptors, which is the system's failure, not the program's
+ */
+static int stream_spawn_failed(SKELETON *sk, SINGLE_SERVER_CLIENT *client,
+                                       int err)
+{
+    const char *program = spawn_cmd_failed();
+    int     status;
+
+    if (err == EAGAIN || err == ENOMEM || err == EMFILE || err == ENFILE)
+        status = SS_MSG_EXIT_SYSTEM;
+    else
+        status = err == ENOENT ? 127 : 126;
+    stream_close(sk, client);
+    ss_msg_fatal_status(status, "cannot start handler%s%s: %s",
+                        program ? " " : "", program ? program : "",
+                        strerror(err));
 }
 
 /* stream_refused - a denied client: the message was written; close */
@@ -159,10 +180,7 @@ static int stream_refused(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
 {
     const SINGLE_SERVER_APP *app = sk->app;
 
-    if (client->in_fd == client->out_fd)        /* a socket: fd 3 */
-        admit_close(sk->admit, client->in_fd);
-    else if (stream_same_file(0, 1))            /* inetd: fds 0 and 1 */
-        admit_close(sk->admit, 1);
+    stream_close(sk, client);
     if (app->pre_exit)
         app->pre_exit(app->context);
     return (0);
@@ -205,7 +223,7 @@ int     stream_run(SKELETON *sk, int argc, char **argv)
     skeleton_signals(sk);
     child_init(sk->base, P.command_time_limit, stream_child_exit, sk);
     if ((pid = skeleton_spawn(sk, &client)) < 0)
-        return (stream_spawn_failed(errno));
+        return (stream_spawn_failed(sk, &client, errno));
     stream_release(sk, &client);
     if (!sk->opts.log_stderr)
         ss_msg_stderr(SS_MSG_STDERR_NONE);    /* stderr may be the client's */

@@ -3,7 +3,7 @@
 
 usage: client.py ADDRESS [--send TEXT] [--hold SECONDS] [--no-shutdown]
                  [--timeout SECONDS] [--reset] [--connect-only] [--bind HOST]
-                 [--no-read]
+                 [--no-read] [--sent FILE]
 
 ADDRESS is what -1 prints: HOST:PORT, [IPV6]:PORT or unix:/path.
 Connects, sends TEXT (default: nothing), half-closes the connection unless
@@ -14,6 +14,8 @@ accepted by the kernel ("connected" or "refused") and closes. --bind
 connects from that local address (127.0.0.2: any of 127/8 is loopback).
 --no-read sends, then never reads: it waits --timeout seconds and exits 3
 (or is killed first), leaving what the server sent unread.
+--sent creates FILE once TEXT is sent (before the half-close): on
+loopback the server's socket has it then, whether accepted yet or not.
 Exit status: 0, or 2 when connecting failed, 3 on timeout.
 """
 import socket
@@ -45,7 +47,7 @@ def main(argv):
     addr = argv[1]
     send, hold, shut, timeout = b"", 0.0, True, 10.0
     reset = connect_only = no_read = False
-    bind = None
+    bind = sent = None
     i = 2
     while i < len(argv):
         a = argv[i]
@@ -69,6 +71,9 @@ def main(argv):
         elif a == "--bind":
             bind = argv[i + 1]
             i += 1
+        elif a == "--sent":
+            sent = argv[i + 1]
+            i += 1
         i += 1
     try:
         s = connect(addr, timeout, bind)
@@ -89,6 +94,8 @@ def main(argv):
     try:
         if send:
             s.sendall(send)
+        if sent:
+            open(sent, "w").close()
         if shut:
             s.shutdown(socket.SHUT_WR)
         if no_read:

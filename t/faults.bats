@@ -1,13 +1,15 @@
 #!/usr/bin/env bats
 # faults.bats - single-server(8) resident mode when things go wrong: a
 # handler that cannot be started (EAGAIN, EMFILE, ENOMEM, ENFILE, a real
-# RLIMIT_NPROC, a handler removed since start-up), a handler that closes
+# RLIMIT_NPROC; ETXTBSY, ENOEXEC, ENOENT, EACCES), a handler that closes
 # its connection early, clients that half-close, never read or reset
 # while they wait, an in-flow state file locked by a stopped process,
 # and SIGTERM in the middle of a burst. Nothing accepted is lost: every
 # accepted client gets its reply or a clean end of file, and after each
-# fault that is not meant to end the server (exit 111 for a handler that
-# vanished, SIGTERM) a normal client is still served.
+# fault that is not meant to end the server (SIGTERM) a normal client is
+# still served. A handler that cannot be run (held open for writing,
+# half-written, removed, not executable) costs its client only, in
+# resident mode, master(8) mode (master-proto.bats) and stream mode.
 #
 # Faults tested elsewhere, not repeated here:
 #   a handler that crashes     resident.bats "a handler killed by a signal
@@ -140,19 +142,175 @@ served_after_spawn_failures() {
 	kill -0 "$SERVER_PID"
 }
 
-@test "a handler removed since start-up is no passing shortage: exit 111 naming the error, no retry" {
-	local handler=$BATS_TEST_TMPDIR/vanishing
-	cp "$H/echo-line" "$handler"
-	start_server -L 127.0.0.1:0 "$handler"
+# --- a handler that cannot be run: that client only ----------------------------
+#
+# The handler is a copy of t/handlers/hold in $BATS_TEST_TMPDIR, broken
+# and mended while the server runs. Broken by renaming a new file over
+# it, never by writing into it: a running sh reads its script as it goes.
+
+# break_etxtbsy, mend_etxtbsy PROGRAM: a writer holds PROGRAM open (fd 4:
+# bats has 3), as a copy in place would; killed by its saved pid
+break_etxtbsy() {
+	bg sleep 60 4>>"$1"
+	WRITER=$BG_PID
+}
+mend_etxtbsy() {
+	kill "$WRITER"
+	wait_exit "$WRITER" 5
+}
+
+# break_enoexec, mend_enoexec PROGRAM: half-written, no "#!" yet
+break_enoexec() {
+	cp -p "$1" "$1.good"
+	printf 'half-written\0\1\2' >"$1.new"
+	chmod 755 "$1.new"
+	mv "$1.new" "$1"
+}
+mend_enoexec() {
+	mv "$1.good" "$1"
+}
+
+# break_enoent, mend_enoent PROGRAM: the rm + install window of an upgrade
+break_enoent() {
+	mv "$1" "$1.away"
+}
+mend_enoent() {
+	mv "$1.away" "$1"
+}
+
+# break_eacces, mend_eacces PROGRAM: the execute bits gone
+break_eacces() {
+	chmod a-x "$1"
+}
+mend_eacces() {
+	chmod 755 "$1"
+}
+
+# one_client_pays ERR TEXT: with the handler broken as break_ERR does,
+# one client is closed with a clean end of file (it sent a line first,
+# and is accepted only after that line arrived, so that a plain close
+# would reset it), the error is logged naming the program; mended, the
+# same server serves the next client
+one_client_pays() {
+	local err=$1 text=$2 prog=$BATS_TEST_TMPDIR/handler holder doomed
+	cp "$H/hold" "$prog"
+	# process_limit=1: the doomed client waits in the listen queue while
+	# the holder's handler runs
+	start_server -o process_limit=1 -L 127.0.0.1:0 "$prog" "$D" 10
+	: >"$D/release.first"
+	run client "$ADDR" --send 'first\n'
+	[ "$output" = "released first" ]
+	bg python3 "$SRC/t/client.py" "$ADDR" --send 'holder\n' >"$D/holder.out"
+	holder=$BG_PID
+	wait_for_file "$D/start.holder"
+	"break_$err" "$prog"
+	bg python3 "$SRC/t/client.py" "$ADDR" --send 'doomed\n' --sent "$D/sent" \
+		>"$D/doomed.out" 2>"$D/doomed.err"
+	doomed=$BG_PID
+	wait_for_file "$D/sent"
+	: >"$D/release.holder"
+	wait_status "$holder" 10
+	[ "$(cat "$D/holder.out")" = "released holder" ]
+	wait_status "$doomed" 10
+	cat "$D/doomed.err"
+	[ "$STATUS" -eq 0 ]	# end of file: not "connection reset by peer"
+	[ ! -s "$D/doomed.out" ]
+	[ ! -s "$D/doomed.err" ]
+	grep -F "warning: cannot start handler $prog for a client of $ADDR: $text -- closing the connection" "$LOG"
+	"mend_$err" "$prog"
+	: >"$D/release.next"
+	run client "$ADDR" --send 'next\n'
+	[ "$status" -eq 0 ]
+	[ "$output" = "released next" ]	# the program is used again at once
+	kill -0 "$SERVER_PID"
+	[ "$(grep -c 'cannot start handler' "$LOG")" -eq 1 ]
+	[ "$(grep -cE 'fatal|panic|retrying' "$LOG")" -eq 0 ]
+}
+
+@test "a handler held open for writing (ETXTBSY) costs one client a clean end of file and a log line; the next is served" {
+	one_client_pays etxtbsy "Text file busy"
+}
+
+@test "a half-written handler (ENOEXEC) costs one client a clean end of file and a log line; the next is served" {
+	one_client_pays enoexec "Exec format error"
+}
+
+@test "a handler removed for an upgrade (ENOENT) costs one client a clean end of file and a log line; the next is served" {
+	one_client_pays enoent "No such file or directory"
+}
+
+@test "a handler without its execute bit (EACCES) costs one client a clean end of file and a log line; the next is served" {
+	one_client_pays eacces "Permission denied"
+}
+
+@test "five clients of a removed handler in a second: one line, then the count of the four others; counted as refused, their slots given back" {
+	local prog=$BATS_TEST_TMPDIR/handler sock=$BATS_TEST_TMPDIR/notify
+	local out=$BATS_TEST_TMPDIR/notify.out
+	cp "$H/echo-line" "$prog"
+	notify_listen "$sock" "$out"
+	# per_source_limit=1: a slot not given back would refuse the next one
+	NOTIFY_SOCKET=$sock start_server -o per_source_limit=1 -L 127.0.0.1:0 "$prog"
 	run client "$ADDR" --send 'before\n'
 	[ "$output" = before ]
-	rm "$handler"
-	run client "$ADDR" --send 'after\n' --timeout 5
-	[ "$status" -ne 3 ]	# closed, not left hanging
-	wait_status "$SERVER_PID" 5
-	[ "$STATUS" -eq 111 ]
-	grep -qF "fatal: cannot start handler for a client of $ADDR: No such file or directory" "$LOG"
-	[ "$(retries)" -eq 0 ]
+	rm "$prog"
+	# one after the other, from one process: within a second
+	run python3 "$SRC/t/load.py" "$ADDR" 5 1 --seconds 10
+	echo "$output"
+	[ "${lines[0]}" = "ok 0 failed 5" ]
+	[ "${lines[1]}" = "     5 bad reply: b''" ]	# end of file, no reset
+	wait_for_log "cannot start handler $prog: No such file or directory -- 4 more connection(s) closed since, not logged" 5
+	[ "$(grep -c "cannot start handler $prog for a client of $ADDR: No such file or directory -- closing the connection" "$LOG")" -eq 1 ]
+	[ "$(grep -c 'refuse' "$LOG")" -eq 0 ]
+	LOG=$out wait_for_log "STATUS=served 1, running 0, paused 0, refused 5" 3
+	cp "$H/echo-line" "$prog"
+	run client "$ADDR" --send 'after\n'
+	[ "$output" = after ]
+	kill -0 "$SERVER_PID"
+	# a second without failures: the next one is logged at once again
+	sleep 1.1
+	rm "$prog"
+	run client "$ADDR" --send 'again\n'
+	[ "$output" = "" ]
+	[ "$(grep -c 'closing the connection' "$LOG")" -eq 2 ]
+}
+
+@test "stream mode: a handler held open for writing (ETXTBSY): exit 126 naming it; the client gets end of file, not a reset" {
+	local prog=$BATS_TEST_TMPDIR/handler err=$BATS_TEST_TMPDIR/stderr
+	cp "$H/echo-line" "$prog"
+	break_etxtbsy "$prog"
+	inetd_start nowait --stderr "$err" -- "$SS" -S -- "$prog"
+	run client "$INETD_ADDR" --send 'doomed\n'
+	[ "$status" -eq 0 ]	# end of file: not "connection reset by peer"
+	[ "$output" = "" ]
+	inetd_wait
+	cat "$err"
+	[ "$TOOL_STATUS" -eq 126 ]
+	grep -F "fatal: cannot start handler $prog: Text file busy" "$err"
+	mend_etxtbsy "$prog"
+}
+
+@test "stream mode: a half-written handler (ENOEXEC) gives 126, naming it" {
+	local prog=$BATS_TEST_TMPDIR/handler
+	cp "$H/echo-line" "$prog"
+	break_enoexec "$prog"
+	run -126 --separate-stderr "$SS" -S -- "$prog" <<<line
+	[ "$output" = "" ]
+	[[ $stderr == *"fatal: cannot start handler $prog: Exec format error"* ]]
+}
+
+@test "stream mode: an exec that fails at run time gives 127 for ENOENT, 126 for EACCES and ETXTBSY, 111 for EAGAIN, naming the program" {
+	local prog=$BATS_TEST_TMPDIR/handler e want text
+	[ -f "$SHIM" ] || skip "$SHIM is not built"
+	cp "$H/echo-line" "$prog"
+	for e in ENOENT:127 EACCES:126 ETXTBSY:126 EAGAIN:111; do
+		want=${e#*:}
+		e=${e%:*}
+		run "-$want" --separate-stderr env LD_PRELOAD="$SHIM" \
+			SHIM_SPAWN_ERRNO="$e" "$SS" -S -- "$prog" <<<line
+		[ "$output" = "" ]
+		text=$(python3 -c 'import errno, os, sys; print(os.strerror(getattr(errno, sys.argv[1])))' "$e")
+		[[ $stderr == *"fatal: cannot start handler $prog: $text"* ]]
+	done
 }
 
 @test "leaving while a client's handler can never start: after the drain it gets a clean end of file, no reset" {

@@ -282,6 +282,28 @@ wait_locks_held() {
 	report_is "$pid 15 0" "$pid 15 1"
 }
 
+@test "a handler that cannot be run costs one client a clean end of file; the process says available again and serves the next" {
+	local prog=$BATS_TEST_TMPDIR/handler
+	cp "$H/echo-line" "$prog"
+	master_start inet -- "$prog"
+	local pid=${PIDS[0]}
+	run client "$ADDR" --send 'one\n'
+	[ "$output" = one ]
+	mv "$prog" "$prog.away"	# the rm + install window of an upgrade
+	run client "$ADDR" --send 'two\n'
+	[ "$status" -eq 0 ]	# end of file: not "connection reset by peer"
+	[ "$output" = "" ]
+	wait_report "^$pid 15 1\$" 2
+	mv "$prog.away" "$prog"
+	run client "$ADDR" --send 'three\n'
+	[ "$output" = three ]
+	wait_report "^$pid 15 1\$" 3
+	report_is "$pid 15 0" "$pid 15 1" "$pid 15 0" "$pid 15 1" "$pid 15 0" "$pid 15 1"
+	grep -F "[$pid]: warning: cannot start handler $prog for a client of " "$LOG" |
+		grep -F ": No such file or directory -- closing the connection"
+	kill -0 "$pid"
+}
+
 # --- GENERATION ---------------------------------------------------------------
 
 @test "a bad GENERATION (not octal) is refused: exit 100, one line naming GENERATION" {

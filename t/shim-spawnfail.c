@@ -7,7 +7,9 @@
  *	SHIM_SPAWN_ERRNO=NAME single-server ...
  *
  * The first N calls of execve() (default 1) fail with NAME (EAGAIN,
- * ENOMEM, EMFILE or ENFILE; default EAGAIN) without running anything;
+ * ENOMEM, EMFILE or ENFILE; default EAGAIN; or, for a program that
+ * cannot be run, ENOENT, EACCES, ENOEXEC or ETXTBSY) without running
+ * anything;
  * the later ones go to the C library. single-server starts every handler
  * with vfork() and execve() (lib/spawn_cmd.c): the call fails in the
  * child, which shares the count with the server until it exits, and the
@@ -42,7 +44,8 @@ static int shim_errno_named(const char *name)
         int     err;
     }       table[] = {
         {"EAGAIN", EAGAIN}, {"ENOMEM", ENOMEM}, {"EMFILE", EMFILE},
-        {"ENFILE", ENFILE},
+        {"ENFILE", ENFILE}, {"ENOENT", ENOENT}, {"EACCES", EACCES},
+        {"ENOEXEC", ENOEXEC}, {"ETXTBSY", ETXTBSY},
     };
     size_t  i;
 
