@@ -19,7 +19,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "addr.h"
 #include "admit.h"
 #include "child.h"
 #include "conv.h"
@@ -486,15 +485,12 @@ void    skeleton_signals(SKELETON *sk)
  */
 static int single_server_check(SKELETON *sk, int argc, char **argv)
 {
-    ADDR_SPEC addr;
     char   *err;
     size_t  i;
 
-    for (i = 0; i < sk->opts.nlisten; i++) {
-        if (addr_parse(sk->opts.listen[i], &addr, &err) < 0)
+    for (i = 0; i < sk->opts.nlisten; i++)
+        if (listener_check(sk->opts.listen[i], &err) != 0)
             ss_msg_usage("%s", err);
-        addr_free(&addr);
-    }
     skeleton_admit_open(sk);
     skeleton_init_process(sk, argc, argv);
     if (ss_msg_verbose)

@@ -297,6 +297,36 @@ bad_value() {
 	config_error "-o per_source_message=a?b: parameter per_source_message: line break in value"
 }
 
+# --- -L unix:PATH where PATH is no socket ---
+
+@test "-L unix:PATH of a regular file: exit 100, \"not a socket\", the file untouched" {
+	local f=$BATS_TEST_TMPDIR/file before
+	echo precious >"$f"
+	before=$(stat -c '%i %s %Y' "$f")
+	run --separate-stderr timeout 10 "$SS" -d -L "unix:$f" -- true </dev/null
+	config_error "listen address \"unix:$f\": $f exists and is not a socket"
+	[[ $stderr != *"in use"* ]]
+	[ "$(cat "$f")" = precious ]
+	[ "$(stat -c '%i %s %Y' "$f")" = "$before" ]
+	# an absolute path is the same address; --check finds it too
+	run --separate-stderr timeout 10 "$SS" -d -L "$f" -- true </dev/null
+	config_error "not a socket"
+	run --separate-stderr "$SS" --check -L "unix:$f" -- true </dev/null
+	config_error "listen address \"unix:$f\": $f exists and is not a socket"
+	[ "$(stat -c '%i %s %Y' "$f")" = "$before" ]
+}
+
+@test "-L unix:PATH of a directory or a symbolic link: not a socket either" {
+	mkdir "$BATS_TEST_TMPDIR/dir"
+	run --separate-stderr timeout 10 "$SS" -d -L "unix:$BATS_TEST_TMPDIR/dir" -- true </dev/null
+	config_error "not a socket"
+	[ -d "$BATS_TEST_TMPDIR/dir" ]
+	ln -s "$BATS_TEST_TMPDIR/nowhere" "$BATS_TEST_TMPDIR/link"
+	run --separate-stderr timeout 10 "$SS" -d -L "unix:$BATS_TEST_TMPDIR/link" -- true </dev/null
+	config_error "not a socket"
+	[ -L "$BATS_TEST_TMPDIR/link" ]
+}
+
 # --- --print-config ---
 
 @test "--print-config prints only what -f and -o set, as written, \$name unexpanded" {
