@@ -49,6 +49,9 @@ static const char handler_help[] =
     "      --local ADDRESS     ... and connected to ADDRESS (127.0.0.1:0)\n"
     "      --check             check the command line, parameters, rules and\n"
     "                          handler; bind nothing, run nothing; exit 0 or 100\n"
+    "      --print-config[=all]\n"
+    "                          print the parameters that -f and -o set (=all:\n"
+    "                          every one) as a parameter file; exit 0 or 100\n"
     "  -h, --help              this text\n"
     "      --version           the version\n";
 

@@ -832,5 +832,12 @@ ACCESS *access_read(const char *path, char **err)
         return (0);
     acc = access_parse(text, len, path, access_getpwnam, err);
     myfree(text);
+    /* It would deny everyone, unlike no file at all: say so at start. */
+    if (acc != 0 && access_count(acc) == 0) {
+        *err = myasprintf("%s: no rules; write \"* deny\" to refuse "
+                          "everyone", path);
+        access_free(acc);
+        return (0);
+    }
     return (acc);
 }

@@ -62,7 +62,9 @@
  *
  *	access_read() reads the file at path (at most ACCESS_FILE_MAX
  *	bytes) and parses it, user names resolved with getpwnam(). This
- *	is the only I/O here.
+ *	is the only I/O here. A file without a rule (empty, or only
+ *	comments and blank lines) is an error: it would deny everyone,
+ *	which a file that says "* deny" does on purpose.
  *
  *	access_networks() reads a list of addresses and networks, as
  *	patterns above, separated by commas and/or white space (Postfix's
@@ -106,7 +108,7 @@
  *	reported; nothing is kept of the rest. access_read() adds errors
  *	that name the file: 'cannot open rules file "PATH": REASON',
  *	'cannot read rules file ...', 'rules file "PATH" is larger than N
- *	bytes'.
+ *	bytes', 'PATH: no rules; write "* deny" to refuse everyone'.
  *--*/
 
 #include <stddef.h>

@@ -25,6 +25,7 @@
 #include "handover.h"
 #include "msg.h"
 #include "mymalloc.h"
+#include "param.h"
 #include "persource.h"
 
 #define ADMIT_LOG_SLOTS 256             /* sources remembered for the log */
@@ -70,7 +71,7 @@ ADMIT  *admit_open(const char *rules_path, long limit, int v6_prefix,
 
     if (rules_path && *rules_path
         && (admit->rules = access_read(rules_path, &err)) == 0)
-        ss_msg_usage("parameter access_rules: %s", err);
+        ss_msg_usage("%s: %s", param_where("access_rules"), err);
     admit->limit = limit;
     admit->v6_prefix = v6_prefix;
     admit->limit_message = limit_message && *limit_message ? limit_message : 0;

@@ -69,6 +69,37 @@ static int listener_unix_stale(const ADDR_SPEC *spec)
 }
 
 /*
+ * listener_not_socket - a unix:PATH whose PATH is some other file: a
+ * configuration error, the file left alone (bind() would say "Address
+ * already in use" and send the reader looking for a server)
+ */
+static int listener_not_socket(const ADDR_SPEC *addr, const char *spec,
+                                       char **err)
+{
+    struct stat st;
+
+    if (addr->family != AF_UNIX || lstat(addr->path, &st) < 0
+        || S_ISSOCK(st.st_mode))
+        return (0);
+    *err = myasprintf("listen address \"%s\": %s exists and is not a socket",
+                      spec, addr->path);
+    return (SS_MSG_EXIT_USAGE);
+}
+
+/* listener_check - what listener_open() checks before it binds */
+int     listener_check(const char *spec, char **err)
+{
+    ADDR_SPEC addr;
+    int     ret;
+
+    if ((ret = addr_parse(spec, &addr, err)) < 0)
+        return (ret == ADDR_ERR_TEMP ? SS_MSG_EXIT_SYSTEM : SS_MSG_EXIT_USAGE);
+    ret = listener_not_socket(&addr, spec, err);
+    addr_free(&addr);
+    return (ret);
+}
+
+/*
  * listener_dir_lock - lock the directory of a unix socket while its stale
  * file is replaced: two servers starting at once on one path would
  * otherwise both find it stale, and the second unlink the first one's
@@ -161,6 +192,10 @@ int     listener_open(SS_LISTENER_LIST *list, const char *spec, int backlog,
 
     if ((ret = addr_parse(spec, &addr, err)) < 0)
         return (ret == ADDR_ERR_TEMP ? SS_MSG_EXIT_SYSTEM : SS_MSG_EXIT_USAGE);
+    if ((ret = listener_not_socket(&addr, spec, err)) != 0) {
+        addr_free(&addr);
+        return (ret);
+    }
     for (;;) {
         if ((fd = listener_socket(&addr)) < 0)
             break;

@@ -11,6 +11,7 @@
  *
  *	int	listener_open(SS_LISTENER_LIST *list, const char *spec,
  *			int backlog, long unix_mode, char **err);
+ *	int	listener_check(const char *spec, char **err);
  *	int	listener_inherit_systemd(SS_LISTENER_LIST *list, int own,
  *			char **err);
  *	int	listener_inherit_stdin(SS_LISTENER_LIST *list);
@@ -26,7 +27,10 @@
  *	listener_open() parses spec (see addr_parse()), creates, binds and
  *	listens. A unix socket path that holds a stale socket (nobody
  *	answers) is replaced; anything else there is left alone and is an
- *	error. The socket file gets mode unix_mode (octal).
+ *	error: a live socket a system one, any file that is not a socket
+ *	a configuration one ("not a socket"). The socket file gets mode
+ *	unix_mode (octal). listener_check() makes the checks that come
+ *	before binding (the address, a file in the way), for --check.
  *
  *	listener_inherit_systemd() takes the sockets of systemd's socket
  *	activation protocol: when LISTEN_PID is our pid, LISTEN_FDS=n
@@ -47,9 +51,11 @@
  *	first).
  * DIAGNOSTICS
  *	listener_open() returns 0, or the exit status that fits the failure
- *	(SS_MSG_EXIT_USAGE for a bad address, SS_MSG_EXIT_SYSTEM when the system
- *	refused) with *err set. listener_inherit_systemd() returns -1 with
- *	*err set when a passed descriptor is not a listening stream socket.
+ *	(SS_MSG_EXIT_USAGE for a bad address or a file in the way,
+ *	SS_MSG_EXIT_SYSTEM when the system refused) with *err set;
+ *	listener_check() the same, or 0. listener_inherit_systemd()
+ *	returns -1 with *err set when a passed descriptor is not a
+ *	listening stream socket.
  *--*/
 
 #include <netinet/in.h>
@@ -79,6 +85,7 @@ typedef struct SS_LISTENER_LIST {
 } SS_LISTENER_LIST;
 
 extern int listener_open(SS_LISTENER_LIST *, const char *, int, long, char **);
+extern int listener_check(const char *, char **);
 extern int listener_inherit_systemd(SS_LISTENER_LIST *, int, char **);
 extern int listener_inherit_stdin(SS_LISTENER_LIST *);
 extern int listener_inherit_master(SS_LISTENER_LIST *, int, int, char **);

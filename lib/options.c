@@ -27,6 +27,7 @@ enum {
     OPT_CHECK,
     OPT_REMOTE,
     OPT_LOCAL,
+    OPT_PRINT_CONFIG,
 };
 
 static const struct option options_long[] = {
@@ -53,6 +54,7 @@ static const struct option options_long[] = {
     {"check", no_argument, 0, OPT_CHECK},
     {"remote", required_argument, 0, OPT_REMOTE},
     {"local", required_argument, 0, OPT_LOCAL},
+    {"print-config", optional_argument, 0, OPT_PRINT_CONFIG},
     {0, 0, 0, 0},
 };
 
@@ -74,7 +76,8 @@ static char *options_usage_line(char *buf, size_t len, const char *operands)
 {
     snprintf(buf, len, "usage: %s [-1cdDlSuvVz] [-f file] [-i max_idle] "
              "[-L address]... [-m max_use] [-n name] [-o name=value]... "
-             "[-s count] [-t transport] [--] %s\n",
+             "[-s count] [-t transport] [--check | --print-config[=all]] "
+             "[--] %s\n",
              program_invocation_short_name, operands);
     return (buf);
 }
@@ -162,6 +165,11 @@ static void options_one(OPTIONS *opts, int ch, char *arg)
     case OPT_CHECK: opts->check = 1; break;
     case OPT_REMOTE: opts->remote = arg; break;
     case OPT_LOCAL: opts->local = arg; break;
+    case OPT_PRINT_CONFIG:
+        if (arg != 0 && strcmp(arg, "all") != 0)
+            options_error("--print-config=%s: expected all, or nothing", arg);
+        opts->print_config = arg ? OPTIONS_PRINT_ALL : OPTIONS_PRINT_SET;
+        break;
     case OPT_VERSION:
         printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
         exit(0);
@@ -193,5 +201,7 @@ void    options_parse(OPTIONS *opts, int argc, char **argv, const char *operands
         options_one(opts, ch, optarg);
     }
     opts->first_operand = optind;
+    if (opts->check && opts->print_config)
+        options_error("--check and --print-config do not go together");
 }
 

@@ -20,7 +20,9 @@
  *	the -o ones (the last wins), each with a label for error messages.
  *	--help prints the usage line and then help (the application's text
  *	about its options and operands, or nothing) on stdout, --version the
- *	version; both exit 0. --check sets opts->check; --remote and
+ *	version; both exit 0. --check sets opts->check; --print-config
+ *	sets opts->print_config to OPTIONS_PRINT_SET, --print-config=all to
+ *	OPTIONS_PRINT_ALL (the two modes do not go together); --remote and
  *	--local keep their addresses for stream mode. "operands" describes
  *	what follows the options on the usage line (for example "handler
  *	[arg ...]").
@@ -51,6 +53,9 @@ typedef struct OPTIONS {
     int     verbose;                    /* -v, repeatable */
     int     log_stderr;                 /* -V */
     int     check;                      /* --check */
+    int     print_config;                   /* --print-config[=all] */
+#define OPTIONS_PRINT_SET   1               /* set by -f or -o */
+#define OPTIONS_PRINT_ALL   2               /* every parameter */
     const char *config_file;            /* -f */
     const char *name;                   /* -n */
     const char *remote;                 /* --remote (stream mode, a pipe) */

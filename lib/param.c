@@ -22,6 +22,9 @@ typedef struct PARAM_ENTRY {
     const SS_PARAM_DEF *def;
     char   *raw;                        /* text as given */
     char   *origin;                     /* where raw came from */
+    char   *defraw;                     /* the default text, as now */
+    char   *where;                      /* "ORIGIN: parameter NAME", lazily */
+    int     runtime;                    /* set at run time: never printed */
     int     overridden;                 /* set by -o: files cannot change it */
     int     state;                      /* expansion state, below */
     char   *value;                      /* expanded text */
@@ -39,6 +42,8 @@ struct PARAM_SET {
     PARAM_ENTRY *entries;
     size_t  count;
 };
+
+static PARAM_SET *param_published;      /* what param_where() asks */
 
 /* param_set_create - empty set */
 PARAM_SET *param_set_create(void)
@@ -63,8 +68,18 @@ static void param_assign(PARAM_ENTRY *ent, const char *raw, char *origin)
 {
     myfree(ent->raw);
     myfree(ent->origin);
+    myfree(ent->where);
+    ent->where = 0;
     ent->raw = mystrdup(raw);
     ent->origin = origin;
+}
+
+/* param_assign_default - a default, as declared or replaced at run time */
+static void param_assign_default(PARAM_ENTRY *ent, const char *raw)
+{
+    myfree(ent->defraw);
+    ent->defraw = mystrdup(raw);
+    param_assign(ent, raw, mystrdup("default"));
 }
 
 /* param_set_add - declare a table of parameters */
@@ -85,7 +100,7 @@ void    param_set_add(PARAM_SET *set, const SS_PARAM_DEF *table)
         ent = &set->entries[set->count++];
         memset(ent, 0, sizeof(*ent));
         ent->def = def;
-        param_assign(ent, def->defval ? def->defval : "", mystrdup("default"));
+        param_assign_default(ent, def->defval ? def->defval : "");
     }
 }
 
@@ -97,7 +112,18 @@ void    param_set_default(PARAM_SET *set, const char *name, const char *value)
     if (ent == 0)
         ss_msg_panic("param_set_default: unknown parameter %s", name);
     if (strcmp(ent->origin, "default") == 0)
-        param_assign(ent, value, mystrdup("default"));
+        param_assign_default(ent, value);
+}
+
+/* param_set_runtime - a default that describes this process: not printed */
+void    param_set_runtime(PARAM_SET *set, const char *name, const char *value)
+{
+    PARAM_ENTRY *ent = param_find(set, name, strlen(name));
+
+    if (ent == 0)
+        ss_msg_panic("param_set_runtime: unknown parameter %s", name);
+    param_set_default(set, name, value);
+    ent->runtime = 1;
 }
 
 /* param_trim - drop leading and trailing white space in place */
@@ -146,6 +172,16 @@ static int param_assignment(PARAM_SET *set, char *text, const char *where,
     }
     if ((ent = param_find(set, name, strlen(name))) == 0) {
         *err = myasprintf("%s: unknown parameter \"%s\"", where, name);
+        return (-1);
+    }
+    /* What a file cannot hold, -o cannot set: --print-config writes it. */
+    if (strchr(value, '\n') != 0) {
+        *err = myasprintf("%s: parameter %s: line break in value", where, name);
+        return (-1);
+    }
+    if (strlen(name) + strlen(value) + 3 > PARAM_VALUE_MAX) {
+        *err = myasprintf("%s: parameter %s: \"%s = value\" longer than %d "
+                          "bytes", where, name, name, PARAM_VALUE_MAX);
         return (-1);
     }
     if (ent->overridden && !override)
@@ -260,7 +296,12 @@ int     param_set_override(PARAM_SET *set, const char *assignment,
 {
     char   *where = label ? mystrdup(label) : myasprintf("-o %s", assignment);
     char   *copy = mystrdup(assignment);
+    char   *cp;
     int     ret;
+
+    /* An error is one line, whatever the shell passed. */
+    for (cp = where; (cp = strchr(cp, '\n')) != 0; cp++)
+        *cp = '?';
 
     ret = param_assignment(set, copy, where, 1, err);
     myfree(copy);
@@ -445,14 +486,59 @@ int     param_set_finish(PARAM_SET *set, char **err)
     return (0);
 }
 
+/* param_set_publish - the set that param_where() asks from now on */
+void    param_set_publish(PARAM_SET *set)
+{
+    param_published = set;
+}
+
+/* param_where - "ORIGIN: parameter NAME", for errors found after finish */
+const char *param_where(const char *name)
+{
+    static char *unknown;
+    PARAM_ENTRY *ent;
+
+    if (param_published == 0
+        || (ent = param_find(param_published, name, strlen(name))) == 0) {
+        myfree(unknown);
+        return (unknown = myasprintf("parameter %s", name));
+    }
+    if (ent->where == 0)
+        ent->where = myasprintf("%s: parameter %s", ent->origin, name);
+    return (ent->where);
+}
+
+/*
+ * param_set_print - "name = raw" lines that read back to the same set:
+ * values never hold a line break or white space at either end (both
+ * readers see to it), and "#" starts a comment only at a line's start
+ */
+void    param_set_print(PARAM_SET *set, FILE *fp, int all)
+{
+    PARAM_ENTRY *ent;
+    size_t  i;
+
+    for (i = 0; i < set->count; i++) {
+        ent = &set->entries[i];
+        if (ent->runtime || (!all && strcmp(ent->raw, ent->defraw) == 0))
+            continue;
+        fprintf(fp, "%s =%s%s\n", ent->def->name, *ent->raw ? " " : "",
+                ent->raw);
+    }
+}
+
 /* param_set_free - release a set */
 void    param_set_free(PARAM_SET *set)
 {
     size_t  i;
 
+    if (set == param_published)
+        param_published = 0;
     for (i = 0; i < set->count; i++) {
         myfree(set->entries[i].raw);
         myfree(set->entries[i].origin);
+        myfree(set->entries[i].defraw);
+        myfree(set->entries[i].where);
         myfree(set->entries[i].value);
     }
     myfree(set->entries);

@@ -17,6 +17,7 @@
 #include "conv.h"
 #include "msg.h"
 #include "mymalloc.h"
+#include "param.h"
 #include "privs.h"
 
 /* privs_group - a group name or number */
@@ -69,12 +70,14 @@ int     privs_lookup(const char *spec, PRIVS *privs, char **err)
         && conv_long(user, 0, 0x7fffffff, &num) == CONV_OK)
         pw = getpwuid((uid_t) num);
     if (pw == 0) {
-        *err = myasprintf("parameter user: unknown user \"%s\"", user);
+        *err = myasprintf("%s: unknown user \"%s\"", param_where("user"),
+                          user);
     } else if (pw->pw_uid == 0) {
-        *err = myasprintf("parameter user: \"%s\" is root; "
-                          "handlers must not run as root", user);
+        *err = myasprintf("%s: \"%s\" is root; handlers must not run as "
+                          "root", param_where("user"), user);
     } else if (group && privs_group(group, &privs->gid) < 0) {
-        *err = myasprintf("parameter user: unknown group \"%s\"", group);
+        *err = myasprintf("%s: unknown group \"%s\"", param_where("user"),
+                          group);
     } else {
         privs->name = mystrdup(pw->pw_name);
         privs->uid = pw->pw_uid;
@@ -97,7 +100,8 @@ int     privs_lookup(const char *spec, PRIVS *privs, char **err)
 void    privs_chroot(const char *dir)
 {
     if (chroot(dir) < 0)
-        ss_msg_fatal("chroot %s: %m", dir);
+        ss_msg_fatal("%s: chroot %s: %m", param_where("chroot_directory"),
+                     dir);
     if (chdir("/") < 0)
         ss_msg_fatal("chdir / in %s: %m", dir);
 }

@@ -32,7 +32,8 @@
  * DIAGNOSTICS
  *	privs_lookup() returns -1 with *err set for an unknown or root user
  *	or an unknown group. privs_chroot() and privs_drop() are fatal on
- *	failure (exit 111).
+ *	failure (exit 111). Errors about spec or dir begin with where the
+ *	user or chroot_directory parameter was set (param_where()).
  *--*/
 
 #include <sys/types.h>

@@ -19,7 +19,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "addr.h"
 #include "admit.h"
 #include "child.h"
 #include "conv.h"
@@ -136,8 +135,36 @@ static char *single_server_state_default(void)
     return (myasprintf("%s/single-server-%ld", dir, (long) geteuid()));
 }
 
-/* single_server_params_read - defaults, file, overrides, then check */
-static void single_server_params_read(SKELETON *sk, const char *name)
+/*
+ * single_server_params_check - values that the table's types cannot
+ * check; each error names where the value came from (param_where())
+ */
+static void single_server_params_check(void)
+{
+    static const char *const stderr_modes[] = {
+        "auto", "inherit", "log", "null", 0,
+    };
+    const char *const *cpp;
+
+    if (P.in_flow_rate > 0 && P.in_flow_burst < 1)
+        ss_msg_usage("%s: must be at least 1 when in_flow_rate is not 0",
+                     param_where("in_flow_burst"));
+    if (ss_msg_facility(P.syslog_facility) < 0)
+        ss_msg_usage("%s: unknown facility \"%s\"",
+                     param_where("syslog_facility"), P.syslog_facility);
+    for (cpp = stderr_modes; *cpp && strcmp(*cpp, P.handler_stderr) != 0; cpp++)
+         /* void */ ;
+    if (*cpp == 0)
+        ss_msg_usage("%s: expected auto, inherit, log or null, not \"%s\"",
+                     param_where("handler_stderr"), P.handler_stderr);
+}
+
+/*
+ * single_server_params_read - defaults, file, overrides, then check. The
+ * set is kept: later checks (user, rules, networks) name where a value
+ * came from, and --print-config prints it.
+ */
+static PARAM_SET *single_server_params_read(SKELETON *sk, const char *name)
 {
     PARAM_SET *set = param_set_create();
     char   *err = 0;
@@ -151,8 +178,8 @@ static void single_server_params_read(SKELETON *sk, const char *name)
     param_set_default(set, "state_directory", state);
     if (sk->app->name)
         param_set_default(set, "syslog_name", sk->app->name);
-    param_set_default(set, "process_id", pid);
-    param_set_default(set, "process_name", name);
+    param_set_runtime(set, "process_id", pid);
+    param_set_runtime(set, "process_name", name);
     if (sk->ma.on)
         param_set_default(set, "syslog_facility", "mail");
     if (sk->opts.config_file
@@ -164,15 +191,11 @@ static void single_server_params_read(SKELETON *sk, const char *name)
             ss_msg_usage("%s", err);
     if (param_set_finish(set, &err) < 0)
         ss_msg_usage("%s", err);
-    if (P.in_flow_rate > 0 && P.in_flow_burst < 1)
-        ss_msg_usage("parameter in_flow_burst: must be at least 1 when "
-                  "in_flow_rate is not 0");
-    if (ss_msg_facility(P.syslog_facility) < 0)
-        ss_msg_usage("parameter syslog_facility: unknown facility \"%s\"",
-                  P.syslog_facility);
-    param_set_free(set);
+    param_set_publish(set);
+    single_server_params_check();
     myfree(state);
     myfree(pid);
+    return (set);
 }
 
 /*
@@ -192,9 +215,7 @@ static SKELETON_STDERR single_server_stderr_mode(SKELETON *sk)
         return (SKELETON_STDERR_LOG);
     if (strcmp(P.handler_stderr, "null") == 0)
         return (SKELETON_STDERR_NULL);
-    if (strcmp(P.handler_stderr, "auto") != 0)
-        ss_msg_usage("parameter handler_stderr: expected auto, inherit, log "
-                  "or null, not \"%s\"", P.handler_stderr);
+    /* "auto": single_server_params_check() let nothing else through */
     if (sk->ma.on || sk->stderr_closed
         || (getsockopt(2, SOL_SOCKET, SO_ACCEPTCONN, &val, &len) == 0 && val))
         return (SKELETON_STDERR_LOG);
@@ -230,9 +251,11 @@ static void single_server_refuse(SKELETON *sk)
         options_error("-L and -1 are for resident mode; -S serves the "
                       "client already on stdin/stdout");
     if (sk->opts.chroot && *P.chroot_directory == 0)
-        ss_msg_usage("-c: parameter chroot_directory is empty");
+        ss_msg_usage("%s: empty, but -c needs a directory",
+                     param_where("chroot_directory"));
     if (sk->opts.debugger && *P.debugger_command == 0)
-        ss_msg_usage("-D: parameter debugger_command is empty");
+        ss_msg_usage("%s: empty, but -D needs a command",
+                     param_where("debugger_command"));
 }
 
 /* single_server_systemd - did systemd pass sockets to this process? */
@@ -265,7 +288,7 @@ static void single_server_master(SKELETON *sk)
         options_error("-L does not go with master(8) mode: the master passes "
                       "the listening sockets");
     /* --check looks at a master.cf command line, not at descriptors. */
-    if (!sk->opts.check && !master_channel_ok())
+    if (!sk->opts.check && !sk->opts.print_config && !master_channel_ok())
         ss_msg_usage("master(8) mode: fd %d is not the master's status channel "
                      "(-s and -t are for services in master.cf)",
                      MASTER_STATUS_FD);
@@ -462,15 +485,12 @@ void    skeleton_signals(SKELETON *sk)
  */
 static int single_server_check(SKELETON *sk, int argc, char **argv)
 {
-    ADDR_SPEC addr;
     char   *err;
     size_t  i;
 
-    for (i = 0; i < sk->opts.nlisten; i++) {
-        if (addr_parse(sk->opts.listen[i], &addr, &err) < 0)
+    for (i = 0; i < sk->opts.nlisten; i++)
+        if (listener_check(sk->opts.listen[i], &err) != 0)
             ss_msg_usage("%s", err);
-        addr_free(&addr);
-    }
     skeleton_admit_open(sk);
     skeleton_init_process(sk, argc, argv);
     if (ss_msg_verbose)
@@ -478,10 +498,29 @@ static int single_server_check(SKELETON *sk, int argc, char **argv)
     return (0);
 }
 
+/*
+ * single_server_print_config - --print-config: the parameters in effect,
+ * as a file would set them (postconf -n). Values are checked as start-up
+ * checks them; the files they name, the user and the handler are left
+ * to --check.
+ */
+static int single_server_print_config(SKELETON *sk, PARAM_SET *set)
+{
+    /* The protocol and network list; the process ends next. */
+    (void) upstream_open(single_server_upstream_protocol,
+                         single_server_upstream_timeout,
+                         single_server_upstream_networks);
+    param_set_print(set, stdout, sk->opts.print_config == OPTIONS_PRINT_ALL);
+    if (fflush(stdout) != 0)
+        ss_msg_fatal("writing the parameters to stdout: %m");
+    return (0);
+}
+
 /* single_server_main - the life of a server process */
 int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
 {
     static SKELETON sk;
+    PARAM_SET *params;
     char   *tag;
 
     sk.devnull = single_server_stdio(&sk);
@@ -499,7 +538,8 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
     sk.app = app;
     options_parse(&sk.opts, argc, argv, app->operands ? app->operands : "",
                   app->help);
-    if (argc - sk.opts.first_operand < app->min_operands)
+    if (argc - sk.opts.first_operand < app->min_operands
+        && !sk.opts.print_config)
         options_error("missing %s", app->operands ? app->operands : "operand");
     ss_msg_verbose = sk.opts.verbose;
     P.service_name = single_server_name(&sk, argc, argv);
@@ -507,7 +547,7 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
     reexec_stamp(&sk, sk.re.stamp, sizeof(sk.re.stamp));
     /* master(8) mode changes a default: handlers log to the mail log. */
     single_server_master(&sk);
-    single_server_params_read(&sk, P.service_name);
+    params = single_server_params_read(&sk, P.service_name);
     /* The rules are read later: a change from now on is seen as one. */
     if (*single_server_access_rules) {
         sk.re.rules_path = single_server_access_rules;
@@ -518,6 +558,8 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
     ss_msg_syslog(tag, ss_msg_facility(P.syslog_facility));
     myfree(tag);                        /* ss_msg_syslog() keeps a copy */
     ss_msg_stderr(sk.opts.log_stderr ? SS_MSG_STDERR_ALL : SS_MSG_STDERR_PROBLEMS);
+    if (sk.opts.print_config)
+        return (single_server_print_config(&sk, params));
     single_server_refuse(&sk);
     sk.handler_stderr = single_server_stderr_mode(&sk);
     /* A handler in a group of its own cannot read a terminal (SIGTTIN). */

@@ -26,6 +26,7 @@
 #include "client_env.h"
 #include "msg.h"
 #include "mymalloc.h"
+#include "param.h"
 #include "proxy.h"
 #include "upstream.h"
 
@@ -60,11 +61,12 @@ UPSTREAM *upstream_open(const char *protocol, long timeout,
     if (strcmp(protocol, "haproxy") == 0)
         up->on = 1;
     else if (*protocol != 0)
-        ss_msg_usage("parameter upstream_proxy_protocol: unknown value \"%s\" "
-                     "(expected haproxy, or nothing)", protocol);
+        ss_msg_usage("%s: unknown value \"%s\" (expected haproxy, or "
+                     "nothing)", param_where("upstream_proxy_protocol"),
+                     protocol);
     up->timeout = timeout;
     if (*networks && (up->networks = access_networks(networks,
-                          "parameter upstream_proxy_networks", &err)) == 0)
+                          param_where("upstream_proxy_networks"), &err)) == 0)
         ss_msg_usage("%s", err);
     if (up->networks && !up->on && ss_msg_verbose)
         ss_msg_info("upstream_proxy_networks: no effect without "

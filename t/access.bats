@@ -783,6 +783,48 @@ bad_rules() {
 	no_handler_ran
 }
 
+# no_rules: with the rules file $R, which holds no rule, single-server
+# exits 100 before serving anyone, in resident mode, with --check and in
+# stream mode, with one line that says so and how to refuse everyone
+no_rules() {
+	local want="$R: no rules; write \"* deny\" to refuse everyone"
+	rm -f "$RAN"
+	run -100 --separate-stderr timeout 10 "$SS" -d -L 127.0.0.1:0 \
+		-o access_rules="$R" -- "$H/access-show" "$RAN"
+	[ -z "$output" ]
+	[ "${#stderr_lines[@]}" -eq 1 ] || { echo "stderr: $stderr" >&2; false; }
+	[[ $stderr == *"-o access_rules=$R: parameter access_rules: $want" ]] ||
+		{ echo "stderr: $stderr" >&2; false; }
+	run -100 --separate-stderr "$SS" --check -L 127.0.0.1:0 \
+		-o access_rules="$R" -- "$H/access-show" "$RAN"
+	[[ $stderr == *"$want" ]] || { echo "--check: $stderr" >&2; false; }
+	status=0
+	echo hi | timeout 10 "$SS" -S --remote=10.1.2.3:1 -o access_rules="$R" \
+		-- "$H/access-show" "$RAN" >"$OUT" 2>"$ERR" || status=$?
+	[ "$status" -eq 100 ] || { echo "stream: exit $status" >&2; false; }
+	[ ! -s "$OUT" ]
+	no_handler_ran
+}
+
+@test "bad rules: an empty file would deny everyone: exit 100, saying to write \"* deny\"" {
+	rules r </dev/null
+	no_rules
+}
+
+@test "bad rules: a file of comments and blank lines only is refused the same way" {
+	rules r <<-'EOF'
+		# every rule commented out
+		#10.0.0.0/8      allow
+
+		   # *             deny
+	EOF
+	no_rules
+	# "* deny" is the way to refuse everyone: it passes
+	rules r2 <<<'*   deny'
+	run -0 --separate-stderr "$SS" --check -L 127.0.0.1:0 \
+		-o access_rules="$R" -- "$H/access-show" "$RAN"
+}
+
 # --- examples/access.rules ---------------------------------------------------------
 
 @test "examples/access.rules passes --check and decides as its comments say" {

@@ -63,6 +63,13 @@ LINE_ECHO=$BUILD/examples/line-echo
 	[[ "$stderr" == *'unknown parameter "echo_baner"'* ]]
 }
 
+@test "--print-config prints the application's own parameters with the skeleton's" {
+	run -0 --separate-stderr "$ECHO" --print-config -o echo_banner='hi $syslog_name' -m 3
+	[ "$output" = "$(printf '%s\n' 'max_use = 3' 'echo_banner = hi $syslog_name')" ]
+	run -0 --separate-stderr "$ECHO" --print-config=all
+	[[ "$output" == *$'\nsyslog_name = echo-server\n'*'echo_banner = echo service ready' ]]
+}
+
 @test "logs carry the application's name as the syslog tag" {
 	run --separate-stderr "$ECHO" -S -V -v </dev/null
 	[[ "$stderr" == "echo-server["*"]: hook pre_init"* ]]

@@ -270,3 +270,13 @@ need_tty() {
 	usage_error "-L and -1 are for resident mode"
 	[[ "${stderr_lines[0]}" == "single-server/true["*"]: fatal: "* ]]
 }
+
+@test "--print-config is on the usage line and in --help; it does not go with --check" {
+	run -0 --separate-stderr "$SS" --help </dev/null
+	[[ "${lines[0]}" == *'[--check | --print-config[=all]]'* ]]
+	[[ "$output" == *'--print-config[=all]'* ]]
+	run --separate-stderr "$SS" --check --print-config -- cat </dev/null
+	usage_error "--check and --print-config do not go together"
+	run --separate-stderr "$SS" --print-config=every </dev/null
+	usage_error "--print-config=every"
+}

@@ -30,6 +30,10 @@
  *	  "${syslog_name}/$(user)" here) when what they name is not set;
  *	- what was accepted, written back as a file ("$" as "$$"), reads
  *	  back to the same values;
+ *	- what param_set_print() prints of an accepted set (all, and only
+ *	  what differs from the defaults) reads back as a file and prints
+ *	  the same, never with process_id (a run-time value), and
+ *	  param_where() of a published set starts with the place;
  *	- nothing leaks (ASan's leak detection), whatever the outcome.
  */
 #include "config.h"
@@ -395,6 +399,56 @@ static void fuzz_split(const uint8_t *data, size_t size, FUZZ_INPUT *in,
     }
 }
 
+/* fuzz_print - a set from in, printed (all or not); null if refused */
+static char *fuzz_print(const FUZZ_INPUT *in, int all)
+{
+    PARAM_SET *set = param_set_create();
+    char   *err = 0;
+    char   *text = 0;
+    size_t  size = 0;
+    FILE   *fp;
+
+    param_set_add(set, fuzz_table);
+    param_set_default(set, "state_directory", FUZZ_STATE_DIR);
+    param_set_runtime(set, "process_id", "4711");
+    if (fuzz_read_file(set, in, &err) == 0 && fuzz_overrides(set, in, &err) == 0
+        && param_set_finish(set, &err) == 0) {
+        param_set_publish(set);
+        FUZZ_ASSERT(strncmp(param_where("max_use"), "parameter ", 10) != 0);
+        if ((fp = open_memstream(&text, &size)) == 0)
+            abort();
+        param_set_print(set, fp, all);
+        fclose(fp);
+        FUZZ_ASSERT(strncmp(text, "process_id =", 12) != 0
+                    && strstr(text, "\nprocess_id =") == 0);
+    }
+    param_set_free(set);
+    FUZZ_ASSERT(strcmp(param_where("max_use"), "parameter max_use") == 0);
+    /* Memory that fuzz_load() would have moved to a result. */
+    for (size = 0; size < FUZZ_NPARAMS; size++) {
+        myfree(fuzz_str[size]);
+        fuzz_str[size] = 0;
+    }
+    myfree(err);
+    return (text);
+}
+
+/* fuzz_print_back - --print-config's output reads back and prints the same */
+static void fuzz_print_back(const FUZZ_INPUT *in, int all)
+{
+    FUZZ_INPUT again = {0};
+    char   *text = fuzz_print(in, all);
+    char   *back;
+
+    FUZZ_ASSERT(text != 0);
+    again.file = text;
+    again.file_len = strlen(text);
+    back = fuzz_print(&again, all);
+    FUZZ_ASSERT(back != 0 && strcmp(text, back) == 0);
+    free(text);
+    free(back);
+}
+
 int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -412,6 +466,8 @@ int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_same(&first, &second);
     if (first.err == 0) {
         fuzz_defaults(&first, data, size);
+        fuzz_print_back(&in, 0);
+        fuzz_print_back(&in, 1);
         if ((again.file = fuzz_write_back(&first, &again.file_len)) != 0) {
             fuzz_load(&again, 0, &back);
             FUZZ_ASSERT(back.err == 0);

@@ -618,6 +618,18 @@ static void reading(void)
     ok(err && strcmp(err, want) == 0, "... %s", err);
     myfree(err);
     myfree(want);
+    /* Without a rule the file would deny everyone: said at start. */
+    want = myasprintf("%s: no rules; write \"* deny\" to refuse everyone",
+                      path);
+    ok(ftruncate(fd, 0) == 0 && access_read(path, &err) == 0
+       && err && strcmp(err, want) == 0, "access_read: an empty file: %s", err);
+    myfree(err);
+    err = 0;
+    ok(lseek(fd, 0, SEEK_SET) == 0 && write(fd, "# all\n\n  # off\n", 15) == 15
+       && access_read(path, &err) == 0 && err && strcmp(err, want) == 0,
+       "access_read: comments and blank lines only: %s", err);
+    myfree(err);
+    myfree(want);
     close(fd);
     unlink(path);
     ok(access_read(path, &err) == 0 && strstr(err, "cannot open rules file"),

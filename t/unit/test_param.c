@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mymalloc.h"
@@ -109,9 +110,92 @@ static void bounds(void)
     myfree(text);
 }
 
+/* printed - param_set_print() of a file and an -o, as text */
+static char *printed(const char *text, const char *override, int all)
+{
+    PARAM_SET *set = param_set_create();
+    FILE   *fp = fmemopen((void *) text, strlen(text), "r");
+    char   *out = 0;
+    size_t  size = 0;
+    FILE   *mem = open_memstream(&out, &size);
+    char   *err = 0;
+
+    param_set_add(set, table);
+    param_set_runtime(set, "other", "run time");
+    if (param_set_read_stream(set, fp, "test.cf", &err) < 0
+        || (override && param_set_override(set, override, 0, &err) < 0)
+        || param_set_finish(set, &err) < 0)
+        fprintf(mem, "error: %s\n", err);
+    else
+        param_set_print(set, mem, all);
+    fclose(fp);
+    fclose(mem);
+    param_set_free(set);
+    myfree(err);
+    myfree(v_str);
+    myfree(v_other);
+    v_str = v_other = 0;
+    return (out);
+}
+
+/* printing - --print-config's output, and that it reads back the same */
+static void printing(void)
+{
+    char   *out = printed("count = 5\nname = $count  and # more\n"
+                          "  continued\nflag = no\n", "delay=2s", 0);
+    char   *again = printed(out, 0, 0);
+
+    ok(strcmp(out, "count = 5\ndelay = 2s\n"
+              "name = $count  and # more continued\n") == 0,
+       "only values other than the default, as written: \"%s\"", out);
+    ok(strcmp(out, again) == 0, "the output read back prints the same");
+    free(out);
+    free(again);
+    out = printed("name =\n", 0, 1);
+    again = printed(out, 0, 1);
+    ok(strcmp(out, "count = 100\ndelay = 1s\nmode = 0666\nflag = no\n"
+              "name =\nref = $count\n") == 0,
+       "all: every parameter but the run-time one: \"%s\"", out);
+    ok(strcmp(out, again) == 0, "all: read back, the same");
+    free(out);
+    free(again);
+}
+
+/* origins - param_where(): errors found after finish name the place */
+static void origins(void)
+{
+    PARAM_SET *set = param_set_create();
+    FILE   *fp = fmemopen((void *) "\nname = y\n", 10, "r");
+    char   *err = 0;
+
+    param_set_add(set, table);
+    ok(strcmp(param_where("name"), "parameter name") == 0,
+       "param_where() without a published set: the name only");
+    (void) param_set_read_stream(set, fp, "test.cf", &err);
+    (void) param_set_override(set, "count=7", 0, &err);
+    (void) param_set_finish(set, &err);
+    param_set_publish(set);
+    ok(strcmp(param_where("name"), "test.cf, line 2: parameter name") == 0,
+       "param_where(): a file's line: %s", param_where("name"));
+    ok(strcmp(param_where("count"), "-o count=7: parameter count") == 0,
+       "param_where(): an -o: %s", param_where("count"));
+    ok(strcmp(param_where("flag"), "default: parameter flag") == 0,
+       "param_where(): a default: %s", param_where("flag"));
+    param_set_free(set);
+    ok(strcmp(param_where("name"), "parameter name") == 0,
+       "param_where() after the set is freed: the name only");
+    fclose(fp);
+    myfree(v_str);
+    myfree(v_other);
+    v_str = v_other = 0;
+    myfree(err);
+}
+
 int     main(void)
 {
     bounds();
+    printing();
+    origins();
     good("", 0, v_int == 100 && v_time == 1 && v_mode == 0666 && v_bool == 0
          && strcmp(v_str, "x") == 0, "defaults");
     good("count = 5\n", 0, v_int == 5, "simple assignment");
@@ -159,5 +243,11 @@ int     main(void)
         "bad value in -o names the option");
     bad("\n\ncount = $name\n", 0, "test.cf, line 3: parameter count",
         "expanded bad value names its line");
+    bad("", "flag=maybe", "-o flag=maybe: parameter flag: bad value \"maybe\"",
+        "bad boolean in -o names the option");
+    bad("", "mode=8", "-o mode=8: parameter mode: bad value \"8\"",
+        "bad mode in -o names the option");
+    bad("", "name=a\nb", "-o name=a?b: parameter name: line break in value",
+        "a line break in an -o value is refused, the error on one line");
     return (done_testing());
 }
