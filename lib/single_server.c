@@ -303,6 +303,8 @@ void    skeleton_init_process(SKELETON *sk, int argc, char **argv)
                       sk->opts.stream && !sk->opts.check, app->context);
     if (sk->opts.user && !privs_current(&sk->privs))
         privs_drop(&sk->privs);
+    if (sk->opts.user)                  /* after the drop, and re-executed */
+        privs_dumpable(0);
     if (app->post_init)
         app->post_init(app->context);
 }
@@ -483,7 +485,15 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
 {
     static SKELETON sk;
     char   *tag;
+    int     reexecuted = getenv(HANDOVER_ENV) != 0;
 
+    /*
+     * execve() made a re-executed image dumpable again: processes of the
+     * user it runs as could ptrace it until skeleton_init_process() says
+     * so again. Shut that window first; without -u it opens again below.
+     */
+    if (reexecuted)
+        privs_dumpable(0);
     sk.devnull = single_server_stdio(&sk);
     ss_msg_open(app->name ? app->name : argv[0]);
     sk.re.argc = argc;
@@ -502,6 +512,8 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
     if (argc - sk.opts.first_operand < app->min_operands)
         options_error("missing %s", app->operands ? app->operands : "operand");
     ss_msg_verbose = sk.opts.verbose;
+    if (reexecuted && !sk.opts.user)
+        privs_dumpable(1);
     P.service_name = single_server_name(&sk, argc, argv);
     /* Before the file is read: a change after this is seen as one. */
     reexec_stamp(&sk, sk.re.stamp, sizeof(sk.re.stamp));
