@@ -92,9 +92,10 @@ static void resident_watch(SKELETON *sk, int on)
 /* resident_status_text - the STATUS= line for the service manager */
 static void resident_status_text(SKELETON *sk, char *buf, size_t len)
 {
-    snprintf(buf, len, "STATUS=served %ld, running %d, paused %d, refused %ld",
-             sk->served, child_count() + sk->busy_in_process, sk->npending,
-             sk->refused);
+    char    counters[100];
+
+    skeleton_counters(sk, counters, sizeof(counters));
+    snprintf(buf, len, "STATUS=%s", counters);
 }
 
 /* resident_status_event - send STATUS= if it changed since the last one */

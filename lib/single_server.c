@@ -15,8 +15,10 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -422,7 +424,52 @@ pid_t   skeleton_spawn(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
     return (pid);
 }
 
-/* skeleton_signal_event - every signal we handle, in one place */
+/*
+ * skeleton_counters - the counters as STATUS= has them. In stream mode the
+ * one client's handler runs whenever a signal is looked at (the loop only
+ * runs after the spawn), and nothing is paused or refused then.
+ */
+void    skeleton_counters(SKELETON *sk, char *buf, size_t len)
+{
+    snprintf(buf, len, "served %ld, running %d, paused %d, refused %ld",
+             sk->opts.stream ? 1 : sk->served,
+             child_count() + sk->busy_in_process, sk->npending, sk->refused);
+}
+
+/* skeleton_status_log - SIGUSR1: the counters, for those without systemd */
+static void skeleton_status_log(SKELETON *sk)
+{
+    char    counters[100];
+
+    skeleton_counters(sk, counters, sizeof(counters));
+    ss_msg_info("status: %s; this image started %s, %ld re-execution(s) "
+                "before it", counters, sk->started, sk->re.count);
+}
+
+/* skeleton_started - this image's start, RFC 3339 (read before a chroot) */
+static void skeleton_started(SKELETON *sk)
+{
+    time_t  now = time(0);
+    struct tm tm;
+    size_t  n;
+
+    if (localtime_r(&now, &tm) == 0
+        || (n = strftime(sk->started, sizeof(sk->started),
+                         "%Y-%m-%dT%H:%M:%S%z", &tm)) < 5) {
+        snprintf(sk->started, sizeof(sk->started), "%lld (epoch)",
+                 (long long) now);
+        return;
+    }
+    /* +0100 becomes +01:00 */
+    memmove(sk->started + n - 1, sk->started + n - 2, 3);
+    sk->started[n - 2] = ':';
+}
+
+/*
+ * skeleton_signal_event - every signal we handle, in one place. Stream
+ * mode passes what would end a process to the handler, whose client it
+ * is; SIGUSR1 and SIGUSR2 are the tool's own in every mode.
+ */
 static void skeleton_signal_event(evutil_socket_t sig, short what, void *arg)
 {
     SKELETON *sk = arg;
@@ -442,13 +489,21 @@ static void skeleton_signal_event(evutil_socket_t sig, short what, void *arg)
             resident_leave(sk, (int) sig);
         }
         break;
+    case SIGUSR1:
+        skeleton_status_log(sk);
+        break;
+    case SIGUSR2:
+        if (ss_msg_verbose)
+            ss_msg_info("signal %d (SIGUSR2) -- ignored", (int) sig);
+        break;
     }
 }
 
-/* skeleton_signals - SIGCHLD, SIGTERM, SIGINT, SIGHUP into the loop */
+/* skeleton_signals - the signals of skeleton_signal_event() into the loop */
 void    skeleton_signals(SKELETON *sk)
 {
-    static const int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP};
+    static const int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1,
+    SIGUSR2};
     size_t  i;
 
     for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
@@ -499,6 +554,8 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
     sk.re.argc = argc;
     sk.re.argv = argv;
     sk.re.handed_over = reexec_take(&sk.re.handover);
+    sk.re.count = reexec_count(sk.re.handed_over);
+    skeleton_started(&sk);
     /* Closed when the first image started: /dev/null since. */
     if (sk.re.handed_over && sk.re.handover.stderr_closed)
         sk.stderr_closed = 1;
@@ -536,7 +593,10 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
     sk.new_group = !sk.opts.stream || !isatty(0);
     if (sk.opts.check)
         return (single_server_check(&sk, argc, argv));
+    /* Until the loop watches them, USR1 and USR2 must not end us either. */
     (void) signal(SIGPIPE, SIG_IGN);
+    (void) signal(SIGUSR1, SIG_IGN);
+    (void) signal(SIGUSR2, SIG_IGN);
     notify_init();
     ss_msg_cleanup(notify_stopping);
     if (sk.opts.debugger && !sk.re.handed_over)  /* once, not per re-execution */
