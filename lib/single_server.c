@@ -172,6 +172,7 @@ static void single_server_params_read(SKELETON *sk, const char *name)
     if (ss_msg_facility(P.syslog_facility) < 0)
         ss_msg_usage("parameter syslog_facility: unknown facility \"%s\"",
                   P.syslog_facility);
+    sk->idle_given = param_set_given(set, "max_idle");
     param_set_free(set);
     myfree(state);
     myfree(pid);

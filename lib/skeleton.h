@@ -65,6 +65,7 @@ typedef struct SKELETON {
     SKELETON_STDERR handler_stderr;     /* handlers' fd 2 */
     int     new_group;                  /* handlers lead their own group */
     int     pipe_warned;                /* said that stderr pipes ran out */
+    int     idle_given;                 /* max_idle set by -i, -o or -f */
     SS_LISTENER_LIST listeners;
     PRIVS   privs;
     struct event *signal_ev[6];         /* CHLD, TERM, INT, HUP, USR1, USR2 */

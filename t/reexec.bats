@@ -201,6 +201,34 @@ wait_reexecs() {
 	! grep -q "idle timeout" "$LOG"
 }
 
+@test "max_idle set with only -L listeners (-i, -o, -f): one warning at start, none again after a re-execution; the default says nothing" {
+	local cf=$BATS_TEST_TMPDIR/p.cf how
+	printf 'max_idle = 30s\n' >"$cf"
+	for how in "-i 30" "-o max_idle=30s" "-f $cf"; do
+		# shellcheck disable=SC2086
+		start_server -v $how -L 127.0.0.1:0 "$H/echo-line"
+		grep -q 'warning: max_idle 30s has no effect: every listener is our own' "$LOG"
+		kill -HUP "$SERVER_PID"
+		wait_reexecs 1
+		[ "$(grep -c 'max_idle 30s has no effect' "$LOG")" -eq 1 ]
+		kill -TERM "$SERVER_PID"
+		wait_status "$SERVER_PID" 5
+	done
+	start_server -v -L 127.0.0.1:0 "$H/echo-line"
+	! grep -q 'no effect' "$LOG"
+	# nor with a supervisor's socket, where max_idle applies
+	start_held_server -v -i 30 "$H/echo-line"
+	! grep -q 'no effect' "$LOG"
+}
+
+@test "the start line with only -L listeners says what happens: re-execute at max_use, max_idle off; -m 0 is no limit" {
+	start_server -v -L 127.0.0.1:0 "$H/echo-line"
+	grep -qF 'ready: 1 listener(s) of our own, max_use 100 (then re-execute), max_idle off (own listeners), process_limit 100' "$LOG"
+	start_server -v -m 0 -L 127.0.0.1:0 "$H/echo-line"
+	grep -qF 'ready: 1 listener(s) of our own, max_use 0 (no limit), max_idle off (own listeners), process_limit 100' "$LOG"
+	! grep -q 'max_use 0 (then re-execute)' "$LOG"
+}
+
 @test "SIGTERM with only -L listeners: stops accepting, lets the handler finish, exits 0" {
 	start_server -v -L 127.0.0.1:0 "$H/hold" "$D"
 	bg client "$ADDR" --send 'A\n' >"$D/out.A"
