@@ -222,10 +222,11 @@ wait_reexecs() {
 }
 
 @test "the start line with only -L listeners says what happens: re-execute at max_use, max_idle off; -m 0 is no limit" {
+	# (logged just after -1 printed the address: waited for)
 	start_server -v -L 127.0.0.1:0 "$H/echo-line"
-	grep -qF 'ready: 1 listener(s) of our own, max_use 100 (then re-execute), max_idle off (own listeners), process_limit 100' "$LOG"
+	wait_for_log 'ready: 1 listener(s) of our own, max_use 100 (then re-execute), max_idle off (own listeners), process_limit 100'
 	start_server -v -m 0 -L 127.0.0.1:0 "$H/echo-line"
-	grep -qF 'ready: 1 listener(s) of our own, max_use 0 (no limit), max_idle off (own listeners), process_limit 100' "$LOG"
+	wait_for_log 'ready: 1 listener(s) of our own, max_use 0 (no limit), max_idle off (own listeners), process_limit 100'
 	! grep -q 'max_use 0 (then re-execute)' "$LOG"
 }
 
