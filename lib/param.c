@@ -527,6 +527,16 @@ void    param_set_print(PARAM_SET *set, FILE *fp, int all)
     }
 }
 
+/* param_set_given - was the parameter set by a file or an override? */
+int     param_set_given(PARAM_SET *set, const char *name)
+{
+    PARAM_ENTRY *ent = param_find(set, name, strlen(name));
+
+    if (ent == 0)
+        ss_msg_panic("param_set_given: unknown parameter %s", name);
+    return (strcmp(ent->origin, "default") != 0);
+}
+
 /* param_set_free - release a set */
 void    param_set_free(PARAM_SET *set)
 {

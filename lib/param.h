@@ -25,6 +25,7 @@
  *	void	param_set_print(PARAM_SET *set, FILE *fp, int all);
  *	void	param_set_publish(PARAM_SET *set);
  *	const char *param_where(const char *name);
+ *	int	param_set_given(PARAM_SET *set, const char *name);
  *	void	param_set_free(PARAM_SET *set);
  * DESCRIPTION
  *	A SS_PARAM_DEF table (ended by SS_PARAM_DEF_END) declares each parameter:
@@ -67,6 +68,10 @@
  *	it: the start of an error about a value that is checked after
  *	param_set_finish() (a user name, a facility, a network list). The
  *	string belongs to the set and lasts as long as the value.
+ *
+ *	param_set_given() tells whether a file or an override set the
+ *	parameter (1), or it has its default (0), for a warning about a
+ *	value that has no effect.
  * DIAGNOSTICS
  *	Functions that take "err" return 0 on success; on failure they
  *	return -1 and set *err to a new string (free it with myfree()) that
@@ -93,6 +98,7 @@ extern int param_set_finish(PARAM_SET *, char **);
 extern void param_set_print(PARAM_SET *, FILE *, int);
 extern void param_set_publish(PARAM_SET *);
 extern const char *param_where(const char *);
+extern int param_set_given(PARAM_SET *, const char *);
 extern void param_set_free(PARAM_SET *);
 
 #endif

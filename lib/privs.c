@@ -5,6 +5,13 @@
  * changed while we are still root, so they go first; the uid goes last.
  * Checking that setuid(0) now fails catches a platform where one of the
  * calls quietly changed less than we asked.
+ *
+ * Why non-dumpable: every other process of the same user (a handler, or
+ * anything else running as nobody) could otherwise ptrace us, or read
+ * /proc/PID/environ and take our listening sockets and clients. setuid()
+ * clears the flag only as fs.suid_dumpable says, and execve() sets it
+ * again when the credentials do not change: a re-executed image would be
+ * dumpable. So it is set here, by hand, each time.
  */
 #include "config.h"
 
@@ -12,6 +19,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "conv.h"
@@ -124,4 +132,11 @@ void    privs_drop(const PRIVS *privs)
         ss_msg_fatal("setuid %ld: %m", (long) privs->uid);
     if (setuid(0) == 0 || geteuid() == 0)
         ss_msg_fatal("root privileges could be regained after dropping them");
+}
+
+/* privs_dumpable - may processes of our own user ptrace us (Linux)? */
+void    privs_dumpable(int on)
+{
+    if (prctl(PR_SET_DUMPABLE, on ? 1 : 0, 0, 0, 0) < 0)
+        ss_msg_fatal("prctl PR_SET_DUMPABLE %d: %m", on ? 1 : 0);
 }

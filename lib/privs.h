@@ -13,6 +13,7 @@
  *	void	privs_chroot(const char *dir);
  *	void	privs_drop(const PRIVS *privs);
  *	int	privs_current(const PRIVS *privs);
+ *	void	privs_dumpable(int on);
  * DESCRIPTION
  *	privs_lookup() resolves "user" or "user:group" (names or numbers),
  *	and the user's supplementary groups, while the user and group
@@ -29,11 +30,17 @@
  *	privs_drop() sets the supplementary groups (the user's, or only the
  *	given group with "user:group"), then the gid, then the uid, in that
  *	order, and checks that root cannot be had back.
+ *
+ *	privs_dumpable() with on 0 makes the process non-dumpable
+ *	(PR_SET_DUMPABLE): processes of the same user can neither ptrace
+ *	it nor read its /proc files (environ, fds), and it dumps no core.
+ *	execve() undoes it: a re-executed image calls it again.
  * DIAGNOSTICS
  *	privs_lookup() returns -1 with *err set for an unknown or root user
- *	or an unknown group. privs_chroot() and privs_drop() are fatal on
- *	failure (exit 111). Errors about spec or dir begin with where the
- *	user or chroot_directory parameter was set (param_where()).
+ *	or an unknown group. privs_chroot(), privs_drop() and
+ *	privs_dumpable() are fatal on failure (exit 111). Errors about spec
+ *	or dir begin with where the user or chroot_directory parameter was
+ *	set (param_where()).
  *--*/
 
 #include <sys/types.h>
@@ -50,5 +57,6 @@ extern int privs_lookup(const char *, PRIVS *, char **);
 extern void privs_chroot(const char *);
 extern void privs_drop(const PRIVS *);
 extern int privs_current(const PRIVS *);
+extern void privs_dumpable(int);
 
 #endif

@@ -31,6 +31,7 @@
 #include <event2/event.h>
 
 #include "child.h"
+#include "conv.h"
 #include "msg.h"
 #include "mymalloc.h"
 #include "notify.h"
@@ -219,7 +220,7 @@ static char **reexec_environ(SKELETON *sk, const HANDOVER *st)
 
     while (environ[n])
         n++;
-    env = mycalloc(n + 6, sizeof(char *));
+    env = mycalloc(n + 7, sizeof(char *));
     memcpy(env, environ, n * sizeof(char *));
     for (i = 0; i < sk->listeners.count; i++) {
         tmp = myasprintf("%s%s%s", names, i ? ":" : "",
@@ -232,6 +233,7 @@ static char **reexec_environ(SKELETON *sk, const HANDOVER *st)
     env[n++] = myasprintf("LISTEN_PID=%ld", (long) getpid());
     env[n++] = myasprintf("LISTEN_FDNAMES=%s", names);
     env[n++] = myasprintf("%s=%s", HANDOVER_ENV, text);
+    env[n++] = myasprintf("%s=%ld", REEXEC_COUNT_ENV, sk->re.count + 1);
     if (notify_socket_path())
         env[n++] = myasprintf("NOTIFY_SOCKET=%s", notify_socket_path());
     myfree(text);
@@ -301,4 +303,22 @@ int     reexec_take(HANDOVER *st)
         return (0);
     }
     return (1);
+}
+
+/*
+ * reexec_count - how many re-executions led to this image (SIGUSR1 says).
+ * Not an item of the handover: an older image, after a downgrade, would
+ * refuse a handover with an item it does not know, and exit. An image
+ * from before the count was passed gives none: at least this one.
+ */
+long    reexec_count(int handed_over)
+{
+    const char *text = getenv(REEXEC_COUNT_ENV);
+    long    count = 0;
+
+    if (handed_over && (text == 0
+                        || conv_long(text, 1, LONG_MAX, &count) != CONV_OK))
+        count = 1;
+    unsetenv(REEXEC_COUNT_ENV);         /* ours, not the handlers' */
+    return (count);
 }

@@ -32,6 +32,9 @@
  *		RELOADING=1 and MONOTONIC_USEC= to the service manager.
  *	int	reexec_take(HANDOVER *state);
  *		1 and the state when a previous image handed over, else 0.
+ *	long	reexec_count(int handed_over);
+ *		how many re-executions led to this image (REEXEC_COUNT_ENV,
+ *		passed beside the handover, taken out of the environment).
  */
 
 #include <sys/types.h>
@@ -44,6 +47,7 @@ struct SKELETON;
 
 #define REEXEC_ITEMS_MAX 2000           /* in flight, at most, per exec */
 #define REEXEC_STAMP_LEN 384
+#define REEXEC_COUNT_ENV "SINGLE_SERVER_REEXECS"
 
 /* What the skeleton keeps for re-executing itself, in one place. */
 typedef struct REEXEC {
@@ -59,6 +63,7 @@ typedef struct REEXEC {
     int     due;                        /* exec when out of the loop */
     int     reload_notified;            /* RELOADING=1 was sent */
     int     handed_over;                /* a previous image of us ran */
+    long    count;                      /* re-executions before this image */
     HANDOVER handover;                  /* what it handed over */
 } REEXEC;
 
@@ -66,6 +71,7 @@ extern char *reexec_self_path(const char *);
 extern pid_t reexec_check(struct SKELETON *);
 extern void reexec_exec(struct SKELETON *, HANDOVER *);
 extern int reexec_take(HANDOVER *);
+extern long reexec_count(int);
 extern void reexec_stamp(struct SKELETON *, char *, size_t);
 extern void reexec_stamp_file(const char *, char *, size_t);
 extern int reexec_changed(struct SKELETON *, const char *);

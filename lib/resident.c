@@ -94,9 +94,10 @@ static void resident_watch(SKELETON *sk, int on)
 /* resident_status_text - the STATUS= line for the service manager */
 static void resident_status_text(SKELETON *sk, char *buf, size_t len)
 {
-    snprintf(buf, len, "STATUS=served %ld, running %d, paused %d, refused %ld",
-             sk->served, child_count() + sk->busy_in_process, sk->npending,
-             sk->refused);
+    char    counters[100];
+
+    skeleton_counters(sk, counters, sizeof(counters));
+    snprintf(buf, len, "STATUS=%s", counters);
 }
 
 /* resident_status_event - send STATUS= if it changed since the last one */
@@ -1153,6 +1154,10 @@ int     resident_run(SKELETON *sk, int argc, char **argv)
         master_lock_open(&sk->ma, P.state_directory, P.service_name);
     skeleton_init_process(sk, argc, argv);
     sk->own = sk->listeners.count > 0 && resident_own(sk);
+    /* Once, not again in every re-executed image. */
+    if (sk->own && sk->idle_given && P.max_idle > 0 && !sk->re.handed_over)
+        ss_msg_warn("max_idle %lds has no effect: every listener is our own, "
+                    "and leaving would leave nobody listening", P.max_idle);
     resident_events(sk);
     admit_start(sk->admit, sk->base);
     upstream_start(sk->upstream, sk->base, resident_header_done, sk);
@@ -1176,9 +1181,10 @@ int     resident_run(SKELETON *sk, int argc, char **argv)
                     P.max_idle, sk->opts.solitary ? "no accept lock (-l)"
                     : "accept lock");
     else if (ss_msg_verbose && sk->own)
-        ss_msg_info("ready: %zu listener(s) of our own, max_use %ld (then "
-                 "re-execute), process_limit %ld", sk->listeners.count,
-                 P.max_use, P.process_limit);
+        ss_msg_info("ready: %zu listener(s) of our own, max_use %ld%s, "
+                    "max_idle off (own listeners), process_limit %ld",
+                    sk->listeners.count, P.max_use, P.max_use > 0 ?
+                    " (then re-execute)" : " (no limit)", P.process_limit);
     else if (ss_msg_verbose)
         ss_msg_info("ready: %zu listener(s), max_use %ld, max_idle %lds, "
                  "process_limit %ld", sk->listeners.count, P.max_use,

@@ -15,8 +15,10 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "admit.h"
@@ -193,6 +195,7 @@ static PARAM_SET *single_server_params_read(SKELETON *sk, const char *name)
         ss_msg_usage("%s", err);
     param_set_publish(set);
     single_server_params_check();
+    sk->idle_given = param_set_given(set, "max_idle");
     myfree(state);
     myfree(pid);
     return (set);
@@ -326,6 +329,8 @@ void    skeleton_init_process(SKELETON *sk, int argc, char **argv)
                       sk->opts.stream && !sk->opts.check, app->context);
     if (sk->opts.user && !privs_current(&sk->privs))
         privs_drop(&sk->privs);
+    if (sk->opts.user)                  /* after the drop, and re-executed */
+        privs_dumpable(0);
     if (app->post_init)
         app->post_init(app->context);
 }
@@ -443,7 +448,52 @@ pid_t   skeleton_spawn(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
     return (pid);
 }
 
-/* skeleton_signal_event - every signal we handle, in one place */
+/*
+ * skeleton_counters - the counters as STATUS= has them. In stream mode the
+ * one client's handler runs whenever a signal is looked at (the loop only
+ * runs after the spawn), and nothing is paused or refused then.
+ */
+void    skeleton_counters(SKELETON *sk, char *buf, size_t len)
+{
+    snprintf(buf, len, "served %ld, running %d, paused %d, refused %ld",
+             sk->opts.stream ? 1 : sk->served,
+             child_count() + sk->busy_in_process, sk->npending, sk->refused);
+}
+
+/* skeleton_status_log - SIGUSR1: the counters, for those without systemd */
+static void skeleton_status_log(SKELETON *sk)
+{
+    char    counters[100];
+
+    skeleton_counters(sk, counters, sizeof(counters));
+    ss_msg_info("status: %s; this image started %s, %ld re-execution(s) "
+                "before it", counters, sk->started, sk->re.count);
+}
+
+/* skeleton_started - this image's start, RFC 3339 (read before a chroot) */
+static void skeleton_started(SKELETON *sk)
+{
+    time_t  now = time(0);
+    struct tm tm;
+    size_t  n;
+
+    if (localtime_r(&now, &tm) == 0
+        || (n = strftime(sk->started, sizeof(sk->started),
+                         "%Y-%m-%dT%H:%M:%S%z", &tm)) < 5) {
+        snprintf(sk->started, sizeof(sk->started), "%lld (epoch)",
+                 (long long) now);
+        return;
+    }
+    /* +0100 becomes +01:00 */
+    memmove(sk->started + n - 1, sk->started + n - 2, 3);
+    sk->started[n - 2] = ':';
+}
+
+/*
+ * skeleton_signal_event - every signal we handle, in one place. Stream
+ * mode passes what would end a process to the handler, whose client it
+ * is; SIGUSR1 and SIGUSR2 are the tool's own in every mode.
+ */
 static void skeleton_signal_event(evutil_socket_t sig, short what, void *arg)
 {
     SKELETON *sk = arg;
@@ -463,13 +513,21 @@ static void skeleton_signal_event(evutil_socket_t sig, short what, void *arg)
             resident_leave(sk, (int) sig);
         }
         break;
+    case SIGUSR1:
+        skeleton_status_log(sk);
+        break;
+    case SIGUSR2:
+        if (ss_msg_verbose)
+            ss_msg_info("signal %d (SIGUSR2) -- ignored", (int) sig);
+        break;
     }
 }
 
-/* skeleton_signals - SIGCHLD, SIGTERM, SIGINT, SIGHUP into the loop */
+/* skeleton_signals - the signals of skeleton_signal_event() into the loop */
 void    skeleton_signals(SKELETON *sk)
 {
-    static const int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP};
+    static const int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1,
+    SIGUSR2};
     size_t  i;
 
     for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
@@ -522,12 +580,22 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
     static SKELETON sk;
     PARAM_SET *params;
     char   *tag;
+    int     reexecuted = getenv(HANDOVER_ENV) != 0;
 
+    /*
+     * execve() made a re-executed image dumpable again: processes of the
+     * user it runs as could ptrace it until skeleton_init_process() says
+     * so again. Shut that window first; without -u it opens again below.
+     */
+    if (reexecuted)
+        privs_dumpable(0);
     sk.devnull = single_server_stdio(&sk);
     ss_msg_open(app->name ? app->name : argv[0]);
     sk.re.argc = argc;
     sk.re.argv = argv;
     sk.re.handed_over = reexec_take(&sk.re.handover);
+    sk.re.count = reexec_count(sk.re.handed_over);
+    skeleton_started(&sk);
     /* Closed when the first image started: /dev/null since. */
     if (sk.re.handed_over && sk.re.handover.stderr_closed)
         sk.stderr_closed = 1;
@@ -542,6 +610,8 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
         && !sk.opts.print_config)
         options_error("missing %s", app->operands ? app->operands : "operand");
     ss_msg_verbose = sk.opts.verbose;
+    if (reexecuted && !sk.opts.user)
+        privs_dumpable(1);
     P.service_name = single_server_name(&sk, argc, argv);
     /* Before the file is read: a change after this is seen as one. */
     reexec_stamp(&sk, sk.re.stamp, sizeof(sk.re.stamp));
@@ -566,7 +636,10 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
     sk.new_group = !sk.opts.stream || !isatty(0);
     if (sk.opts.check)
         return (single_server_check(&sk, argc, argv));
+    /* Until the loop watches them, USR1 and USR2 must not end us either. */
     (void) signal(SIGPIPE, SIG_IGN);
+    (void) signal(SIGUSR1, SIG_IGN);
+    (void) signal(SIGUSR2, SIG_IGN);
     notify_init();
     ss_msg_cleanup(notify_stopping);
     if (sk.opts.debugger && !sk.re.handed_over)  /* once, not per re-execution */

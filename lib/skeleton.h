@@ -8,7 +8,11 @@
  *	void	skeleton_init_process(SKELETON *sk, int argc, char **argv);
  *		pre_init, chroot and privilege drop, post_init, in that order.
  *	void	skeleton_signals(SKELETON *sk);
- *		SIGCHLD, SIGTERM, SIGINT and SIGHUP through one callback.
+ *		SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1 (log the counters)
+ *		and SIGUSR2 (ignored) through one callback.
+ *	void	skeleton_counters(SKELETON *sk, char *buf, size_t len);
+ *		"served N, running N, paused N, refused N", as STATUS= and
+ *		SIGUSR1 say them.
  *	int	stream_run(SKELETON *sk, int argc, char **argv);
  *	int	resident_run(SKELETON *sk, int argc, char **argv);
  *		the two modes; each returns the exit status.
@@ -61,9 +65,11 @@ typedef struct SKELETON {
     SKELETON_STDERR handler_stderr;     /* handlers' fd 2 */
     int     new_group;                  /* handlers lead their own group */
     int     pipe_warned;                /* said that stderr pipes ran out */
+    int     idle_given;                 /* max_idle set by -i, -o or -f */
     SS_LISTENER_LIST listeners;
     PRIVS   privs;
-    struct event *signal_ev[4];         /* CHLD, TERM, INT, HUP */
+    struct event *signal_ev[6];         /* CHLD, TERM, INT, HUP, USR1, USR2 */
+    char    started[40];                /* this image's start, for SIGUSR1 */
     FLOW   *flow;                       /* in-flow bucket, or null */
     ADMIT  *admit;                      /* access rules: admit.h */
     UPSTREAM *upstream;                 /* the PROXY step: upstream.h */
@@ -94,6 +100,7 @@ typedef struct SKELETON {
 
 extern void skeleton_init_process(SKELETON *, int, char **);
 extern void skeleton_signals(SKELETON *);
+extern void skeleton_counters(SKELETON *, char *, size_t);
 extern int stream_run(SKELETON *, int, char **);
 extern int resident_run(SKELETON *, int, char **);
 extern void resident_leave(SKELETON *, int);

@@ -123,7 +123,7 @@ void    spawn_cmd_init(SPAWN_CMD *cmd, const char *path, char **argv,
 void    spawn_cmd_signals(SPAWN_CMD *cmd)
 {
     static const int caught[] = {
-        SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGALRM, SIGPIPE,
+        SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM, SIGPIPE,
     };
     struct sigaction sa;
     sigset_t set;

@@ -16,6 +16,14 @@ client() {
 	python3 "$SRC/t/client.py" "$@"
 }
 
+# burst ADDRESS N [burst.py options]: N connections at once from one
+# process, each timed from the first connect (t/burst.py): what timing
+# assertions measure, so that the time a test takes to start its clients
+# is not counted
+burst() {
+	python3 "$SRC/t/burst.py" "$@"
+}
+
 # start_server ARGS...: run "single-server -d -1 -V ARGS" in the
 # background; sets SERVER_PID, ADDR (the first address) and ADDRS (all),
 # and LOG (its stderr). Returns once every listener is ready: -1 closes

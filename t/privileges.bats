@@ -27,6 +27,63 @@ load helper
 	[ "$output" = nobody ]
 }
 
+# trace_as_nobody PID: PTRACE_SEIZE on PID as nobody (it would not stop
+# PID; the attach ends with this process): "attached", or the error
+trace_as_nobody() {
+	# (a PATH of our own: a python in a home of root's is out of reach)
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		env PATH=/usr/local/bin:/usr/bin:/bin python3 -c '
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+PTRACE_SEIZE = 0x4206
+if libc.ptrace(PTRACE_SEIZE, int(sys.argv[1]), None, None) == 0:
+    print("attached")
+else:
+    print(os.strerror(ctypes.get_errno()))' "$1"
+}
+
+# untraceable PID: nobody may not ptrace PID, and PID's /proc files are
+# root's (what a non-dumpable process shows)
+untraceable() {
+	run trace_as_nobody "$1"
+	echo "ptrace as nobody: $output"
+	[ "$output" = "Operation not permitted" ]
+	[ "$(stat -c %U "/proc/$1/environ")" = root ]
+}
+
+# wait_ready N: wait (bounded) until the -v server has said "ready:" N times
+wait_ready() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[ "$(grep -c ': ready: ' "$LOG")" -ge "$1" ] && return 0
+		sleep 0.05
+	done
+	cat "$LOG" >&2
+	return 1
+}
+
+@test "-u: \$user cannot ptrace the server, before and after SIGHUP and after a max_use re-execution" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	command -v setpriv >/dev/null || skip "no setpriv"
+	# a re-execution runs the program again as nobody
+	setpriv --reuid=nobody --regid=nogroup --clear-groups test -x "$SS" ||
+		skip "nobody cannot run $SS"
+	start_server -v -u -o user=nobody -m 2 -L 127.0.0.1:0 -- "$H/echo-line"
+	[ "$(ps -o user= -p "$SERVER_PID")" = nobody ]	# the server itself drops
+	untraceable "$SERVER_PID"
+	kill -HUP "$SERVER_PID"
+	wait_ready 2
+	untraceable "$SERVER_PID"
+	run client "$ADDR" --send 'one\n'
+	run client "$ADDR" --send 'two\n'	# max_use 2: re-execute
+	[ "$output" = two ]
+	wait_ready 3
+	grep -qF 'use limit reached -- re-executing' "$LOG"
+	untraceable "$SERVER_PID"
+	run client "$ADDR" --send 'three\n'
+	[ "$output" = three ]
+}
+
 @test "-u refuses root as \$user with exit 100" {
 	run --separate-stderr "$SS" -S -u -o user=root -- true </dev/null
 	[ "$status" -eq 100 ]

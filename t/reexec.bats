@@ -88,16 +88,16 @@ wait_reexecs() {
 	local t0 elapsed client_pid
 	start_server -v -o command_time_limit=2 -L 127.0.0.1:0 \
 		sh -c 'echo $$ >"$1"; exec sleep 30' sh "$D/pid"
-	t0=$(now_ms)
-	bg client "$ADDR" --timeout 8 >"$D/out"
+	# timed by the client from its connect to end of file
+	bg burst "$ADDR" 1 --timeout 8 >"$D/out"
 	client_pid=$BG_PID
 	wait_for_file "$D/pid"
 	sleep 1		# half the limit gone: the new image must not restart it
 	kill -HUP "$SERVER_PID"
 	wait_reexecs 1
 	wait_status "$client_pid" 6
-	elapsed=$(($(now_ms) - t0))
 	[ "$STATUS" -eq 0 ]
+	elapsed=$(sed -n 's/^max //p' "$D/out")
 	echo "handler ended ${elapsed}ms after it started"
 	[ "$elapsed" -ge 1800 ]
 	[ "$elapsed" -le 2700 ]
@@ -111,17 +111,18 @@ wait_reexecs() {
 		-o state_directory="$BATS_TEST_TMPDIR/state" -L 127.0.0.1:0 "$H/echo-line"
 	run client "$ADDR" --send 'first\n'
 	[ "$output" = first ]
-	local t0=$(now_ms) elapsed
-	bg client "$ADDR" --send 'second\n' >"$D/out"
+	local elapsed
+	# timed by the client from its connect to end of file
+	bg burst "$ADDR" 1 --send 'second\n' >"$D/out"
 	client_pid=$BG_PID
 	wait_for_log "no in-flow token"
 	kill -HUP "$SERVER_PID"
 	wait_reexecs 1
 	grep -q "0 handler(s), 1 paused client(s) and 0 still sending a PROXY header handed over" "$LOG"
 	wait_status "$client_pid" 5
-	elapsed=$(($(now_ms) - t0))
 	[ "$STATUS" -eq 0 ]
-	[ "$(cat "$D/out")" = second ]
+	elapsed=$(sed -n 's/^max //p' "$D/out")
+	[ "$(sed -n 1p "$D/out")" = "$elapsed second" ]
 	echo "served ${elapsed}ms after it connected"
 	[ "$elapsed" -ge 1800 ]		# what was left of its pause, no less
 }
@@ -198,6 +199,35 @@ wait_reexecs() {
 	run client "$ADDR" --send 'awake\n'
 	[ "$output" = awake ]
 	! grep -q "idle timeout" "$LOG"
+}
+
+@test "max_idle set with only -L listeners (-i, -o, -f): one warning at start, none again after a re-execution; the default says nothing" {
+	local cf=$BATS_TEST_TMPDIR/p.cf how
+	printf 'max_idle = 30s\n' >"$cf"
+	for how in "-i 30" "-o max_idle=30s" "-f $cf"; do
+		# shellcheck disable=SC2086
+		start_server -v $how -L 127.0.0.1:0 "$H/echo-line"
+		grep -q 'warning: max_idle 30s has no effect: every listener is our own' "$LOG"
+		kill -HUP "$SERVER_PID"
+		wait_reexecs 1
+		[ "$(grep -c 'max_idle 30s has no effect' "$LOG")" -eq 1 ]
+		kill -TERM "$SERVER_PID"
+		wait_status "$SERVER_PID" 5
+	done
+	start_server -v -L 127.0.0.1:0 "$H/echo-line"
+	! grep -q 'no effect' "$LOG"
+	# nor with a supervisor's socket, where max_idle applies
+	start_held_server -v -i 30 "$H/echo-line"
+	! grep -q 'no effect' "$LOG"
+}
+
+@test "the start line with only -L listeners says what happens: re-execute at max_use, max_idle off; -m 0 is no limit" {
+	# (logged just after -1 printed the address: waited for)
+	start_server -v -L 127.0.0.1:0 "$H/echo-line"
+	wait_for_log 'ready: 1 listener(s) of our own, max_use 100 (then re-execute), max_idle off (own listeners), process_limit 100'
+	start_server -v -m 0 -L 127.0.0.1:0 "$H/echo-line"
+	wait_for_log 'ready: 1 listener(s) of our own, max_use 0 (no limit), max_idle off (own listeners), process_limit 100'
+	! grep -q 'max_use 0 (then re-execute)' "$LOG"
 }
 
 @test "SIGTERM with only -L listeners: stops accepting, lets the handler finish, exits 0" {
@@ -401,9 +431,10 @@ alive() {
 	local t0
 	start_server -v -o command_time_limit=1 -L 127.0.0.1:0 \
 		sh -c '(trap "" TERM; exec sleep 30) & echo $$ >"$1"; exec sleep 30' sh "$D/pid"
-	t0=$(now_ms)
 	bg client "$ADDR" --timeout 8
 	local client_pid=$BG_PID
+	wait_for_file "$D/pid"	# the clock starts with the handler
+	t0=$(now_ms)
 	wait_for_log "time limit of 1s exceeded -- sending SIGTERM"
 	kill -HUP "$SERVER_PID"
 	wait_status "$client_pid" 6

@@ -110,11 +110,11 @@ SLOW='IFS= read -r l; if [ "$l" = slow ]; then echo $$ >"$1"; exec sleep 30; fi;
 	local t0 elapsed
 	start_server -o command_time_limit=1 -L 127.0.0.1:0 \
 		sh -c "$SLOW" sh "$D/pid"
-	t0=$(now_ms)
-	run client "$ADDR" --send 'slow\n' --timeout 6
-	elapsed=$(($(now_ms) - t0))
+	# timed from the connect, not from the client's start
+	run burst "$ADDR" 1 --send 'slow\n' --timeout 6
 	[ "$status" -eq 0 ]	# end of file, not the client's timeout
-	[ "$output" = "" ]
+	[ "${lines[0]}" = "${lines[1]#max } " ]	# and nothing read
+	elapsed=${lines[1]#max }
 	echo "handler ended after ${elapsed}ms"
 	[ "$elapsed" -ge 800 ]
 	[ "$elapsed" -le 4000 ]
@@ -268,8 +268,9 @@ family_ends_within() {
 @test "command_time_limit=1 ends the handler's whole process group: EOF within 3s, nothing left" {
 	local t0
 	start_server -o command_time_limit=1 -L 127.0.0.1:0 sh -c "$FAMILY" sh "$D/pid"
-	t0=$(now_ms)
 	bg client "$ADDR" --timeout 8
+	wait_for_file "$D/pid"	# the clock starts with the handler
+	t0=$(now_ms)
 	family_ends_within 3000 "$BG_PID" "$t0"
 	kill -0 "$SERVER_PID"
 }
@@ -331,8 +332,112 @@ p.wait()
 	local t0
 	start_server -o command_time_limit=1 -L 127.0.0.1:0 \
 		sh -c '(trap "" TERM; exec sleep 8) & echo $$ >"$1"; sleep 30' sh "$D/pid"
-	t0=$(now_ms)
 	bg client "$ADDR" --timeout 8
+	wait_for_file "$D/pid"	# the clock starts with the handler
+	t0=$(now_ms)
 	family_ends_within 3000 "$BG_PID" "$t0"
 	wait_for_log "process group $(cat "$D/pid") still running -- sending SIGKILL"
+}
+
+# --- SIGUSR1, SIGUSR2 -------------------------------------------------------------
+
+# The SIGUSR1 line: the counters as STATUS= has them, this image's start
+# (RFC 3339) and the re-executions before it
+STARTED='this image started [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{2}:[0-9]{2}'
+
+# wait_for_log_re REGEX [COUNT]: wait (bounded) until the log has COUNT
+# (default 1) lines matching REGEX
+wait_for_log_re() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[ "$(grep -cE -- "$1" "$LOG")" -ge "${2:-1}" ] && return 0
+		sleep 0.05
+	done
+	echo "never logged: $1" >&2
+	cat "$LOG" >&2
+	return 1
+}
+
+@test "SIGUSR1 logs the counters, the image's start and its re-executions; the server serves on" {
+	start_server -v -m 2 -L 127.0.0.1:0 "$H/hold" "$D"
+	bg client "$ADDR" --send 'A\n' >"$D/out.A"
+	wait_for_file "$D/start.A"
+	kill -USR1 "$SERVER_PID"
+	wait_for_log_re ": status: served 1, running 1, paused 0, refused 0; $STARTED, 0 re-execution\(s\) before it\$"
+	# nothing else changed: same process, the handler runs, the next is served
+	alive "$SERVER_PID"
+	[ ! -e "$D/end.A" ]
+	: >"$D/release"
+	run client "$ADDR" --send 'B\n'	# the second: max_use, re-execute
+	[ "$output" = "released B" ]
+	[ "$(grep -c 'signal 10' "$LOG")" -eq 0 ]
+	# the count goes across a max_use re-execution and a reload
+	wait_for_log_re ': ready: ' 2
+	kill -USR1 "$SERVER_PID"
+	wait_for_log_re ": status: served 2, running 0, paused 0, refused 0; $STARTED, 1 re-execution\(s\) before it\$"
+	kill -HUP "$SERVER_PID"
+	wait_for_log_re ': ready: ' 3
+	kill -USR1 "$SERVER_PID"
+	wait_for_log_re ": status: served 2, running 0, paused 0, refused 0; $STARTED, 2 re-execution\(s\) before it\$"
+	run client "$ADDR" --send 'C\n'
+	[ "$output" = "released C" ]
+	alive "$SERVER_PID"
+}
+
+@test "SIGUSR2 changes nothing: the server serves on, and says so only with -v" {
+	start_server -L 127.0.0.1:0 "$H/echo-line"
+	kill -USR2 "$SERVER_PID"
+	kill -USR1 "$SERVER_PID"	# looked at after SIGUSR2
+	wait_for_log_re ': status: served 0, '
+	run client "$ADDR" --send 'after\n'
+	[ "$output" = after ]
+	alive "$SERVER_PID"
+	[ "$(grep -c 'SIGUSR2' "$LOG")" -eq 0 ]
+	kill -TERM "$SERVER_PID"
+	wait_status "$SERVER_PID" 5
+	[ "$STATUS" -eq 0 ]
+	start_server -v -L 127.0.0.1:0 "$H/echo-line"
+	kill -USR2 "$SERVER_PID"
+	wait_for_log 'signal 12 (SIGUSR2) -- ignored'
+	run client "$ADDR" --send 'after\n'
+	[ "$output" = after ]
+	alive "$SERVER_PID"
+}
+
+@test "handlers start with SIGUSR1, SIGUSR2 and SIGPIPE at their default, not ignored" {
+	start_server -L 127.0.0.1:0 grep '^SigIgn:' /proc/self/status
+	run client "$ADDR"
+	[ "$status" -eq 0 ]
+	echo "$output"
+	# bits 9, 11 and 12 of the mask: signals 10 (USR1), 12 (USR2), 13 (PIPE)
+	[ $((16#${output##*[[:space:]]} & 16#1a00)) -eq 0 ]
+}
+
+@test "stream mode: SIGUSR1 logs the counters and the handler runs on; SIGUSR2 is ignored" {
+	bg "$SS" -S -V -v -- sh -c 'echo $$ >"$1/pid"; while [ ! -e "$1/release" ]; do sleep 0.05; done; echo done' \
+		sh "$D" </dev/null >"$D/out" 2>"$D/log"
+	local tool=$BG_PID
+	wait_for_file "$D/pid"
+	kill -USR1 "$tool"
+	kill -USR2 "$tool"
+	LOG=$D/log wait_for_log 'signal 12 (SIGUSR2) -- ignored'
+	LOG=$D/log wait_for_log_re ": status: served 1, running 1, paused 0, refused 0; $STARTED, 0 re-execution\(s\) before it\$"
+	alive "$tool"
+	: >"$D/release"
+	wait_status "$tool" 5
+	[ "$STATUS" -eq 0 ]
+	[ "$(cat "$D/out")" = done ]
+}
+
+@test "a handover from an image that passed no re-execution count is taken: served on, SIGUSR1 says 1" {
+	# what an older image passes: the handover line alone, for this pid
+	# (sh execs the server), and the listener as LISTEN_FDS
+	local older=$BATS_TEST_TMPDIR/older
+	printf '#!/bin/sh\nSINGLE_SERVER_HANDOVER="v1 pid=$$ served=5" exec "$@"\n' >"$older"
+	chmod +x "$older"
+	SS_WRAP="python3 $SRC/t/held.py -- $older" start_server "$H/echo-line"
+	run client "$ADDR" --send 'new image\n'
+	[ "$output" = "new image" ]
+	kill -USR1 "$SERVER_PID"
+	wait_for_log_re ": status: served 6, running 0, paused 0, refused 0; $STARTED, 1 re-execution\(s\) before it\$"
 }
