@@ -9,13 +9,16 @@
  *
  *	echo hi | echo-server -S -o echo_banner=hello
  *	echo-server -d -1 -L 127.0.0.1:0 -m 10 -i 5m -v -V
+ *
+ * It includes the header by its installed name, so that this file builds
+ * against an installed library as it is (README.md, "The library"):
+ *
+ *	cc -o echo-server echo-server.c $(pkg-config --cflags --libs libsingleserver)
  */
-#include "config.h"
-
 #include <string.h>
 #include <unistd.h>
 
-#include "single_server.h"
+#include <single-server/single_server.h>
 
 static char *banner;
 static long served;

@@ -12,14 +12,15 @@
  *
  * The service blocks in read(2): a client that sends nothing holds the
  * server until it closes, as any one-at-a-time in-process service would.
+ * Built like echo-server.c beside it:
+ *
+ *	cc -o line-echo line-echo.c $(pkg-config --cflags --libs libsingleserver)
  */
-#include "config.h"
-
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "single_server.h"
+#include <single-server/single_server.h>
 
 /* line_read - read up to and including the first newline; its length */
 static size_t line_read(int fd, char *buf, size_t size)
