@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """syslogd.py - a syslog receiver for tests.
 
-usage: syslogd.py SOCKET OUT [--idle SECONDS]
+usage: syslogd.py SOCKET OUT [--idle SECONDS] [--paused]
 
 Binds a unix datagram socket at SOCKET (what t/syslog-ns makes /dev/log
 point at) and appends each message to OUT as one line:
@@ -15,7 +15,9 @@ The priority is decoded and the timestamp dropped, from RFC 3164 lines
 PROCID MSGID SD TEXT"). Newlines inside a message become spaces, so that
 one message is one line. Each line is written and flushed at once.
 SOCKET exists once the receiver is ready. It exits after --idle seconds
-(default 120) without a message, and on SIGTERM.
+(default 120) without a message, and on SIGTERM. With --paused it reads
+nothing until SIGUSR1: a syslog daemon that does not read, whose socket
+fills up (net.unix.max_dgram_qlen datagrams).
 """
 import os
 import re
@@ -58,8 +60,11 @@ def decode(data):
 def main(argv):
     path, out = argv[1], argv[2]
     idle = 120.0
-    if len(argv) > 4 and argv[3] == "--idle":
-        idle = float(argv[4])
+    if "--idle" in argv:
+        idle = float(argv[argv.index("--idle") + 1])
+    paused = "--paused" in argv
+    if paused:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1, signal.SIGTERM})
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     tmp = path + ".tmp"
@@ -70,6 +75,10 @@ def main(argv):
     s.settimeout(idle)
     with open(out, "a", encoding="utf-8") as f:
         os.rename(tmp, path)        # SOCKET appears only once bound: ready
+        if paused:
+            if signal.sigwait({signal.SIGUSR1, signal.SIGTERM}) != signal.SIGUSR1:
+                return 0
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
         while True:
             try:
                 data = s.recv(65536)

@@ -268,5 +268,5 @@ need_tty() {
 @test "command-line errors after the parameters are read carry the service tag" {
 	run --separate-stderr "$SS" -S -L 127.0.0.1:0 -- true </dev/null
 	usage_error "-L and -1 are for resident mode"
-	[[ "${stderr_lines[0]}" == "single-server/true["*"]: fatal: "* ]]
+	[[ ${stderr_lines[0]} =~ ^${STAMP}single-server/true\[[0-9]+\]:\ fatal:\  ]]
 }
