@@ -65,7 +65,7 @@ LINE_ECHO=$BUILD/examples/line-echo
 
 @test "logs carry the application's name as the syslog tag" {
 	run --separate-stderr "$ECHO" -S -V -v </dev/null
-	[[ "$stderr" == "echo-server["*"]: hook pre_init"* ]]
+	[[ $stderr =~ ^${STAMP}echo-server\[[0-9]+\]:\ hook\ pre_init ]]
 }
 
 # --- the installed library ------------------------------------------------------
