@@ -369,6 +369,19 @@ dropped_total() {
 	wait_for_syslog "^daemon\.info single-server/restart\[$SERVER_PID\]: connect from "
 }
 
+@test "a stream /dev/log: each line arrives whole, ended by a NUL, as syslog(3) sends it" {
+	syslog_start --stream
+	start_server_syslog -v -n stream -o handler_stderr=log -L 127.0.0.1:0 -- sh -c "$NOISY"
+	run -0 timeout 30 python3 "$SRC/t/load.py" "$ADDR" 10 5 --seconds 20
+	[ "${lines[0]}" = "ok 10 failed 0" ]
+	run -0 client "$ADDR" --send '999\n'
+	wait_for_syslog "^daemon\.warning single-server/stream\[$SERVER_PID\]: warning: handler [0-9]+: noise 999 9\$"
+	wait_for_syslog "^daemon\.info single-server/stream\[$SERVER_PID\]: connect from 127\.0\.0\.1:"
+	# no line cut short or run into the next one
+	! grep -v -E "^daemon\.(info|warning) single-server/stream\[$SERVER_PID\]: ([a-z]+: |handler [0-9]+: noise [0-9]+ [0-9]\$|connect from|handler pid)" "$SYSLOG"
+	[ "$(grep -c ': noise ' "$SYSLOG")" -eq 110 ]
+}
+
 # ---- what a copy on stderr starts with (SPEC 9) ----
 
 @test "stderr a file: each copied line starts with the local time, RFC 3339 with milliseconds and the offset" {
