@@ -177,9 +177,9 @@ static void child_log_suppressed(CHILD_LOG *lp)
 
 /*
  * child_log_emit - log one line (or a piece of a long one). At most
- * CHILD_LOG_RATE a second per handler: syslog() blocks when the daemon
- * falls behind, and a handler flooding its stderr must not stall the
- * event loop, and so every other client, with it.
+ * CHILD_LOG_RATE a second per handler: logging never waits, but a
+ * handler flooding its stderr must not crowd every other line out of a
+ * syslog daemon that falls behind, nor keep the event loop formatting.
  */
 static void child_log_emit(CHILD_LOG *lp, const char *text, size_t len)
 {

@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -98,6 +99,32 @@ int     master_generation(const char *text, unsigned *gen)
         return (-1);
     *gen = (unsigned) val;
     return (0);
+}
+
+/*
+ * master_postlog - log where Postfix's own daemons do: postlogd(8), when
+ * the master exports its socket (only with maillog_file set). Without a
+ * host name from the master, ours: the records carry one.
+ */
+void    master_postlog(void)
+{
+    const char *path = getenv("POSTLOG_SERVICE");
+    const char *host = getenv("POSTLOG_HOSTNAME");
+    char    name[256];
+
+    if (path == 0 || *path == 0)
+        return;
+    if (host == 0 || *host == 0) {
+        if (gethostname(name, sizeof(name)) < 0)
+            snprintf(name, sizeof(name), "localhost");
+        name[sizeof(name) - 1] = 0;
+        host = name;
+    }
+    if (ss_msg_log_server(path, host) < 0)
+        ss_msg_warn("POSTLOG_SERVICE: cannot reach postlogd(8) at %s: %m "
+                    "-- logging to syslog instead", path);
+    else if (ss_msg_verbose)
+        ss_msg_info("logging to postlogd(8) at %s", path);
 }
 
 /*

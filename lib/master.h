@@ -14,6 +14,7 @@
  *	int	master_channel_ok(void);
  *	int	master_transport(const char *name, int listen_family);
  *	int	master_generation(const char *text, unsigned *gen);
+ *	void	master_postlog(void);
  *
  *	void	master_lock_open(MASTER *ma, const char *dir,
  *			const char *service);
@@ -58,6 +59,13 @@
  *
  *	master_generation() converts $GENERATION (octal digits, as the
  *	master writes it); -1 when the text is anything else.
+ *
+ *	master_postlog() sends every log line to Postfix's postlogd(8)
+ *	instead of syslog when the master says so: with maillog_file set
+ *	(Postfix 3.4 and later) it gives its children $POSTLOG_SERVICE, the
+ *	path of postlogd's socket, and $POSTLOG_HOSTNAME. Call it before
+ *	any chroot. A socket that cannot be reached is logged as a warning,
+ *	and syslog used.
  *
  *	master_lock_open() opens the accept lock, "SERVICE.TRANSPORT.lock"
  *	in dir, "MAIL_CONFIG.SERVICE.TRANSPORT.lock" when the master set
@@ -163,6 +171,7 @@ extern void master_init(MASTER *);
 extern int master_detect(long, const char *);
 extern int master_channel_ok(void);
 extern int master_transport(const char *, int);
+extern void master_postlog(void);
 extern int master_generation(const char *, unsigned *);
 extern void master_lock_open(MASTER *, const char *, const char *);
 extern void master_start(MASTER *, struct event_base *, void (*) (void *),

@@ -13,6 +13,7 @@
  *	void	ss_msg_open(const char *tag);
  *	void	ss_msg_syslog(const char *tag, int facility);
  *	void	ss_msg_stderr(int mode);
+ *	int	ss_msg_log_server(const char *path, const char *host);
  *
  *	void	ss_msg_info(const char *fmt, ...);
  *	void	ss_msg_warn(const char *fmt, ...);
@@ -24,8 +25,23 @@
  *
  *	int	ss_msg_facility(const char *name);
  * DESCRIPTION
- *	One line per event. Each line is written to syslog (with LOG_PID)
+ *	One line per event. Each line is written to syslog (with the pid)
  *	and to stderr as "tag[pid]: level: text" as ss_msg_stderr() says.
+ *
+ *	Syslog is written without ever waiting: the line is formatted here
+ *	as syslog(3) would ("<PRI>Mmm dd hh:mm:ss tag[pid]: text") and sent
+ *	with MSG_DONTWAIT on a socket connected at ss_msg_open(). When the
+ *	syslog daemon does not read (its socket is full) the line is
+ *	dropped and counted, and the next line that goes through is preceded
+ *	by "warning: N log line(s) dropped: syslog is not reading". When it
+ *	refuses the connection (it restarted), the socket is connected again,
+ *	where /dev/log can still be reached, at most once a second.
+ *
+ *	A copy on stderr starts with the local time, RFC 3339 with
+ *	milliseconds ("2026-12-07T10:23:45.123+01:00 "), unless stderr is a
+ *	terminal (no prefix) or the systemd journal (JOURNAL_STREAM names
+ *	its device and inode): then with the sd-daemon(3) priority, "<2>"
+ *	for fatal and panic, "<3>" error, "<4>" warning, "<6>" info.
  *
  *	ss_msg_open() sets the tag (program name) before anything else is
  *	known and opens syslog under it (facility daemon) when /dev/log is a
@@ -36,13 +52,22 @@
  *	syslog daemon) every line goes to stderr instead, whatever
  *	ss_msg_stderr() says, unless fd 2 is a socket. Until ss_msg_stderr() is
  *	called, warnings, errors and fatal messages are copied to stderr
- *	(SS_MSG_STDERR_PROBLEMS).
+ *	(SS_MSG_STDERR_PROBLEMS). What a stderr copy starts with is chosen
+ *	here too, and the time zone read (before any chroot).
  *
  *	ss_msg_syslog() sets the final tag (for example "single-server/echo")
  *	and facility (a LOG_* value), keeping the connection to /dev/log. Without
- *	/dev/log at ss_msg_open() nothing goes to syslog(3) at all: no socket
+ *	/dev/log at ss_msg_open() nothing goes to syslog at all: no socket
  *	is made, and a /dev/log that appears later is used from the next
  *	start (or re-execution) on.
+ *
+ *	ss_msg_log_server() sends every line from now on to the unix datagram
+ *	socket at path instead of syslog, as "Mmm dd hh:mm:ss host
+ *	tag[pid]: text" with the first label of host: the records that
+ *	Postfix's postlogd(8) writes to its log file as they are. It connects
+ *	at once (call it before any chroot) and returns 0, or -1 with errno
+ *	set, syslog then staying as it was. The non-blocking send and the
+ *	count of dropped lines are as for syslog.
  *
  *	ss_msg_stderr() chooses what is copied to stderr: SS_MSG_STDERR_NONE,
  *	SS_MSG_STDERR_PROBLEMS (warning and worse) or SS_MSG_STDERR_ALL (-V).
@@ -61,8 +86,10 @@
  *
  *	ss_msg_emergency_prepare() formats a fatal line now, for
  *	ss_msg_emergency() to send later from a signal handler: it only calls
- *	write() and send() (async-signal-safe), to stderr as ss_msg_stderr()
- *	says and to syslog over a socket connected in advance.
+ *	clock_gettime(), write() and send() (async-signal-safe), to stderr as
+ *	ss_msg_stderr() says and to syslog over a socket connected in
+ *	advance, without waiting (MSG_DONTWAIT). Its time stamp is made with
+ *	the offset from UTC of the last line logged.
  *
  *	ss_msg_facility() maps a syslog facility name ("daemon", "local0", ...)
  *	to its LOG_* value, or -1.
@@ -83,6 +110,7 @@
 extern void ss_msg_open(const char *);
 extern void ss_msg_syslog(const char *, int);
 extern void ss_msg_stderr(int);
+extern int ss_msg_log_server(const char *, const char *);
 extern void ss_msg_cleanup(void (*)(void));
 extern int ss_msg_facility(const char *);
 extern void ss_msg_usage_hint(const char *);

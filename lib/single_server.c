@@ -287,6 +287,7 @@ static void single_server_master(SKELETON *sk)
         || !master_detect(sk->opts.socket_count, sk->opts.transport))
         return;
     sk->ma.on = 1;
+    master_postlog();                   /* before any chroot */
     if (sk->opts.nlisten > 0)
         options_error("-L does not go with master(8) mode: the master passes "
                       "the listening sockets");

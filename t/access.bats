@@ -699,7 +699,7 @@ bad_rules() {
 	# and the program's own "name[pid]"
 	rest=${stderr//"$R"/}
 	rest=${rest//"$culprit"/}
-	rest=$(sed -E 's/^[^ ]*\[[0-9]+\]//' <<<"$rest")
+	rest=$(sed -E "s/^$STAMP[^ ]*\[[0-9]+\]//" <<<"$rest")
 	for n in "$@"; do
 		grep -qE "(^|[^0-9])$n([^0-9]|$)" <<<"$rest" ||
 			{ echo "line $n not named: $stderr" >&2; false; }

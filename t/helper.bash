@@ -11,6 +11,10 @@ H=$SRC/t/handlers
 
 BG_PIDS=()
 
+# STAMP: the RFC 3339 time (local, milliseconds, offset) and space that
+# start a log line copied to a stderr that is a file or a pipe (an ERE)
+STAMP='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}[+-][0-9]{2}:[0-9]{2} '
+
 # client ADDRESS [client.py options]: connect, print what the server says
 client() {
 	python3 "$SRC/t/client.py" "$@"
@@ -247,9 +251,9 @@ need_syslog_ns() {
 		skip "no private mount namespace (unshare -m not permitted)"
 }
 
-# syslog_start: start the receiver in the background; sets SYSLOG (the
-# messages, one a line), SYSLOG_SOCK and SYSLOG_PID. Returns once the
-# socket is bound (it is renamed into place only then).
+# syslog_start [syslogd.py options]: start the receiver in the background;
+# sets SYSLOG (the messages, one a line), SYSLOG_SOCK and SYSLOG_PID.
+# Returns once the socket is bound (it is renamed into place only then).
 syslog_start() {
 	need_syslog_ns
 	SYSLOG=$BATS_TEST_TMPDIR/syslog
@@ -258,7 +262,7 @@ syslog_start() {
 		SYSLOG_SOCK=$(mktemp -u /tmp/ss-log.XXXXXX)
 	fi
 	: >"$SYSLOG"
-	bg python3 "$SRC/t/syslogd.py" "$SYSLOG_SOCK" "$SYSLOG" --idle 120 \
+	bg python3 "$SRC/t/syslogd.py" "$SYSLOG_SOCK" "$SYSLOG" --idle 120 "$@" \
 		</dev/null >/dev/null
 	SYSLOG_PID=$BG_PID
 	wait_for_file "$SYSLOG_SOCK" 5

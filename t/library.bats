@@ -29,7 +29,7 @@ LINE_ECHO=$BUILD/examples/line-echo
 	client "$ADDR" >/dev/null
 	client "$ADDR" >/dev/null
 	wait_status "$SERVER_PID" 5
-	run sed -n 's/^echo-server\[[0-9]*\]: hook //p' "$LOG"
+	run sed -nE "s/^${STAMP}echo-server\[[0-9]+\]: hook //p" "$LOG"
 	# pre_accept runs before each accept() call, so it may run more
 	# often than clients come; squeeze repeats to compare the order.
 	[ "$(uniq <<<"$output")" = "$(printf '%s\n' \
@@ -72,7 +72,7 @@ LINE_ECHO=$BUILD/examples/line-echo
 
 @test "logs carry the application's name as the syslog tag" {
 	run --separate-stderr "$ECHO" -S -V -v </dev/null
-	[[ "$stderr" == "echo-server["*"]: hook pre_init"* ]]
+	[[ $stderr =~ ^${STAMP}echo-server\[[0-9]+\]:\ hook\ pre_init ]]
 }
 
 # --- the installed library ------------------------------------------------------

@@ -51,7 +51,7 @@ hpid() {
 	[ -z "$output" ]
 	inetd_wait
 	[ "$TOOL_STATUS" -eq 100 ]
-	grep -E "^$TAG\[$TOOL_PID\]: fatal: .*max_usr" "$err"
+	grep -E "^$STAMP$TAG\[$TOOL_PID\]: fatal: .*max_usr" "$err"
 	wait_for_syslog "^daemon\.[a-z]+ $TAG\[$TOOL_PID\]: fatal: .*max_usr"
 }
 
@@ -73,7 +73,7 @@ hpid() {
 	[ -z "$output" ]
 	inetd_wait
 	[ "$TOOL_STATUS" -eq 127 ]
-	grep -E "^$TAG\[$TOOL_PID\]: fatal: .*/nonexistent/handler.*not found" "$err"
+	grep -E "^$STAMP$TAG\[$TOOL_PID\]: fatal: .*/nonexistent/handler.*not found" "$err"
 	wait_for_syslog "^daemon\.[a-z]+ $TAG\[$TOOL_PID\]: fatal: .*/nonexistent/handler.*not found"
 }
 
@@ -233,7 +233,7 @@ log_pieces() {
 	local pid
 	pid=$(in_nosyslog_ns "$SS" -S -v -- sh -c 'echo $PPID' </dev/null 2>"$err")
 	cat "$err"
-	grep -qE "^single-server/sh\[$pid\]: " "$err"
+	grep -qE "^${STAMP}single-server/sh\[$pid\]: " "$err"
 	! grep -qE ": (warning|error|fatal): " "$err"
 }
 
@@ -254,7 +254,7 @@ log_pieces() {
 	wait_for_syslog "^daemon\.info single-server/sh\[$pid\]: "
 	local text
 	text=$(sed -n "s/^daemon\.info single-server\/sh\[$pid\]: //p" "$SYSLOG" | head -1)
-	grep -qxF "single-server/sh[$pid]: $text" "$err"
+	sed -nE "s/^$STAMP//p" "$err" | grep -qxF "single-server/sh[$pid]: $text"
 }
 
 @test "syslog tag: syslog_name alone when it equals the service name, else syslog_name/service; syslog_facility" {
@@ -281,4 +281,156 @@ log_pieces() {
 	echo "logged $logged, suppressed $suppressed"
 	[ "$logged" -le 200 ]		# two seconds at the most
 	[ $((logged + suppressed)) -eq 300 ]
+}
+
+# ---- a syslog daemon that does not read (SPEC 9: logging never blocks) ----
+
+# NOISY: a handler that reads a number N, writes 10 lines to its stderr
+# (handler_stderr=log: 10 log lines), then answers N
+NOISY='read -r n; for k in 0 1 2 3 4 5 6 7 8 9; do echo "noise $n $k" >&2; done; echo "$n"'
+
+# dropped_total: the sum of the "N log line(s) dropped" counts in $SYSLOG
+dropped_total() {
+	sed -nE 's/.*: warning: ([0-9]+) log line\(s\) dropped: syslog is not reading$/\1/p' \
+		"$SYSLOG" | awk '{ n += $1 } END { print n + 0 }'
+}
+
+@test "a syslog that does not read: 50 clients of a handler logging 10 lines each are served at once" {
+	syslog_start --paused
+	start_server_syslog -n stuck -o handler_stderr=log -L 127.0.0.1:0 -- sh -c "$NOISY"
+	local t0 t1
+	t0=$(now_ms)
+	# one client process, 10 connections at a time; glibc's syslog()
+	# would block the loop at the 11th line (max_dgram_qlen is 10)
+	run -0 timeout 30 python3 "$SRC/t/load.py" "$ADDR" 50 10 --seconds 20
+	t1=$(now_ms)
+	echo "$output; $((t1 - t0)) ms"
+	[ "${lines[0]}" = "ok 50 failed 0" ]
+	[ $((t1 - t0)) -lt 5000 ]
+	kill -0 "$SERVER_PID"
+}
+
+@test "a syslog that does not read: lines dropped are counted, and the count is logged once it reads again" {
+	syslog_start --paused
+	start_server_syslog -n stuck -o handler_stderr=log -L 127.0.0.1:0 -- sh -c "$NOISY"
+	run -0 timeout 30 python3 "$SRC/t/load.py" "$ADDR" 20 5 --seconds 20
+	[ "${lines[0]}" = "ok 20 failed 0" ]
+	# every handler has ended and its stderr pipe was read to the end
+	no_children "$SERVER_PID"
+	kill -USR1 "$SYSLOG_PID"		# it reads from now on
+	wait_for_syslog "noise"
+	# the next line that gets through is preceded by the count
+	run -0 client "$ADDR" --send '999\n'
+	[ "$output" = 999 ]
+	wait_for_syslog "handler [0-9]+: noise 999 9\$"
+	grep -E "warning: [0-9]+ log line\(s\) dropped: syslog is not reading\$" "$SYSLOG"
+	# each of the 210 lines is either in syslog or counted as dropped
+	local got dropped
+	got=$(grep -c ': warning: handler [0-9]*: noise ' "$SYSLOG")
+	dropped=$(dropped_total)
+	echo "received $got, dropped $dropped"
+	[ "$dropped" -gt 0 ]
+	[ $((got + dropped)) -eq 210 ]
+	# the count comes before the first line of the last client
+	[ "$(grep -nE 'dropped: syslog|noise 999 0$' "$SYSLOG" | head -1 | grep -c dropped)" -eq 1 ]
+}
+
+@test "a syslog that does not read: the watchdog still ends a process whose loop stood still" {
+	syslog_start --paused
+	start_server_syslog -n stuck -o handler_stderr=log -o daemon_timeout=1 \
+		-L 127.0.0.1:0 -- sh -c "$NOISY"
+	run -0 timeout 30 python3 "$SRC/t/load.py" "$ADDR" 5 5 --seconds 10
+	[ "${lines[0]}" = "ok 5 failed 0" ]
+	# the syslog socket is full; a stopped process cannot pat its
+	# watchdog, and the alarm is delivered as soon as it runs again
+	kill -STOP "$SERVER_PID"
+	sleep 1.5	# the timeout itself is what is measured
+	kill -CONT "$SERVER_PID"
+	wait_status "$SERVER_PID" 5
+	[ "$STATUS" -eq 111 ]
+}
+
+@test "a syslog daemon that restarted: lines reach the new one" {
+	syslog_start
+	start_server_syslog -v -n restart -L 127.0.0.1:0 -- "$H/echo-line"
+	run -0 client "$ADDR" --send 'one\n'
+	wait_for_syslog "connect from .*: handler pid"
+	kill "$SYSLOG_PID"
+	wait_exit "$SYSLOG_PID" 5
+	syslog_start			# a new receiver, bound at the same path
+	# a refused line is followed by at most a second without trying again
+	local k
+	for ((k = 0; k < 40; k++)); do
+		run -0 client "$ADDR" --send 'two\n'
+		[ "$output" = two ]
+		grep -q "connect from" "$SYSLOG" && break
+		sleep 0.1
+	done
+	wait_for_syslog "^daemon\.info single-server/restart\[$SERVER_PID\]: connect from "
+}
+
+@test "a stream /dev/log: each line arrives whole, ended by a NUL, as syslog(3) sends it" {
+	syslog_start --stream
+	start_server_syslog -v -n stream -o handler_stderr=log -L 127.0.0.1:0 -- sh -c "$NOISY"
+	run -0 timeout 30 python3 "$SRC/t/load.py" "$ADDR" 10 5 --seconds 20
+	[ "${lines[0]}" = "ok 10 failed 0" ]
+	run -0 client "$ADDR" --send '999\n'
+	wait_for_syslog "^daemon\.warning single-server/stream\[$SERVER_PID\]: warning: handler [0-9]+: noise 999 9\$"
+	wait_for_syslog "^daemon\.info single-server/stream\[$SERVER_PID\]: connect from 127\.0\.0\.1:"
+	# no line cut short or run into the next one
+	! grep -v -E "^daemon\.(info|warning) single-server/stream\[$SERVER_PID\]: ([a-z]+: |handler [0-9]+: noise [0-9]+ [0-9]\$|connect from|handler pid)" "$SYSLOG"
+	[ "$(grep -c ': noise ' "$SYSLOG")" -eq 110 ]
+}
+
+# ---- what a copy on stderr starts with (SPEC 9) ----
+
+@test "stderr a file: each copied line starts with the local time, RFC 3339 with milliseconds and the offset" {
+	local err=$BATS_TEST_TMPDIR/stderr t0 t1 stamp s
+	t0=$(date +%s)
+	TZ=XYZ-5:30 "$SS" -S -v -V -- true </dev/null 2>"$err"
+	TZ=XYZ-5:30 "$SS" -S -v -V -- sh -c 'exit 3' </dev/null 2>>"$err" || true
+	t1=$(date +%s)
+	cat "$err"
+	# every line, info and warning alike
+	grep -qE "^${STAMP}single-server/true\[[0-9]+\]: handler pid [0-9]+ exit status 0\$" "$err"
+	grep -qE "^${STAMP}single-server/sh\[[0-9]+\]: warning: handler pid [0-9]+ exit status 3\$" "$err"
+	! grep -vE "^${STAMP}single-server/(true|sh)\[[0-9]+\]: " "$err"
+	# the zone's offset, and the time is now
+	stamp=$(head -1 "$err" | cut -d' ' -f1)
+	[[ $stamp == *+05:30 ]]
+	s=$(date -d "$stamp" +%s)
+	[ "$s" -ge "$t0" ] && [ "$s" -le "$t1" ]
+}
+
+@test "JOURNAL_STREAM naming stderr: each line starts with its sd-daemon priority, without a time" {
+	local err=$BATS_TEST_TMPDIR/stderr js
+	: >"$err"
+	js=$(stat -c '%d:%i' "$err")
+	JOURNAL_STREAM=$js "$SS" -S -v -V -- true </dev/null 2>>"$err"
+	JOURNAL_STREAM=$js "$SS" -S -v -V -- sh -c 'exit 3' </dev/null 2>>"$err" || true
+	JOURNAL_STREAM=$js "$SS" -S -o max_usr=3 -- true </dev/null 2>>"$err" || true
+	cat "$err"
+	grep -qE '^<6>single-server/true\[[0-9]+\]: handler pid [0-9]+ exit status 0$' "$err"
+	grep -qE '^<4>single-server/sh\[[0-9]+\]: warning: handler pid [0-9]+ exit status 3$' "$err"
+	grep -qE '^<2>single-server\[[0-9]+\]: fatal: .*max_usr' "$err"
+	# every line: a priority, never a time
+	! grep -vE '^<[0-7]>single-server' "$err"
+	! grep -qE "$STAMP" "$err"
+}
+
+@test "JOURNAL_STREAM naming another file than stderr: times, not priorities" {
+	local err=$BATS_TEST_TMPDIR/stderr other=$BATS_TEST_TMPDIR/other
+	: >"$other"
+	JOURNAL_STREAM=$(stat -c '%d:%i' "$other") \
+		"$SS" -S -v -V -- true </dev/null 2>"$err"
+	cat "$err"
+	grep -qE "^${STAMP}single-server/true\[[0-9]+\]: " "$err"
+	! grep -q '^<' "$err"
+}
+
+@test "stderr a terminal: lines start with the tag, neither a time nor a priority" {
+	command -v script >/dev/null || skip "no script(1)"
+	run -0 script -qec "$SS -S -v -V -- true </dev/null" /dev/null
+	echo "$output"
+	[[ ${lines[0]} == "single-server/true["*"]: "* ]]
 }

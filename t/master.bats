@@ -257,3 +257,46 @@ EOF
 	[ "$output" = "220 greeting from TCP 127.0.0.1" ]
 	! grep -q "pass connection" "$SYSLOG"
 }
+
+@test "master(8) with maillog_file: the tool's lines and its handlers' stderr reach the mail log file through postlogd(8)" {
+	local diag
+	diag=$(handler diag <<'EOF2'
+echo "pid $$"
+echo "ppid $PPID"
+echo "diagnostic from $$" >&2
+echo done
+EOF2
+)
+	postfix_maillog
+	postfix_start "$POSTLOG_LINE" \
+		"127.0.0.1:@PORT@ inet n n n - 2 single-server -v $diag"
+	run -0 client "$PF_ADDR" --timeout 5
+	local pid ppid
+	pid=$(field pid)
+	ppid=$(field ppid)
+	[ -n "$pid" ] && [ -n "$ppid" ]
+	[ "${lines[2]}" = done ]
+	# the file has what Postfix's own daemons write there: the time, the
+	# host name's first label, TAG[PID]: text
+	LOG=$PF_MAILLOG wait_for_log "]: warning: handler $pid: diagnostic from $pid"
+	cat "$PF_MAILLOG" >&2
+	grep -qE "^[A-Z][a-z]{2} [0-9]{2} [0-9:]{8} localhost $TAG\[$ppid\]: warning: handler $pid: diagnostic from $pid\$" "$PF_MAILLOG"
+	grep -qE "^[A-Z][a-z]{2} [0-9]{2} [0-9:]{8} localhost $TAG\[$ppid\]: connect from 127\.0\.0\.1:[0-9]+ " "$PF_MAILLOG"
+	# and not in syslog: one logger at a time, as Postfix's daemons
+	! grep -q "\[$ppid\]" "$SYSLOG"
+}
+
+@test "master(8) with maillog_file, a chrooted service: its lines reach the mail log file from inside the chroot" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	local root=$PF_DIR/root
+	mkdir -p "$root/bin"
+	cp "$BUILD/t/static-echo" "$root/bin/"
+	postfix_maillog
+	# chroot column y: the master adds -c
+	postfix_start "$POSTLOG_LINE" \
+		"127.0.0.1:@PORT@ inet n n y - 1 single-server -o chroot_directory=$root /bin/static-echo 3"
+	run -0 client "$PF_ADDR" --send 'jailed\n' --timeout 5
+	[ "$output" = "static: jailed" ]
+	LOG=$PF_MAILLOG wait_for_log "exit status 3"
+	grep -qE "^[A-Z][a-z]{2} [0-9]{2} [0-9:]{8} localhost $TAG\[[0-9]+\]: warning: handler pid [0-9]+ exit status 3\$" "$PF_MAILLOG"
+}

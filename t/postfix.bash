@@ -64,6 +64,22 @@ postfix_setup() {
 	touch -d '-1 minute' "$PF_CONF/main.cf"
 }
 
+# postfix_maillog: log through postlogd(8) to the file PF_MAILLOG
+# (maillog_file, Postfix 3.4 and later) instead of syslog; postfix_start
+# then needs the postlog service line, POSTLOG_LINE, in master.cf
+postfix_maillog() {
+	[ -x "${PF_MASTER%/*}/postlogd" ] || skip "no postlogd(8) beside $PF_MASTER"
+	ln -s "${PF_MASTER%/*}/postlogd" "$PF_DIR/libexec/postlogd"
+	PF_MAILLOG=$PF_DIR/maillog
+	cat >>"$PF_CONF/main.cf" <<-EOF
+		maillog_file = $PF_MAILLOG
+		maillog_file_prefixes = $PF_DIR
+	EOF
+	touch -d '-1 minute' "$PF_CONF/main.cf"
+}
+
+POSTLOG_LINE="postlog unix-dgram n - n - 1 postlogd"
+
 # postfix_start LINE...: write LINEs to master.cf, each "@PORT@" replaced
 # by a free port, and run the master in the background (inside the syslog
 # namespace: call syslog_start first); retried (bounded) when that port
@@ -107,8 +123,10 @@ postfix_ready() {
 			echo "the master's pid file says $pid, not $MASTER_PID" >&2
 			MASTER_PID=$pid
 		fi
+		# with maillog_file (postfix_maillog), the master logs there
 		if [ -n "$pid" ] &&
-			grep -qE "postfix/master\[$MASTER_PID\]: daemon started" "$SYSLOG" &&
+			grep -sqE "postfix/master\[$MASTER_PID\]: daemon started" \
+				"$SYSLOG" ${PF_MAILLOG:+"$PF_MAILLOG"} &&
 			listening_pid "$PF_PORT" "$MASTER_PID"; then
 			return 0
 		fi
@@ -162,4 +180,5 @@ postfix_teardown() {
 		rm -rf "$PF_DIR"
 	fi
 	PF_DIR=
+	PF_MAILLOG=
 }

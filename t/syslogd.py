@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """syslogd.py - a syslog receiver for tests.
 
-usage: syslogd.py SOCKET OUT [--idle SECONDS]
+usage: syslogd.py SOCKET OUT [--idle SECONDS] [--paused] [--stream]
 
 Binds a unix datagram socket at SOCKET (what t/syslog-ns makes /dev/log
 point at) and appends each message to OUT as one line:
@@ -15,10 +15,17 @@ The priority is decoded and the timestamp dropped, from RFC 3164 lines
 PROCID MSGID SD TEXT"). Newlines inside a message become spaces, so that
 one message is one line. Each line is written and flushed at once.
 SOCKET exists once the receiver is ready. It exits after --idle seconds
-(default 120) without a message, and on SIGTERM.
+(default 120) without a message, and on SIGTERM. With --paused it reads
+nothing until SIGUSR1: a syslog daemon that does not read, whose socket
+fills up (net.unix.max_dgram_qlen datagrams). With --stream SOCKET is a
+stream socket, as some syslog daemons make /dev/log: any number of
+connections, each message ended by a NUL (as syslog(3) sends them) or a newline;
+a last message cut short by the end of the connection is written too,
+after "PARTIAL ".
 """
 import os
 import re
+import selectors
 import signal
 import socket
 import sys
@@ -58,24 +65,67 @@ def decode(data):
 def main(argv):
     path, out = argv[1], argv[2]
     idle = 120.0
-    if len(argv) > 4 and argv[3] == "--idle":
-        idle = float(argv[4])
+    if "--idle" in argv:
+        idle = float(argv[argv.index("--idle") + 1])
+    paused = "--paused" in argv
+    if paused:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1, signal.SIGTERM})
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    stream = "--stream" in argv
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM if stream else socket.SOCK_DGRAM)
     tmp = path + ".tmp"
     if os.path.lexists(tmp):
         os.unlink(tmp)
     s.bind(tmp)
+    if stream:
+        s.listen(8)
     os.chmod(tmp, 0o666)
     s.settimeout(idle)
     with open(out, "a", encoding="utf-8") as f:
         os.rename(tmp, path)        # SOCKET appears only once bound: ready
+        if paused:
+            if signal.sigwait({signal.SIGUSR1, signal.SIGTERM}) != signal.SIGUSR1:
+                return 0
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+        if "--stream" in argv:
+            return serve_stream(s, f)
         while True:
             try:
                 data = s.recv(65536)
             except socket.timeout:
                 return 0
             f.write(decode(data) + "\n")
+            f.flush()
+
+
+def serve_stream(s, f):
+    """Every connection at once, messages split at NUL or newline."""
+    sel = selectors.DefaultSelector()
+    sel.register(s, selectors.EVENT_READ)
+    rest = {}
+    while True:
+        ready = sel.select(s.gettimeout())
+        if not ready:
+            return 0
+        for key, _ in ready:
+            if key.fileobj is s:
+                c, _ = s.accept()
+                sel.register(c, selectors.EVENT_READ)
+                rest[c] = b""
+                continue
+            c = key.fileobj
+            data = c.recv(65536)
+            if not data:
+                if rest[c]:
+                    f.write("PARTIAL " + decode(rest[c]) + "\n")
+                sel.unregister(c)
+                c.close()
+                del rest[c]
+            else:
+                *msgs, rest[c] = re.split(rb"[\0\n]", rest[c] + data)
+                for m in msgs:
+                    if m:
+                        f.write(decode(m) + "\n")
             f.flush()
 
 

@@ -268,7 +268,7 @@ need_tty() {
 @test "command-line errors after the parameters are read carry the service tag" {
 	run --separate-stderr "$SS" -S -L 127.0.0.1:0 -- true </dev/null
 	usage_error "-L and -1 are for resident mode"
-	[[ "${stderr_lines[0]}" == "single-server/true["*"]: fatal: "* ]]
+	[[ ${stderr_lines[0]} =~ ^${STAMP}single-server/true\[[0-9]+\]:\ fatal:\  ]]
 }
 
 @test "--print-config is on the usage line and in --help; it does not go with --check" {
