@@ -445,6 +445,16 @@ int     param_set_finish(PARAM_SET *set, char **err)
     return (0);
 }
 
+/* param_set_origin - where a parameter's value came from */
+const char *param_set_origin(PARAM_SET *set, const char *name)
+{
+    PARAM_ENTRY *ent = param_find(set, name, strlen(name));
+
+    if (ent == 0)
+        ss_msg_panic("param_set_origin: unknown parameter %s", name);
+    return (ent->origin);
+}
+
 /* param_set_free - release a set */
 void    param_set_free(PARAM_SET *set)
 {

@@ -20,6 +20,7 @@
  *	int	param_set_override(PARAM_SET *set, const char *assignment,
  *				const char *label, char **err);
  *	int	param_set_finish(PARAM_SET *set, char **err);
+ *	const char *param_set_origin(PARAM_SET *set, const char *name);
  *	void	param_set_free(PARAM_SET *set);
  * DESCRIPTION
  *	A SS_PARAM_DEF table (ended by SS_PARAM_DEF_END) declares each parameter:
@@ -46,6 +47,10 @@
  *	param_set_finish() expands "$name", "${name}" and "$(name)" (and
  *	"$$" as a literal "$") in every value, converts each to its type,
  *	checks bounds, and stores the results in the targets.
+ *
+ *	param_set_origin() says where a parameter's value came from, as
+ *	errors name it ("FILE, line N", "-o name=value" or "default"), for
+ *	a check made after param_set_finish() (a user name looked up).
  * DIAGNOSTICS
  *	Functions that take "err" return 0 on success; on failure they
  *	return -1 and set *err to a new string (free it with myfree()) that
@@ -68,6 +73,7 @@ extern int param_set_read_stream(PARAM_SET *, FILE *, const char *, char **);
 extern int param_set_override(PARAM_SET *, const char *, const char *,
                                       char **);
 extern int param_set_finish(PARAM_SET *, char **);
+extern const char *param_set_origin(PARAM_SET *, const char *);
 extern void param_set_free(PARAM_SET *);
 
 #endif

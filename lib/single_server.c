@@ -13,7 +13,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +46,11 @@ static char *single_server_per_source_message;
 static char *single_server_upstream_protocol;
 static long single_server_upstream_timeout;
 static char *single_server_upstream_networks;
+static char *single_server_unix_owner;
+static char *single_server_unix_group;
+static SS_LISTENER_OPTS single_server_listen;
+
+#define L single_server_listen
 
 #define TIME_MAX INT_MAX
 
@@ -59,6 +66,13 @@ static SS_PARAM_DEF single_server_param_table[] = {
     SS_PARAM_DEF_TIME("daemon_timeout", "18000s", 0, TIME_MAX, &P.daemon_timeout),
     SS_PARAM_DEF_INT("listen_backlog", "1024", 1, 65535, &P.listen_backlog),
     SS_PARAM_DEF_MODE("unix_socket_mode", "0666", &P.unix_socket_mode),
+    SS_PARAM_DEF_STR("unix_socket_owner", "", &single_server_unix_owner),
+    SS_PARAM_DEF_STR("unix_socket_group", "", &single_server_unix_group),
+    SS_PARAM_DEF_BOOL("listen_reuseport", "no", &L.reuseport),
+    SS_PARAM_DEF_BOOL("tcp_nodelay", "no", &L.nodelay),
+    SS_PARAM_DEF_BOOL("tcp_keepalive", "no", &L.keepalive),
+    SS_PARAM_DEF_TIME("tcp_keepalive_time", "0", 0, 32767, &L.keepalive_time),
+    SS_PARAM_DEF_TIME("tcp_defer_accept", "0", 0, 3600, &L.defer_accept),
     SS_PARAM_DEF_STR("user", "nobody", &P.user),
     SS_PARAM_DEF_STR("chroot_directory", "", &P.chroot_directory),
     SS_PARAM_DEF_STR("state_directory", "", &P.state_directory),
@@ -136,6 +150,48 @@ static char *single_server_state_default(void)
     return (myasprintf("%s/single-server-%ld", dir, (long) geteuid()));
 }
 
+/* single_server_id - a user or group id by name, else by number; -1 */
+static long single_server_id(const char *name, int group)
+{
+    const long max = (long) (LONG_MAX > 4294967294LL ? 4294967294LL : LONG_MAX);
+    struct passwd *pw;
+    struct group *gr;
+    long    id;
+
+    if (!group && (pw = getpwnam(name)) != 0)
+        return ((long) pw->pw_uid);
+    if (group && (gr = getgrnam(name)) != 0)
+        return ((long) gr->gr_gid);
+    return (conv_long(name, 0, max, &id) == CONV_OK ? id : -1);
+}
+
+/*
+ * single_server_listen_opts - the listener parameters in one place; the
+ * socket owner and group looked up now, before any chroot
+ */
+static void single_server_listen_opts(SKELETON *sk, PARAM_SET *set)
+{
+    SS_LISTENER_OPTS *lo = &sk->listen_opts;
+    long    uid = -1;
+    long    gid = -1;
+
+    if (*single_server_unix_owner
+        && (uid = single_server_id(single_server_unix_owner, 0)) < 0)
+        ss_msg_usage("%s: parameter unix_socket_owner: unknown user \"%s\"",
+                     param_set_origin(set, "unix_socket_owner"),
+                     single_server_unix_owner);
+    if (*single_server_unix_group
+        && (gid = single_server_id(single_server_unix_group, 1)) < 0)
+        ss_msg_usage("%s: parameter unix_socket_group: unknown group \"%s\"",
+                     param_set_origin(set, "unix_socket_group"),
+                     single_server_unix_group);
+    *lo = single_server_listen;
+    lo->backlog = (int) P.listen_backlog;
+    lo->unix_mode = P.unix_socket_mode;
+    lo->unix_uid = (uid_t) uid;
+    lo->unix_gid = (gid_t) gid;
+}
+
 /* single_server_params_read - defaults, file, overrides, then check */
 static void single_server_params_read(SKELETON *sk, const char *name)
 {
@@ -170,6 +226,7 @@ static void single_server_params_read(SKELETON *sk, const char *name)
     if (ss_msg_facility(P.syslog_facility) < 0)
         ss_msg_usage("parameter syslog_facility: unknown facility \"%s\"",
                   P.syslog_facility);
+    single_server_listen_opts(sk, set);
     param_set_free(set);
     myfree(state);
     myfree(pid);

@@ -62,6 +62,7 @@ typedef struct SKELETON {
     int     new_group;                  /* handlers lead their own group */
     int     pipe_warned;                /* said that stderr pipes ran out */
     SS_LISTENER_LIST listeners;
+    SS_LISTENER_OPTS listen_opts;       /* listener parameters */
     PRIVS   privs;
     struct event *signal_ev[4];         /* CHLD, TERM, INT, HUP */
     FLOW   *flow;                       /* in-flow bucket, or null */
