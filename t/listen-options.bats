@@ -156,36 +156,36 @@ with open(out, "w") as f:
 }
 
 @test "unknown unix_socket_owner or unix_socket_group: exit 100 naming the parameter and where it was set" {
-	run --separate-stderr "$SS" -d -o unix_socket_owner=no-such-user-here \
+	run --separate-stderr timeout 10 "$SS" -d -o unix_socket_owner=no-such-user-here \
 		-L "unix:$BATS_TEST_TMPDIR/x.sock" -- "$H/echo-line" </dev/null
 	config_error "-o unix_socket_owner=no-such-user-here" \
 		'parameter unix_socket_owner: unknown user "no-such-user-here"'
 	[ ! -e "$BATS_TEST_TMPDIR/x.sock" ]
 	printf 'unix_socket_mode = 0600\nunix_socket_group = no-such-group-here\n' \
 		>"$BATS_TEST_TMPDIR/main.cf"
-	run --separate-stderr "$SS" --check -f "$BATS_TEST_TMPDIR/main.cf" \
+	run --separate-stderr timeout 10 "$SS" --check -f "$BATS_TEST_TMPDIR/main.cf" \
 		-L "unix:$BATS_TEST_TMPDIR/x.sock" -- "$H/echo-line" </dev/null
 	config_error "$BATS_TEST_TMPDIR/main.cf, line 2" \
 		'parameter unix_socket_group: unknown group "no-such-group-here"'
-	run --separate-stderr "$SS" -d -o unix_socket_owner=-1 \
+	run --separate-stderr timeout 10 "$SS" -d -o unix_socket_owner=-1 \
 		-L "unix:$BATS_TEST_TMPDIR/x.sock" -- "$H/echo-line" </dev/null
 	config_error "-o unix_socket_owner=-1" "unknown user"
 }
 
 @test "bad listener option values: exit 100 naming the parameter" {
-	run --separate-stderr "$SS" -d -o tcp_nodelay=maybe -L 127.0.0.1:0 \
+	run --separate-stderr timeout 10 "$SS" -d -o tcp_nodelay=maybe -L 127.0.0.1:0 \
 		-- "$H/echo-line" </dev/null
 	config_error "-o tcp_nodelay=maybe" "parameter tcp_nodelay" "yes or no"
-	run --separate-stderr "$SS" -d -o listen_reuseport=2 -L 127.0.0.1:0 \
+	run --separate-stderr timeout 10 "$SS" -d -o listen_reuseport=2 -L 127.0.0.1:0 \
 		-- "$H/echo-line" </dev/null
 	config_error "parameter listen_reuseport"
-	run --separate-stderr "$SS" -d -o tcp_keepalive=sometimes -L 127.0.0.1:0 \
+	run --separate-stderr timeout 10 "$SS" -d -o tcp_keepalive=sometimes -L 127.0.0.1:0 \
 		-- "$H/echo-line" </dev/null
 	config_error "parameter tcp_keepalive"
-	run --separate-stderr "$SS" -d -o tcp_keepalive_time=10h -L 127.0.0.1:0 \
+	run --separate-stderr timeout 10 "$SS" -d -o tcp_keepalive_time=10h -L 127.0.0.1:0 \
 		-- "$H/echo-line" </dev/null
 	config_error "parameter tcp_keepalive_time" "out of range"
-	run --separate-stderr "$SS" -d -o tcp_defer_accept=soon -L 127.0.0.1:0 \
+	run --separate-stderr timeout 10 "$SS" -d -o tcp_defer_accept=soon -L 127.0.0.1:0 \
 		-- "$H/echo-line" </dev/null
 	config_error "parameter tcp_defer_accept" "a time"
 }
