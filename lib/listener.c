@@ -161,14 +161,34 @@ static int listener_bind_in(int fd, int dfd, const char *name, long mode)
     return (ret);
 }
 
+/* listener_place - bind as name in dfd, give it away, link it to path */
+static int listener_place(int fd, int dfd, const char *name, const char *path,
+                                  const SS_LISTENER_OPTS *opts,
+                                  const char **step)
+{
+    if (listener_bind_in(fd, dfd, name, opts->unix_mode) < 0)
+        return (-1);
+    if (fchownat(dfd, name, opts->unix_uid, opts->unix_gid,
+                 AT_SYMLINK_NOFOLLOW) < 0) {
+        *step = "cannot give it its owner and group";
+        return (-1);
+    }
+    /* link() fails when the path is taken, where rename() replaces it. */
+    if (linkat(dfd, name, AT_FDCWD, path, 0) < 0) {
+        if (errno == EEXIST)
+            errno = EADDRINUSE;         /* what bind() says there */
+        return (-1);
+    }
+    return (0);
+}
+
 /*
  * listener_bind_owned - bind a unix socket that gets an owner or a group
  * of its own. bind() then chown() would show the socket with our owner
  * for a moment, and a chown() by path could be aimed at a file swapped
  * in meanwhile. So it is bound in a new directory of ours (mode 0700,
- * next to its path: the same file system), changed there where nobody
- * else can reach it, and linked into place: link() fails when the path
- * is taken, as bind() does, where rename() would replace it.
+ * next to its path: the same file system), given away there, where
+ * nobody else can reach it, and linked into place.
  */
 static int listener_bind_owned(int fd, const ADDR_SPEC *spec,
                                        const SS_LISTENER_OPTS *opts,
@@ -178,23 +198,17 @@ static int listener_bind_owned(int fd, const ADDR_SPEC *spec,
     const char *name = slash ? slash + 1 : spec->path;
     char   *tmp = myasprintf("%.*s.single-server-XXXXXX",
                              (int) (name - spec->path), spec->path);
-    int     dfd = -1;
+    int     dfd;
     int     ret = -1;
     int     saved_errno;
 
-    *step = "cannot make a temporary directory next to it";
-    if (mkdtemp(tmp) != 0 && (dfd = open(tmp, O_RDONLY | O_DIRECTORY
-                                         | O_CLOEXEC)) >= 0
-        && (*step = 0, listener_bind_in(fd, dfd, name, opts->unix_mode)) == 0) {
-        *step = "cannot give it its owner and group";
-        if (fchownat(dfd, name, opts->unix_uid, opts->unix_gid,
-                     AT_SYMLINK_NOFOLLOW) == 0) {
-            *step = 0;
-            ret = linkat(dfd, name, AT_FDCWD, spec->path, 0);
-        }
-        if (ret < 0 && errno == EEXIST)
-            errno = EADDRINUSE;         /* what bind() says there */
+    if (mkdtemp(tmp) == 0) {
+        *step = "cannot make a directory next to it";
+        myfree(tmp);
+        return (-1);
     }
+    if ((dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
+        ret = listener_place(fd, dfd, name, spec->path, opts, step);
     saved_errno = errno;
     if (dfd >= 0) {
         (void) unlinkat(dfd, name, 0);
@@ -445,7 +459,8 @@ static const LISTENER_SOCKOPT listener_sockopts[] = {
 };
 
 #define LISTENER_CONN_OPTS 3            /* those inherited by connections */
-#define LISTENER_NOPTS (sizeof(listener_sockopts) / sizeof(listener_sockopts[0]))
+#define LISTENER_NOPTS \
+    (sizeof(listener_sockopts) / sizeof(listener_sockopts[0]))
 
 /* listener_values - what opts asks of each option, in the table's order */
 static void listener_values(const SS_LISTENER_OPTS *opts, int *vals)
@@ -461,10 +476,12 @@ static int listener_queued(const SS_LISTENER *lp)
 {
     struct tcp_info info;
     socklen_t len = sizeof(info);
+    size_t  need = offsetof(struct tcp_info, tcpi_unacked)
+        + sizeof(info.tcpi_unacked);
 
     /* For a listener, Linux reports its accept queue as tcpi_unacked. */
     if (getsockopt(lp->fd, IPPROTO_TCP, TCP_INFO, &info, &len) < 0
-        || len < offsetof(struct tcp_info, tcpi_unacked) + sizeof(info.tcpi_unacked))
+        || len < need)
         return (lp->opts->backlog);
     return (info.tcpi_unacked > INT_MAX ? INT_MAX : (int) info.tcpi_unacked);
 }
