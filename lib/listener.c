@@ -9,6 +9,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <netinet/tcp.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -48,6 +51,19 @@ static SS_LISTENER *listener_add(SS_LISTENER_LIST *list, int fd)
             && strcmp(lp->local_host, "::") != 0;
     }
     return (lp);
+}
+
+/*
+ * listener_unix_path - a unix listener's path as we show it (-1, logs,
+ * UNIXLOCALPATH): the path it was asked for, not the temporary name
+ * that getsockname() reports for a socket linked into place
+ */
+static void listener_unix_path(SS_LISTENER *lp, const char *path)
+{
+    myfree(lp->display);
+    myfree(lp->unix_path);
+    lp->display = myasprintf("unix:%s", path);
+    lp->unix_path = mystrdup(path);
 }
 
 /* listener_unix_stale - a socket file that nobody answers on */
@@ -132,15 +148,119 @@ static int listener_dir_lock(const char *path)
     return (fd);
 }
 
+/* listener_bind_mode - bind() with the socket file made as mode */
+static int listener_bind_mode(int fd, const struct sockaddr *sa, socklen_t len,
+                                      long mode)
+{
+    mode_t  old;
+    int     ret;
+    int     saved_errno;
+
+    old = umask((mode_t) (~mode & 0777));
+    ret = bind(fd, sa, len);
+    saved_errno = errno;
+    (void) umask(old);
+    errno = saved_errno;
+    return (ret);
+}
+
+/*
+ * listener_bind_in - bind fd to name inside directory dfd. bind() has
+ * no *at() form: enter the directory for a moment, and use the name
+ * alone (a full path might not fit in sun_path).
+ */
+static int listener_bind_in(int fd, int dfd, const char *name, long mode)
+{
+    struct sockaddr_un sun;
+    int     cwd;
+    int     ret;
+    int     saved_errno;
+
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    memcpy(sun.sun_path, name, strlen(name));   /* shorter than the path */
+    if ((cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return (-1);
+    if ((ret = fchdir(dfd)) == 0)
+        ret = listener_bind_mode(fd, (struct sockaddr *) &sun, sizeof(sun),
+                                 mode);
+    saved_errno = errno;
+    if (fchdir(cwd) < 0)
+        ss_msg_fatal("cannot return to the working directory: %m");
+    close(cwd);
+    errno = saved_errno;
+    return (ret);
+}
+
+/* listener_place - bind as name in dfd, give it away, link it to path */
+static int listener_place(int fd, int dfd, const char *name, const char *path,
+                                  const SS_LISTENER_OPTS *opts,
+                                  const char **step)
+{
+    if (listener_bind_in(fd, dfd, name, opts->unix_mode) < 0)
+        return (-1);
+    if (fchownat(dfd, name, opts->unix_uid, opts->unix_gid,
+                 AT_SYMLINK_NOFOLLOW) < 0) {
+        *step = "cannot give it its owner and group";
+        return (-1);
+    }
+    /* link() fails when the path is taken, where rename() replaces it. */
+    if (linkat(dfd, name, AT_FDCWD, path, 0) < 0) {
+        if (errno == EEXIST)
+            errno = EADDRINUSE;         /* what bind() says there */
+        return (-1);
+    }
+    return (0);
+}
+
+/*
+ * listener_bind_owned - bind a unix socket that gets an owner or a group
+ * of its own. bind() then chown() would show the socket with our owner
+ * for a moment, and a chown() by path could be aimed at a file swapped
+ * in meanwhile. So it is bound in a new directory of ours (mode 0700,
+ * next to its path: the same file system), given away there, where
+ * nobody else can reach it, and linked into place.
+ */
+static int listener_bind_owned(int fd, const ADDR_SPEC *spec,
+                                       const SS_LISTENER_OPTS *opts,
+                                       const char **step)
+{
+    const char *slash = strrchr(spec->path, '/');
+    const char *name = slash ? slash + 1 : spec->path;
+    char   *tmp = myasprintf("%.*s.single-server-XXXXXX",
+                             (int) (name - spec->path), spec->path);
+    int     dfd;
+    int     ret = -1;
+    int     saved_errno;
+
+    if (mkdtemp(tmp) == 0) {
+        *step = "cannot make a directory next to it";
+        myfree(tmp);
+        return (-1);
+    }
+    if ((dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
+        ret = listener_place(fd, dfd, name, spec->path, opts, step);
+    saved_errno = errno;
+    if (dfd >= 0) {
+        (void) unlinkat(dfd, name, 0);
+        close(dfd);
+    }
+    (void) rmdir(tmp);
+    myfree(tmp);
+    errno = saved_errno;
+    return (ret);
+}
+
 /*
  * listener_bind - bind, replacing a stale unix socket file. A unix
  * socket gets its mode as it is made (the umask during bind()): a
  * chmod() by path afterwards could be aimed at a file that someone with
  * write access to the directory swapped in meanwhile.
  */
-static int listener_bind(int fd, const ADDR_SPEC *spec, long unix_mode)
+static int listener_bind(int fd, const ADDR_SPEC *spec,
+                                 const SS_LISTENER_OPTS *opts,
+                                 const char **step)
 {
-    mode_t  old;
     int     lock;
     int     ret;
     int     saved_errno;
@@ -150,10 +270,12 @@ static int listener_bind(int fd, const ADDR_SPEC *spec, long unix_mode)
     lock = listener_dir_lock(spec->path);
     if (listener_unix_stale(spec))
         (void) unlink(spec->path);
-    old = umask((mode_t) (~unix_mode & 0777));
-    ret = bind(fd, (struct sockaddr *) &spec->sa, spec->len);
+    if (opts->unix_uid != (uid_t) -1 || opts->unix_gid != (gid_t) -1)
+        ret = listener_bind_owned(fd, spec, opts, step);
+    else
+        ret = listener_bind_mode(fd, (struct sockaddr *) &spec->sa, spec->len,
+                                 opts->unix_mode);
     saved_errno = errno;
-    (void) umask(old);
     if (lock >= 0)
         close(lock);                    /* and with it the lock */
     errno = saved_errno;
@@ -161,7 +283,7 @@ static int listener_bind(int fd, const ADDR_SPEC *spec, long unix_mode)
 }
 
 /* listener_socket - a socket for spec; dual-stack for the wildcard */
-static int listener_socket(ADDR_SPEC *spec)
+static int listener_socket(ADDR_SPEC *spec, const SS_LISTENER_OPTS *opts)
 {
     int     fd;
     int     on = 1;
@@ -170,22 +292,30 @@ static int listener_socket(ADDR_SPEC *spec)
     fd = socket(spec->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0 && spec->wildcard && errno == EAFNOSUPPORT) {
         addr_wildcard_ipv4(spec);       /* a host without IPv6 */
-        return (listener_socket(spec));
+        return (listener_socket(spec, opts));
     }
     if (fd < 0)
         return (-1);
     if (spec->family != AF_UNIX)
         (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+    /* Asked for: without it, the second server's bind() fails. */
+    if (spec->family != AF_UNIX && opts->reuseport
+        && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) < 0) {
+        close(fd);
+        return (-1);
+    }
     if (spec->wildcard)                 /* whatever net.ipv6.bindv6only says */
         (void) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
     return (fd);
 }
 
 /* listener_open - create, bind and listen */
-int     listener_open(SS_LISTENER_LIST *list, const char *spec, int backlog,
-                              long unix_mode, char **err)
+int     listener_open(SS_LISTENER_LIST *list, const char *spec,
+                              const SS_LISTENER_OPTS *opts, char **err)
 {
     ADDR_SPEC addr;
+    SS_LISTENER *lp;
+    const char *step = 0;
     int     fd;
     int     ret;
     int     saved_errno;
@@ -197,11 +327,15 @@ int     listener_open(SS_LISTENER_LIST *list, const char *spec, int backlog,
         return (ret);
     }
     for (;;) {
-        if ((fd = listener_socket(&addr)) < 0)
+        if ((fd = listener_socket(&addr, opts)) < 0)
             break;
-        if (listener_bind(fd, &addr, unix_mode) == 0 && listen(fd, backlog) == 0) {
+        if (listener_bind(fd, &addr, opts, &step) == 0
+            && listen(fd, opts->backlog) == 0) {
+            lp = listener_add(list, fd);
+            lp->own = 1;
+            if (addr.family == AF_UNIX)     /* bound by a temporary name? */
+                listener_unix_path(lp, addr.path);
             addr_free(&addr);
-            listener_add(list, fd)->own = 1;
             return (0);
         }
         saved_errno = errno;
@@ -211,7 +345,8 @@ int     listener_open(SS_LISTENER_LIST *list, const char *spec, int backlog,
             break;
         addr_wildcard_ipv4(&addr);      /* IPv6 is there but disabled */
     }
-    *err = myasprintf("listen address \"%s\": %s", spec, strerror(errno));
+    *err = myasprintf("listen address \"%s\": %s%s%s", spec, step ? step : "",
+                      step ? ": " : "", strerror(errno));
     addr_free(&addr);
     return (SS_MSG_EXIT_SYSTEM);
 }
@@ -336,6 +471,140 @@ int     listener_inherit_stdin(SS_LISTENER_LIST *list)
         close(null);
     (void) listener_add(list, fd);
     return (1);
+}
+
+/*
+ * The TCP options of the listener parameters. Linux copies a listening
+ * socket's options into each connection it accepts, so they are set once
+ * on the listener, and accepting costs nothing more; the last one
+ * applies to the listener itself only.
+ */
+typedef struct LISTENER_SOCKOPT {
+    const char *name;
+    int     level;
+    int     option;
+    int     zero_ok;                    /* 0 can be set: off */
+} LISTENER_SOCKOPT;
+
+static const LISTENER_SOCKOPT listener_sockopts[] = {
+    {"TCP_NODELAY", IPPROTO_TCP, TCP_NODELAY, 1},
+    {"SO_KEEPALIVE", SOL_SOCKET, SO_KEEPALIVE, 1},
+    {"TCP_KEEPIDLE", IPPROTO_TCP, TCP_KEEPIDLE, 0},     /* 0: the kernel's */
+    {"TCP_DEFER_ACCEPT", IPPROTO_TCP, TCP_DEFER_ACCEPT, 1},
+};
+
+#define LISTENER_CONN_OPTS 3            /* those inherited by connections */
+#define LISTENER_NOPTS \
+    (sizeof(listener_sockopts) / sizeof(listener_sockopts[0]))
+
+/* listener_values - what opts asks of each option, in the table's order */
+static void listener_values(const SS_LISTENER_OPTS *opts, int *vals)
+{
+    vals[0] = opts->nodelay;
+    vals[1] = opts->keepalive;
+    vals[2] = (int) opts->keepalive_time;
+    vals[3] = (int) opts->defer_accept;
+}
+
+/* listener_queued - connections waiting to be accepted on a TCP listener */
+static int listener_queued(const SS_LISTENER *lp)
+{
+    struct tcp_info info;
+    socklen_t len = sizeof(info);
+    size_t  need = offsetof(struct tcp_info, tcpi_unacked)
+        + sizeof(info.tcpi_unacked);
+
+    /* For a listener, Linux reports its accept queue as tcpi_unacked. */
+    if (getsockopt(lp->fd, IPPROTO_TCP, TCP_INFO, &info, &len) < 0
+        || len < need)
+        return (lp->opts->backlog);
+    return (info.tcpi_unacked > INT_MAX ? INT_MAX : (int) info.tcpi_unacked);
+}
+
+/* listener_tune - the TCP options, once, on a TCP listener */
+int     listener_tune(SS_LISTENER *lp, const SS_LISTENER_OPTS *opts, char **err)
+{
+    const LISTENER_SOCKOPT *so;
+    int     vals[LISTENER_NOPTS];
+    int     now;
+    socklen_t len;
+    int     turned_on = 0;
+    size_t  i;
+
+    lp->opts = opts;
+    if (lp->family != AF_INET && lp->family != AF_INET6)
+        return (0);
+    listener_values(opts, vals);
+    for (i = 0; i < LISTENER_NOPTS; i++) {
+        so = &listener_sockopts[i];
+        len = sizeof(now);
+        /* A supervisor's settings stand unless we turn an option on. */
+        if ((vals[i] == 0 && (!lp->own || !so->zero_ok))
+            || (getsockopt(lp->fd, so->level, so->option, &now, &len) == 0
+                && now == vals[i]))
+            continue;
+        if (setsockopt(lp->fd, so->level, so->option, &vals[i],
+                       sizeof(vals[i])) < 0) {
+            *err = myasprintf("listener %s: setsockopt %s: %s", lp->display,
+                              so->name, strerror(errno));
+            return (-1);
+        }
+        turned_on |= i < LISTENER_CONN_OPTS && vals[i] != 0;
+    }
+    /* Those waiting already were accepted by the kernel without them. */
+    if (turned_on)
+        lp->untuned = listener_queued(lp);
+    return (0);
+}
+
+/* listener_set_conn - the per-connection options opts turns on, on fd */
+static void listener_set_conn(int fd, const SS_LISTENER_OPTS *opts)
+{
+    int     vals[LISTENER_NOPTS];
+    size_t  i;
+
+    listener_values(opts, vals);
+    for (i = 0; i < LISTENER_CONN_OPTS; i++)
+        if (vals[i] != 0)
+            (void) setsockopt(fd, listener_sockopts[i].level,
+                              listener_sockopts[i].option, &vals[i],
+                              sizeof(vals[i]));
+}
+
+/* listener_accepted - a connection that was waiting before listener_tune() */
+void    listener_accepted(SS_LISTENER *lp, int fd)
+{
+    lp->untuned--;
+    listener_set_conn(fd, lp->opts);
+}
+
+/* listener_tune_conn - stream mode: the options, when fd is TCP */
+void    listener_tune_conn(int fd, const SS_LISTENER_OPTS *opts)
+{
+    int     proto = 0;
+    socklen_t len = sizeof(proto);
+
+    if ((opts->nodelay || opts->keepalive || opts->keepalive_time)
+        && getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) == 0
+        && proto == IPPROTO_TCP)
+        listener_set_conn(fd, opts);
+}
+
+/* listener_unix_name - a handed-over unix listener's name: its -L path */
+void    listener_unix_name(SS_LISTENER *lp, const char *spec)
+{
+    ADDR_SPEC addr;
+    char   *err;
+
+    if (lp->family != AF_UNIX)
+        return;
+    if (addr_parse(spec, &addr, &err) < 0) {
+        myfree(err);
+        return;
+    }
+    if (addr.family == AF_UNIX)
+        listener_unix_path(lp, addr.path);
+    addr_free(&addr);
 }
 
 /* listener_close - close one listener */

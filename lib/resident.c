@@ -613,6 +613,8 @@ static void resident_accept_event(evutil_socket_t fd, short what, void *arg)
                 break;
             continue;
         }
+        if (lp->untuned > 0)            /* queued before listener_tune() */
+            listener_accepted(lp, client.in_fd);
         if (sk->backoff_warned) {
             ss_msg_info("accept on %s works again", lp->display);
             sk->backoff_warned = 0;
@@ -1047,8 +1049,7 @@ static void resident_listeners(SKELETON *sk, int handed_over)
     /* After a re-execution the -L sockets are the ones passed on. */
     for (i = 0; i < sk->opts.nlisten && !handed_over; i++)
         if ((status = listener_open(&sk->listeners, sk->opts.listen[i],
-                                    (int) P.listen_backlog,
-                                    P.unix_socket_mode, &err)) != 0)
+                                    &sk->listen_opts, &err)) != 0)
             ss_msg_fatal_status(status, "%s", err);
     if (sk->ma.on) {
         if (listener_inherit_master(&sk->listeners, MASTER_LISTEN_FD,
@@ -1065,6 +1066,31 @@ static void resident_listeners(SKELETON *sk, int handed_over)
     if (sk->listeners.count == 0)
         options_error("no listening socket: give -L address or -S, or "
                       "start under systemd, inetd or master(8)");
+}
+
+/*
+ * resident_tune - the TCP listener options, once, on every listener.
+ * What we bound just now must have them; a supervisor's socket, or ours
+ * after a re-execution, serves on without.
+ */
+static void resident_tune(SKELETON *sk, int handed_over)
+{
+    SS_LISTENER *lp;
+    char   *err;
+    size_t  i;
+
+    for (i = 0; i < sk->listeners.count; i++) {
+        lp = &sk->listeners.items[i];
+        /* Handed over in -L order; the kernel may know a temporary name. */
+        if (handed_over && i < sk->opts.nlisten)
+            listener_unix_name(lp, sk->opts.listen[i]);
+        if (listener_tune(lp, &sk->listen_opts, &err) == 0)
+            continue;
+        if (lp->own && !handed_over)
+            ss_msg_fatal("%s", err);
+        ss_msg_warn("%s -- serving on without it", err);
+        myfree(err);
+    }
 }
 
 /* resident_print_addresses - -1: each bound address, then close stdout */
@@ -1148,6 +1174,7 @@ int     resident_run(SKELETON *sk, int argc, char **argv)
         ss_msg_usage("do not run this command by hand (use -d to allow a "
                   "terminal on stdin, or -S for stream mode)");
     resident_listeners(sk, sk->re.handed_over);
+    resident_tune(sk, sk->re.handed_over);
     skeleton_admit_open(sk);
     skeleton_flow_open(sk, sk->re.handover.flow_fd);
     if (sk->ma.on && !sk->opts.solitary)

@@ -13,7 +13,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +47,11 @@ static char *single_server_per_source_message;
 static char *single_server_upstream_protocol;
 static long single_server_upstream_timeout;
 static char *single_server_upstream_networks;
+static char *single_server_unix_owner;
+static char *single_server_unix_group;
+static SS_LISTENER_OPTS single_server_listen;
+
+#define L single_server_listen
 
 #define TIME_MAX INT_MAX
 
@@ -60,6 +67,13 @@ static SS_PARAM_DEF single_server_param_table[] = {
     SS_PARAM_DEF_TIME("daemon_timeout", "18000s", 0, TIME_MAX, &P.daemon_timeout),
     SS_PARAM_DEF_INT("listen_backlog", "1024", 1, 65535, &P.listen_backlog),
     SS_PARAM_DEF_MODE("unix_socket_mode", "0666", &P.unix_socket_mode),
+    SS_PARAM_DEF_STR("unix_socket_owner", "", &single_server_unix_owner),
+    SS_PARAM_DEF_STR("unix_socket_group", "", &single_server_unix_group),
+    SS_PARAM_DEF_BOOL("listen_reuseport", "no", &L.reuseport),
+    SS_PARAM_DEF_BOOL("tcp_nodelay", "no", &L.nodelay),
+    SS_PARAM_DEF_BOOL("tcp_keepalive", "no", &L.keepalive),
+    SS_PARAM_DEF_TIME("tcp_keepalive_time", "0", 0, 32767, &L.keepalive_time),
+    SS_PARAM_DEF_TIME("tcp_defer_accept", "0", 0, 3600, &L.defer_accept),
     SS_PARAM_DEF_STR("user", "nobody", &P.user),
     SS_PARAM_DEF_STR("chroot_directory", "", &P.chroot_directory),
     SS_PARAM_DEF_STR("state_directory", "", &P.state_directory),
@@ -137,6 +151,48 @@ static char *single_server_state_default(void)
     return (myasprintf("%s/single-server-%ld", dir, (long) geteuid()));
 }
 
+/* single_server_id - a user or group id by name, else by number; -1 */
+static long single_server_id(const char *name, int group)
+{
+    const long max = (long) (LONG_MAX > 4294967294LL ? 4294967294LL : LONG_MAX);
+    struct passwd *pw;
+    struct group *gr;
+    long    id;
+
+    if (!group && (pw = getpwnam(name)) != 0)
+        return ((long) pw->pw_uid);
+    if (group && (gr = getgrnam(name)) != 0)
+        return ((long) gr->gr_gid);
+    return (conv_long(name, 0, max, &id) == CONV_OK ? id : -1);
+}
+
+/*
+ * single_server_listen_opts - the listener parameters in one place; the
+ * socket owner and group looked up now, before any chroot
+ */
+static void single_server_listen_opts(SKELETON *sk)
+{
+    SS_LISTENER_OPTS *lo = &sk->listen_opts;
+    long    uid = -1;
+    long    gid = -1;
+
+    if (*single_server_unix_owner
+        && (uid = single_server_id(single_server_unix_owner, 0)) < 0)
+        ss_msg_usage("%s: unknown user \"%s\"",
+                     param_where("unix_socket_owner"),
+                     single_server_unix_owner);
+    if (*single_server_unix_group
+        && (gid = single_server_id(single_server_unix_group, 1)) < 0)
+        ss_msg_usage("%s: unknown group \"%s\"",
+                     param_where("unix_socket_group"),
+                     single_server_unix_group);
+    *lo = single_server_listen;
+    lo->backlog = (int) P.listen_backlog;
+    lo->unix_mode = P.unix_socket_mode;
+    lo->unix_uid = (uid_t) uid;
+    lo->unix_gid = (gid_t) gid;
+}
+
 /*
  * single_server_params_check - values that the table's types cannot
  * check; each error names where the value came from (param_where())
@@ -196,6 +252,7 @@ static PARAM_SET *single_server_params_read(SKELETON *sk, const char *name)
     param_set_publish(set);
     single_server_params_check();
     sk->idle_given = param_set_given(set, "max_idle");
+    single_server_listen_opts(sk);
     myfree(state);
     myfree(pid);
     return (set);

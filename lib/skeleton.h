@@ -67,6 +67,7 @@ typedef struct SKELETON {
     int     pipe_warned;                /* said that stderr pipes ran out */
     int     idle_given;                 /* max_idle set by -i, -o or -f */
     SS_LISTENER_LIST listeners;
+    SS_LISTENER_OPTS listen_opts;       /* listener parameters */
     PRIVS   privs;
     struct event *signal_ev[6];         /* CHLD, TERM, INT, HUP, USR1, USR2 */
     char    started[40];                /* this image's start, for SIGUSR1 */

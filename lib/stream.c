@@ -100,6 +100,7 @@ static void stream_client(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
     if (fd >= 0 && fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
         ss_msg_fatal("fcntl fd %d: %m", fd);
     if (fstat(client->in_fd, &st) == 0 && S_ISSOCK(st.st_mode)) {
+        listener_tune_conn(client->in_fd, &sk->listen_opts);
         client->peer_len = sizeof(client->peer);
         if (getpeername(client->in_fd, (struct sockaddr *) &client->peer,
                         &client->peer_len) < 0)
