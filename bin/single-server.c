@@ -50,8 +50,9 @@ static const char handler_help[] =
     "      --check             check the command line, parameters, rules and\n"
     "                          handler; bind nothing, run nothing; exit 0 or 100\n"
     "      --print-config[=all]\n"
-    "                          print the parameters that -f and -o set (=all:\n"
-    "                          every one) as a parameter file; exit 0 or 100\n"
+    "                          print the parameters that differ from their\n"
+    "                          defaults (=all: every one) as a parameter file;\n"
+    "                          exit 0 or 100\n"
     "  -h, --help              this text\n"
     "      --version           the version\n";
 

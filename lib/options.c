@@ -76,9 +76,10 @@ static char *options_usage_line(char *buf, size_t len, const char *operands)
 {
     snprintf(buf, len, "usage: %s [-1cdDlSuvVz] [-f file] [-i max_idle] "
              "[-L address]... [-m max_use] [-n name] [-o name=value]... "
-             "[-s count] [-t transport] [--check | --print-config[=all]] "
-             "[--] %s\n",
-             program_invocation_short_name, operands);
+             "[-s count] [-t transport] [--check] [--] %s\n"
+             "       %s --print-config[=all] [option ...]\n",
+             program_invocation_short_name, operands,
+             program_invocation_short_name);
     return (buf);
 }
 

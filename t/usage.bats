@@ -273,7 +273,8 @@ need_tty() {
 
 @test "--print-config is on the usage line and in --help; it does not go with --check" {
 	run -0 --separate-stderr "$SS" --help </dev/null
-	[[ "${lines[0]}" == *'[--check | --print-config[=all]]'* ]]
+	[[ "${lines[0]}" == *' [--check] [--] handler [arg ...]' ]]
+	[[ "${lines[1]}" == '       single-server --print-config[=all] [option ...]' ]]
 	[[ "$output" == *'--print-config[=all]'* ]]
 	run --separate-stderr "$SS" --check --print-config -- cat </dev/null
 	usage_error "--check and --print-config do not go together"
