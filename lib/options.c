@@ -63,12 +63,14 @@ static const char *options_help_text;
 
 static char *options_usage_line(char *, size_t, const char *);
 
-/* options_usage - the usage line */
+/* options_usage - the usage lines, for --help */
 static void options_usage(FILE *fp)
 {
     char    line[512];
 
     fputs(options_usage_line(line, sizeof(line), options_operands), fp);
+    fprintf(fp, "       %s --print-config[=all] [option ...]\n",
+            program_invocation_short_name);
 }
 
 /* options_usage_line - the usage line, formatted into buf */
@@ -76,10 +78,8 @@ static char *options_usage_line(char *buf, size_t len, const char *operands)
 {
     snprintf(buf, len, "usage: %s [-1cdDlSuvVz] [-f file] [-i max_idle] "
              "[-L address]... [-m max_use] [-n name] [-o name=value]... "
-             "[-s count] [-t transport] [--check] [--] %s\n"
-             "       %s --print-config[=all] [option ...]\n",
-             program_invocation_short_name, operands,
-             program_invocation_short_name);
+             "[-s count] [-t transport] [--check] [--] %s\n",
+             program_invocation_short_name, operands);
     return (buf);
 }
 
