@@ -201,7 +201,7 @@ static int listener_place(int fd, int dfd, const char *name, const char *path,
         return (-1);
     if (fchownat(dfd, name, opts->unix_uid, opts->unix_gid,
                  AT_SYMLINK_NOFOLLOW) < 0) {
-        *step = "cannot give it its owner and group";
+        *step = "cannot give it unix_socket_owner and unix_socket_group";
         return (-1);
     }
     /* link() fails when the path is taken, where rename() replaces it. */
@@ -481,16 +481,19 @@ int     listener_inherit_stdin(SS_LISTENER_LIST *list)
  */
 typedef struct LISTENER_SOCKOPT {
     const char *name;
+    const char *param;                  /* the parameter that asks for it */
     int     level;
     int     option;
     int     zero_ok;                    /* 0 can be set: off */
 } LISTENER_SOCKOPT;
 
 static const LISTENER_SOCKOPT listener_sockopts[] = {
-    {"TCP_NODELAY", IPPROTO_TCP, TCP_NODELAY, 1},
-    {"SO_KEEPALIVE", SOL_SOCKET, SO_KEEPALIVE, 1},
-    {"TCP_KEEPIDLE", IPPROTO_TCP, TCP_KEEPIDLE, 0},     /* 0: the kernel's */
-    {"TCP_DEFER_ACCEPT", IPPROTO_TCP, TCP_DEFER_ACCEPT, 1},
+    {"TCP_NODELAY", "tcp_nodelay", IPPROTO_TCP, TCP_NODELAY, 1},
+    {"SO_KEEPALIVE", "tcp_keepalive", SOL_SOCKET, SO_KEEPALIVE, 1},
+    {"TCP_KEEPIDLE", "tcp_keepalive_time", IPPROTO_TCP, TCP_KEEPIDLE,
+        0},                             /* 0: the kernel's */
+    {"TCP_DEFER_ACCEPT", "tcp_defer_accept", IPPROTO_TCP, TCP_DEFER_ACCEPT,
+        1},
 };
 
 #define LISTENER_CONN_OPTS 3            /* those inherited by connections */
@@ -545,8 +548,9 @@ int     listener_tune(SS_LISTENER *lp, const SS_LISTENER_OPTS *opts, char **err)
             continue;
         if (setsockopt(lp->fd, so->level, so->option, &vals[i],
                        sizeof(vals[i])) < 0) {
-            *err = myasprintf("listener %s: setsockopt %s: %s", lp->display,
-                              so->name, strerror(errno));
+            *err = myasprintf("listener %s: %s (setsockopt %s): %s",
+                              lp->display, so->param, so->name,
+                              strerror(errno));
             return (-1);
         }
         turned_on |= i < LISTENER_CONN_OPTS && vals[i] != 0;

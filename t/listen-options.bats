@@ -131,7 +131,7 @@ with open(out, "w") as f:
 	rm -rf "$dir"
 	echo "$output"
 	[ "$status" -eq 111 ]
-	[[ $output == *"cannot give it its owner and group: Operation not permitted"* ]]
+	[[ $output == *"cannot give it unix_socket_owner and unix_socket_group: Operation not permitted"* ]]
 	[ -z "$left" ]
 }
 
