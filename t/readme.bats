@@ -330,6 +330,15 @@ hello 127.0.0.1, you asked for /5" ]
 	[[ $stderr == *max_usr* ]]
 }
 
+@test "README: --print-config prints what -f and -o add up to, as written" {
+	script print-config "s|/tmp/|$BATS_TEST_TMPDIR/|g"
+	run_script print-config
+	[ "$status" -eq 0 ]
+	[ "$output" = 'max_use = 50
+syslog_name = $process_name' ]
+	grep -qF 'prints `max_use = 50` and `syslog_name = $process_name`.' "$README"
+}
+
 @test "README: the in-flow example serves its client" {
 	script in-flow
 	run_script in-flow
