@@ -207,6 +207,10 @@ static void single_server_params_check(void)
     if (P.in_flow_rate > 0 && P.in_flow_burst < 1)
         ss_msg_usage("%s: must be at least 1 when in_flow_rate is not 0",
                      param_where("in_flow_burst"));
+    /* A relative one would depend on the directory we were started in. */
+    if (P.state_directory[0] != '/')
+        ss_msg_usage("%s: must be an absolute path, not \"%s\"",
+                     param_where("state_directory"), P.state_directory);
     if (ss_msg_facility(P.syslog_facility) < 0)
         ss_msg_usage("%s: unknown facility \"%s\"",
                      param_where("syslog_facility"), P.syslog_facility);

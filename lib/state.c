@@ -10,38 +10,41 @@
 #include <unistd.h>
 
 #include "mymalloc.h"
+#include "param.h"
 #include "state.h"
 
 /*
  * state_dir - make the directory, open it, and refuse an unsafe one. The
  * checks are made on the descriptor that the file is then opened under:
  * checking a path and opening "dir/name" later would let the directory
- * be swapped for a symbolic link to another one in between.
+ * be swapped for a symbolic link to another one in between. The errors
+ * name where state_directory was set: -o, or a file and its line.
  */
 static int state_dir(const char *dir, char **err)
 {
+    const char *where = param_where("state_directory");
     struct stat st;
     int     fd;
 
     if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-        *err = myasprintf("state_directory %s: cannot create: %s", dir,
+        *err = myasprintf("%s: %s: cannot create: %s", where, dir,
                           strerror(errno));
         return (-1);
     }
     if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
         *err = errno == ENOTDIR || errno == ELOOP ?
-            myasprintf("state_directory %s: not a directory", dir)
-            : myasprintf("state_directory %s: %s", dir, strerror(errno));
+            myasprintf("%s: %s: not a directory", where, dir)
+            : myasprintf("%s: %s: %s", where, dir, strerror(errno));
         return (-1);
     }
     if (fstat(fd, &st) < 0)
-        *err = myasprintf("state_directory %s: %s", dir, strerror(errno));
+        *err = myasprintf("%s: %s: %s", where, dir, strerror(errno));
     else if (st.st_uid != geteuid())
-        *err = myasprintf("state_directory %s: owned by uid %ld, not by us "
-                          "(uid %ld)", dir, (long) st.st_uid, (long) geteuid());
+        *err = myasprintf("%s: %s: owned by uid %ld, not by us (uid %ld)",
+                          where, dir, (long) st.st_uid, (long) geteuid());
     else if (st.st_mode & 022)
-        *err = myasprintf("state_directory %s: writable by group or others "
-                          "(mode %03o)", dir, (unsigned) (st.st_mode & 0777));
+        *err = myasprintf("%s: %s: writable by group or others (mode %03o)",
+                          where, dir, (unsigned) (st.st_mode & 0777));
     else
         return (fd);
     close(fd);

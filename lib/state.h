@@ -32,7 +32,9 @@
  *	outside [-._A-Za-z0-9] replaced by "_" (and no leading dot).
  * DIAGNOSTICS
  *	state_open() returns -1 with *err set (free with myfree()) when the
- *	directory or file is unsafe or cannot be made.
+ *	directory or file is unsafe or cannot be made. A message about the
+ *	directory starts with where the state_directory parameter was set
+ *	(param_where()).
  *--*/
 
 extern int state_open(const char *, const char *, const char *, char **,

@@ -147,7 +147,7 @@ stream_run() {
 	chown nobody "$STATE"
 	run --separate-stderr "$SS" -S "${FLOW[@]}" -o in_flow_rate=1 -- true </dev/null
 	[ "$status" -eq 111 ]
-	[[ "$stderr" == *"state_directory $STATE: owned by uid"* ]]
+	[[ "$stderr" == *"fatal: -o state_directory=$STATE: parameter state_directory: $STATE: owned by uid"* ]]
 }
 
 @test "a state directory writable by others is refused" {
@@ -155,6 +155,34 @@ stream_run() {
 	run --separate-stderr "$SS" -S "${FLOW[@]}" -o in_flow_rate=1 -- true </dev/null
 	[ "$status" -eq 111 ]
 	[[ "$stderr" == *"writable by group or others"* ]]
+}
+
+@test "a state directory that cannot be made: exit 111, the error names where state_directory was set" {
+	local bad=$BATS_TEST_TMPDIR/file/state cf=$BATS_TEST_TMPDIR/main.cf
+	: >"$BATS_TEST_TMPDIR/file"	# a file where a directory should be
+	run --separate-stderr "$SS" -S -n svc -o state_directory="$bad" -o in_flow_rate=1 -- true </dev/null
+	[ "$status" -eq 111 ]
+	[[ "$stderr" == *"fatal: -o state_directory=$bad: parameter state_directory: $bad: cannot create: Not a directory" ]]
+	printf '# the bucket\nstate_directory = %s\nin_flow_rate = 1\n' "$bad" >"$cf"
+	run --separate-stderr "$SS" -S -n svc -f "$cf" -- true </dev/null
+	[ "$status" -eq 111 ]
+	[[ "$stderr" == *"fatal: $cf, line 2: parameter state_directory: $bad: cannot create: Not a directory" ]]
+}
+
+@test "a relative state_directory is a configuration error (100), found by --check and --print-config" {
+	local cf=$BATS_TEST_TMPDIR/main.cf
+	cd "$BATS_TEST_TMPDIR"
+	run --separate-stderr "$SS" --check -L 127.0.0.1:0 -o state_directory=relative -- true
+	[ "$status" -eq 100 ]
+	[[ "$stderr" == *'fatal: -o state_directory=relative: parameter state_directory: must be an absolute path, not "relative"' ]]
+	printf 'state_directory = relative\n' >"$cf"
+	run --separate-stderr "$SS" --print-config -f "$cf" -L 127.0.0.1:0 -- true
+	[ "$status" -eq 100 ]
+	[[ "$stderr" == *"fatal: $cf, line 1: parameter state_directory: must be an absolute path"* ]]
+	# and nothing was made in the current directory, not even with flow on
+	run --separate-stderr "$SS" -S -o state_directory=relative -o in_flow_rate=1 -- true </dev/null
+	[ "$status" -eq 100 ]
+	[ ! -e relative ]
 }
 
 @test "a missing state directory is created with mode 0700" {

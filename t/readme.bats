@@ -318,6 +318,18 @@ hello 127.0.0.1, you asked for /4
 hello 127.0.0.1, you asked for /5" ]
 	alive "$server"
 	[ "$(readlink "/proc/$server/exe")" = "$(readlink -f "$BUILD/bin/single-server")" ]
+	# and it did re-execute: SIGUSR1's line (on stderr, where the server
+	# logs with no syslog socket) counts at least two for five clients
+	local err=$BATS_TEST_TMPDIR/own-socket.err n i
+	kill -USR1 "$server"
+	for ((i = 0; i < 100; i++)); do
+		n=$(sed -nE 's/.*: status: served [0-9]+, .*, ([0-9]+) re-execution\(s\) before it$/\1/p' "$err")
+		[ -z "$n" ] || break
+		sleep 0.05
+	done
+	cat "$err"
+	[ -n "$n" ]
+	[ "$n" -ge 2 ]
 	kill "$server"
 	wait_exit "$SCRIPT_PID" 15
 }

@@ -384,15 +384,26 @@ wait_for_log_re() {
 	alive "$SERVER_PID"
 }
 
+# A re-execution keeps the pid, so "the server serves on" does not tell
+# SIGUSR2 from a reload: what must not happen is looked for in the log. A
+# reload is logged when it starts (at -v), in the signal's own callback;
+# a client served after that callback proves the log has all it wrote.
+RELOADED='re-executing|--check|reload'
+
 @test "SIGUSR2 changes nothing: the server serves on, and says so only with -v" {
 	start_server -L 127.0.0.1:0 "$H/echo-line"
 	kill -USR2 "$SERVER_PID"
-	kill -USR1 "$SERVER_PID"	# looked at after SIGUSR2
+	kill -USR1 "$SERVER_PID"
 	wait_for_log_re ': status: served 0, '
 	run client "$ADDR" --send 'after\n'
 	[ "$output" = after ]
 	alive "$SERVER_PID"
+	# one status line (SIGUSR1's), nothing from SIGUSR2
+	[ "$(grep -c ': status: ' "$LOG")" -eq 1 ]
 	[ "$(grep -c 'SIGUSR2' "$LOG")" -eq 0 ]
+	kill -USR1 "$SERVER_PID"
+	wait_for_log_re ": status: served 1, running 0, paused 0, refused 0; $STARTED, 0 re-execution\(s\) before it\$"
+	[ "$(grep -c ': status: ' "$LOG")" -eq 2 ]
 	kill -TERM "$SERVER_PID"
 	wait_status "$SERVER_PID" 5
 	[ "$STATUS" -eq 0 ]
@@ -402,6 +413,39 @@ wait_for_log_re() {
 	run client "$ADDR" --send 'after\n'
 	[ "$output" = after ]
 	alive "$SERVER_PID"
+	kill -USR1 "$SERVER_PID"
+	wait_for_log_re ": status: served 1, running 0, paused 0, refused 0; $STARTED, 0 re-execution\(s\) before it\$"
+	# still the first image: one start, no reload, one status line
+	[ "$(grep -c ': ready: ' "$LOG")" -eq 1 ]
+	[ "$(grep -cE -- "$RELOADED" "$LOG")" -eq 0 ]
+	[ "$(grep -c ': status: ' "$LOG")" -eq 1 ]
+}
+
+@test "SIGUSR2 while a handler runs: no handover, the same handler finishes its reply" {
+	local handler stat ppid
+	start_server -v -L 127.0.0.1:0 "$H/hold" "$D"
+	bg client "$ADDR" --send 'A\n' >"$D/out.A"
+	local client_pid=$BG_PID
+	wait_for_file "$D/start.A"
+	handler=$(cat "$D/start.A")
+	kill -USR2 "$SERVER_PID"
+	wait_for_log 'signal 12 (SIGUSR2) -- ignored'
+	kill -USR1 "$SERVER_PID"
+	wait_for_log_re ": status: served 1, running 1, paused 0, refused 0; $STARTED, 0 re-execution\(s\) before it\$"
+	[ "$(grep -cE -- "$RELOADED" "$LOG")" -eq 0 ]
+	[ "$(grep -c ': ready: ' "$LOG")" -eq 1 ]
+	# the handler is the one started for A, still the server's child
+	alive "$handler"
+	stat=$(cat "/proc/$handler/stat")
+	read -r _ ppid _ <<<"${stat##*) }"
+	[ "$ppid" = "$SERVER_PID" ]
+	[ ! -e "$D/end.A" ]
+	: >"$D/release"
+	wait_status "$client_pid" 5
+	[ "$STATUS" -eq 0 ]
+	[ "$(cat "$D/out.A")" = "released A" ]
+	wait_for_log "handler pid $handler exit status 0"
+	[ "$(grep -cE -- "$RELOADED" "$LOG")" -eq 0 ]
 }
 
 @test "handlers start with SIGUSR1, SIGUSR2 and SIGPIPE at their default, not ignored" {
