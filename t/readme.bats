@@ -87,13 +87,14 @@ run_script() {
 # start_script NAME [DIR]: run the script NAME in the background in DIR
 # ($CLONE by default), as the leader of a process group of its own, its
 # stdout in $F.out and stderr in $F.err ($F: $BATS_TEST_TMPDIR/NAME).
+# SCRIPT_WRAP, when set, is a command put before bash (t/syslog-ns -).
 # Once the block's commands are done, the values it gave server, master
 # and pf are written to $F.vars and the script waits for its background
 # children, staying their parent. Sets SCRIPT_PID.
 start_script() {
 	local f=$BATS_TEST_TMPDIR/$1
 	rm -f "$f.vars"
-	setsid bash -c '
+	setsid ${SCRIPT_WRAP:-} bash -c '
 		cd "$1" || exit 1
 		. "$2.sh"
 		for v in server master pf; do
@@ -307,7 +308,9 @@ for n in range(49):
 	port=$(free_port)
 	# 8080 -> a free port
 	script own-socket "s/8080/$port/g"
-	start_script own-socket
+	# no /dev/log in its namespace: the server logs to stderr, here as on
+	# a machine with a syslog socket
+	SCRIPT_WRAP="$SRC/t/syslog-ns -" start_script own-socket
 	script_vars own-socket 60
 	[ -n "$server" ]
 	run -0 cat "$BATS_TEST_TMPDIR/own-socket.out"
@@ -319,7 +322,7 @@ hello 127.0.0.1, you asked for /5" ]
 	alive "$server"
 	[ "$(readlink "/proc/$server/exe")" = "$(readlink -f "$BUILD/bin/single-server")" ]
 	# and it did re-execute: SIGUSR1's line (on stderr, where the server
-	# logs with no syslog socket) counts at least two for five clients
+	# logs without a syslog socket) counts at least two for five clients
 	local err=$BATS_TEST_TMPDIR/own-socket.err n i
 	kill -USR1 "$server"
 	for ((i = 0; i < 100; i++)); do
