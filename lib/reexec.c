@@ -181,7 +181,11 @@ static int reexec_fd_above(int fd, int min)
 
 /*
  * reexec_arrange - the listeners on fds 3.. as LISTEN_FDS wants them,
- * every fd the handover names above those and open across exec
+ * every fd the handover names above those and open across exec. The log
+ * socket goes above them too: a first image opened it on a low fd, and
+ * the line that a failed execve() logs must not go to a listener (nor
+ * close it). Should that move fail, msg.c still never closes an fd that
+ * is no longer its socket.
  */
 static void reexec_arrange(SKELETON *sk, HANDOVER *st)
 {
@@ -189,6 +193,7 @@ static void reexec_arrange(SKELETON *sk, HANDOVER *st)
     int    *tmp = mycalloc(sk->listeners.count + 1, sizeof(int));
     size_t  i;
 
+    (void) ss_msg_log_fd_above(base);
     for (i = 0; i < st->nchildren; i++)
         if (st->children[i].log_fd >= 0)
             st->children[i].log_fd = reexec_fd_above(st->children[i].log_fd, base);
