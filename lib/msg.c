@@ -79,6 +79,7 @@ static char ss_msg_log_path[sizeof(((struct sockaddr_un *) 0)->sun_path)]
 	= "/dev/log";
 static char ss_msg_log_host[64];			/* log server format: host */
 static unsigned long ss_msg_dropped;
+static pthread_mutex_t ss_msg_lock = PTHREAD_MUTEX_INITIALIZER;
 static time_t ss_msg_log_retry;				/* next reconnect, when lost */
 
 /* a line in the making: characters are added until end, never past it */
@@ -278,10 +279,26 @@ static void ss_msg_disconnect(void)
     ss_msg_log_retry = 0;
 }
 
-/* ss_msg_forked - a child of fork() has a pid of its own */
+/*
+ * ss_msg_fork_prepare, ss_msg_fork_parent, ss_msg_forked - no fork()
+ * while another thread sends a line: the child would inherit the lock
+ * held, and wait for it for ever at its first line. A child of fork()
+ * also has a pid of its own.
+ */
+static void ss_msg_fork_prepare(void)
+{
+    (void) pthread_mutex_lock(&ss_msg_lock);
+}
+
+static void ss_msg_fork_parent(void)
+{
+    (void) pthread_mutex_unlock(&ss_msg_lock);
+}
+
 static void ss_msg_forked(void)
 {
     ss_msg_pid = 0;
+    (void) pthread_mutex_unlock(&ss_msg_lock);
 }
 
 /* ss_msg_getpid - our pid, asked once per process */
@@ -344,7 +361,8 @@ void    ss_msg_open(const char *tag)
 	ss_msg_stamp = ss_msg_stamp_choose(&st);
     }
     tzset();					/* before any chroot */
-    if (!forked_hook && pthread_atfork(0, 0, ss_msg_forked) == 0)
+    if (!forked_hook && pthread_atfork(ss_msg_fork_prepare,
+				       ss_msg_fork_parent, ss_msg_forked) == 0)
 	forked_hook = 1;
     ss_msg_pid = 0;
     if (ss_msg_syslog_fd < 0)
@@ -558,6 +576,8 @@ static void ss_msg_vlog(int level, const char *label, const char *fmt, va_list a
 
     errno = saved_errno;			/* for %m */
     vsnprintf(text, sizeof text, fmt, ap);
+    /* One line at a time: the socket, the count of drops, the pid. */
+    (void) pthread_mutex_lock(&ss_msg_lock);
     /* The time only for a line that is written somewhere, and needs one. */
     if (to_log || (to_stderr && ss_msg_stamp == SS_MSG_STAMP_TIME)) {
 	(void) clock_gettime(CLOCK_REALTIME, &ts);
@@ -568,6 +588,7 @@ static void ss_msg_vlog(int level, const char *label, const char *fmt, va_list a
 	ss_msg_to_log(level, label, text, &tm, ts.tv_sec);
     if (to_stderr)
 	ss_msg_to_stderr_copy(level, label, text, &tm, ts.tv_nsec / 1000000);
+    (void) pthread_mutex_unlock(&ss_msg_lock);
     errno = saved_errno;
 }
 

@@ -86,6 +86,9 @@
  *	with the given status, ss_msg_usage() "fatal: " with status 100 (usage or
  *	configuration error), ss_msg_panic() "panic: " and abort()s: a bug.
  *	None of them changes errno before reading it, so "%m" works.
+ *	Threads may log at the same time: a mutex makes one line wait for
+ *	the other (never call them from a signal handler). A fork() waits
+ *	for a line being sent, so that the child does not inherit the lock.
  *
  *	ss_msg_verbose counts -v options; callers test it before chatter.
  *
