@@ -49,20 +49,20 @@
 int     ss_msg_verbose;
 
 /* what a copy on stderr starts with */
-#define SS_MSG_STAMP_NONE	0		/* a terminal: a person reads it */
-#define SS_MSG_STAMP_TIME	1		/* a file or a pipe: RFC 3339 */
-#define SS_MSG_STAMP_PRIORITY	2		/* the journal: "<N>" */
+#define SS_MSG_STAMP_NONE	0	/* a terminal: a person reads it */
+#define SS_MSG_STAMP_TIME	1	/* a file or a pipe: RFC 3339 */
+#define SS_MSG_STAMP_PRIORITY	2	/* the journal: "<N>" */
 
 static char ss_msg_tag[256] = "single-server";
 static int ss_msg_to_syslog;
 static int ss_msg_syslog_facility = LOG_DAEMON;
 static int ss_msg_to_stderr = SS_MSG_STDERR_PROBLEMS;
-static int ss_msg_stderr_socket;			/* fd 2 is a socket: never write */
-static int ss_msg_stamp;				/* SS_MSG_STAMP_* */
+static int ss_msg_stderr_socket;	/* fd 2 is a socket: never write */
+static int ss_msg_stamp;		/* SS_MSG_STAMP_* */
 static void (*ss_msg_cleanup_fn)(void);
 static const char *ss_msg_hint;
-static long ss_msg_pid;					/* 0: ask getpid() */
-static long ss_msg_gmtoff;				/* of the last local time */
+static long ss_msg_pid;			/* 0: ask getpid() */
+static long ss_msg_gmtoff;		/* of the last local time */
 
 /*
  * The log socket: /dev/log, or a log server's (ss_msg_log_server). It
@@ -70,17 +70,17 @@ static long ss_msg_gmtoff;				/* of the last local time */
  * ss_msg_syslog_fd is -1 between a lost connection and the next one.
  */
 static int ss_msg_syslog_fd = -1;
-static dev_t ss_msg_log_dev;				/* what that fd is: a caller */
-static ino_t ss_msg_log_ino;				/* may have dup2()ed over it */
+static dev_t ss_msg_log_dev;		/* what that fd is: a caller */
+static ino_t ss_msg_log_ino;		/* may have dup2()ed over it */
 static int ss_msg_log_ok;
-static int ss_msg_log_type;				/* SOCK_DGRAM or SOCK_STREAM */
+static int ss_msg_log_type;		/* SOCK_DGRAM or SOCK_STREAM */
 static int ss_msg_log_dgram_only;
 static char ss_msg_log_path[sizeof(((struct sockaddr_un *) 0)->sun_path)]
 	= "/dev/log";
-static char ss_msg_log_host[64];			/* log server format: host */
+static char ss_msg_log_host[64];	/* log server format: host */
 static unsigned long ss_msg_dropped;
 static pthread_mutex_t ss_msg_lock = PTHREAD_MUTEX_INITIALIZER;
-static time_t ss_msg_log_retry;				/* next reconnect, when lost */
+static time_t ss_msg_log_retry;		/* next reconnect, when lost */
 
 /* a line in the making: characters are added until end, never past it */
 typedef struct {
@@ -143,8 +143,19 @@ static void ss_msg_tm_offset(time_t t, long gmtoff, struct tm *tm)
     tm->tm_gmtoff = gmtoff;
 }
 
+/* ss_msg_put_hms - "hh:mm:ss" */
+static void ss_msg_put_hms(SS_MSG_LINE *lp, const struct tm *tm)
+{
+    ss_msg_put_num(lp, (unsigned long) tm->tm_hour, 2);
+    ss_msg_put(lp, ":");
+    ss_msg_put_num(lp, (unsigned long) tm->tm_min, 2);
+    ss_msg_put(lp, ":");
+    ss_msg_put_num(lp, (unsigned long) tm->tm_sec, 2);
+}
+
 /* ss_msg_put_bsd_time - "Mmm dd hh:mm:ss": the day space- or zero-padded */
-static void ss_msg_put_bsd_time(SS_MSG_LINE *lp, const struct tm *tm, int zero)
+static void ss_msg_put_bsd_time(SS_MSG_LINE *lp, const struct tm *tm,
+				        int zero)
 {
     static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May",
 	"Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
@@ -153,11 +164,7 @@ static void ss_msg_put_bsd_time(SS_MSG_LINE *lp, const struct tm *tm, int zero)
     ss_msg_put(lp, tm->tm_mday < 10 && !zero ? "  " : " ");
     ss_msg_put_num(lp, (unsigned long) tm->tm_mday, zero ? 2 : 1);
     ss_msg_put(lp, " ");
-    ss_msg_put_num(lp, (unsigned long) tm->tm_hour, 2);
-    ss_msg_put(lp, ":");
-    ss_msg_put_num(lp, (unsigned long) tm->tm_min, 2);
-    ss_msg_put(lp, ":");
-    ss_msg_put_num(lp, (unsigned long) tm->tm_sec, 2);
+    ss_msg_put_hms(lp, tm);
 }
 
 /* ss_msg_put_rfc3339 - "2026-12-07T10:23:45.123+01:00" */
@@ -171,11 +178,7 @@ static void ss_msg_put_rfc3339(SS_MSG_LINE *lp, const struct tm *tm, long ms)
     ss_msg_put(lp, "-");
     ss_msg_put_num(lp, (unsigned long) tm->tm_mday, 2);
     ss_msg_put(lp, "T");
-    ss_msg_put_num(lp, (unsigned long) tm->tm_hour, 2);
-    ss_msg_put(lp, ":");
-    ss_msg_put_num(lp, (unsigned long) tm->tm_min, 2);
-    ss_msg_put(lp, ":");
-    ss_msg_put_num(lp, (unsigned long) tm->tm_sec, 2);
+    ss_msg_put_hms(lp, tm);
     ss_msg_put(lp, ".");
     ss_msg_put_num(lp, (unsigned long) ms, 3);
     ss_msg_put(lp, tm->tm_gmtoff < 0 ? "-" : "+");
@@ -202,6 +205,15 @@ static void ss_msg_put_head(SS_MSG_LINE *lp, const struct tm *tm, int level)
 	ss_msg_put_bsd_time(lp, tm, 0);
     }
     ss_msg_put(lp, " ");
+}
+
+/* ss_msg_put_ident - "TAG[PID]: " */
+static void ss_msg_put_ident(SS_MSG_LINE *lp, long pid)
+{
+    ss_msg_put(lp, ss_msg_tag);
+    ss_msg_put(lp, "[");
+    ss_msg_put_num(lp, (unsigned long) pid, 1);
+    ss_msg_put(lp, "]: ");
 }
 
 /* ss_msg_put_stamp - what a stderr copy starts with, as ss_msg_open chose */
@@ -310,7 +322,8 @@ static long ss_msg_getpid(void)
 }
 
 /* ss_msg_decimal - digits from s up to end, strictly, without overflow */
-static int ss_msg_decimal(const char *s, const char *end, unsigned long long *out)
+static int ss_msg_decimal(const char *s, const char *end,
+			          unsigned long long *out)
 {
     unsigned long long n = 0;
 
@@ -365,8 +378,8 @@ void    ss_msg_open(const char *tag)
 				       ss_msg_fork_parent, ss_msg_forked) == 0)
 	forked_hook = 1;
     ss_msg_pid = 0;
-    if (ss_msg_syslog_fd < 0)
-	ss_msg_syslog_fd = ss_msg_connect();	/* kept for ss_msg_emergency() */
+    if (ss_msg_syslog_fd < 0)		/* kept for ss_msg_emergency() */
+	ss_msg_syslog_fd = ss_msg_connect();
     ss_msg_log_ok = ss_msg_syslog_fd >= 0;
     ss_msg_syslog(ss_msg_tag, LOG_DAEMON);
 }
@@ -412,8 +425,10 @@ int     ss_msg_log_server(const char *path, const char *host)
     ss_msg_syslog_fd = fd;
     ss_msg_log_retry = 0;
     ss_msg_log_ok = 1;
+    if (*host == 0 || *host == '.')		/* no first label */
+	host = "localhost";
     snprintf(ss_msg_log_host, sizeof(ss_msg_log_host), "%.*s",
-	     (int) strcspn(host, "."), *host ? host : "localhost");
+	     (int) strcspn(host, "."), host);
     return (0);
 }
 
@@ -455,7 +470,8 @@ static int ss_msg_stderr_wanted(int level)
     if (!ss_msg_log_ok)
 	return (1);				/* or it would go nowhere */
     return (ss_msg_to_stderr == SS_MSG_STDERR_ALL
-	    || (ss_msg_to_stderr == SS_MSG_STDERR_PROBLEMS && level <= LOG_WARNING));
+	    || (ss_msg_to_stderr == SS_MSG_STDERR_PROBLEMS
+		&& level <= LOG_WARNING));
 }
 
 /* ss_msg_send_once - one send that never waits; 0 sent, -1 (errno) not */
@@ -467,7 +483,7 @@ static int ss_msg_send_once(const char *buf, size_t len)
 	n = send(ss_msg_syslog_fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
     } while (n < 0 && errno == EINTR);
     if (n >= 0 && (size_t) n < len) {		/* a stream took a part */
-	ss_msg_disconnect();			/* its reader sees a record end */
+	ss_msg_disconnect();		/* its reader sees a record end */
 	errno = EAGAIN;
 	return (-1);
     }
@@ -505,7 +521,7 @@ static int ss_msg_send(const char *buf, size_t len, time_t now)
 static size_t ss_msg_line_end(SS_MSG_LINE *lp, char *start)
 {
     if (ss_msg_log_type == SOCK_STREAM) {
-	*lp->p++ = 0;				/* end is one before the buffer's */
+	*lp->p++ = 0;			/* end is one before the buffer's */
     }
     return (lp->p - start);
 }
@@ -520,10 +536,8 @@ static void ss_msg_to_log(int level, const char *label, const char *text,
 
     if (ss_msg_dropped > 0) {
 	ss_msg_put_head(&line, tm, LOG_WARNING);
-	ss_msg_put(&line, ss_msg_tag);
-	ss_msg_put(&line, "[");
-	ss_msg_put_num(&line, (unsigned long) pid, 1);
-	ss_msg_put(&line, "]: warning: ");
+	ss_msg_put_ident(&line, pid);
+	ss_msg_put(&line, "warning: ");
 	ss_msg_put_num(&line, ss_msg_dropped, 1);
 	ss_msg_put(&line, " log line(s) dropped: syslog is not reading");
 	if (ss_msg_send(buf, ss_msg_line_end(&line, buf), now) < 0) {
@@ -534,10 +548,7 @@ static void ss_msg_to_log(int level, const char *label, const char *text,
 	line.p = buf;
     }
     ss_msg_put_head(&line, tm, level);
-    ss_msg_put(&line, ss_msg_tag);
-    ss_msg_put(&line, "[");
-    ss_msg_put_num(&line, (unsigned long) pid, 1);
-    ss_msg_put(&line, "]: ");
+    ss_msg_put_ident(&line, pid);
     ss_msg_put(&line, label);
     ss_msg_put(&line, text);
     if (ss_msg_send(buf, ss_msg_line_end(&line, buf), now) < 0)
@@ -552,20 +563,18 @@ static void ss_msg_to_stderr_copy(int level, const char *label,
     SS_MSG_LINE line = {buf, buf + sizeof(buf) - 1};
 
     ss_msg_put_stamp(&line, tm, ms, level);
-    ss_msg_put(&line, ss_msg_tag);
-    ss_msg_put(&line, "[");
-    ss_msg_put_num(&line, (unsigned long) ss_msg_getpid(), 1);
-    ss_msg_put(&line, "]: ");
+    ss_msg_put_ident(&line, ss_msg_getpid());
     ss_msg_put(&line, label);
     ss_msg_put(&line, text);
-    *line.p++ = '\n';				/* end is one before the buffer's */
+    *line.p++ = '\n';			/* end is one before the buffer's */
     if (write(STDERR_FILENO, buf, line.p - buf) < 0) {
 	/* nowhere left to complain */ ;
     }
 }
 
 /* ss_msg_vlog - format one line and send it where it belongs */
-static void ss_msg_vlog(int level, const char *label, const char *fmt, va_list ap)
+static void ss_msg_vlog(int level, const char *label, const char *fmt,
+			        va_list ap)
 {
     int     saved_errno = errno;
     int     to_log = ss_msg_to_syslog && ss_msg_log_ok;

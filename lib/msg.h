@@ -57,10 +57,10 @@
  *	here too, and the time zone read (before any chroot).
  *
  *	ss_msg_syslog() sets the final tag (for example "single-server/echo")
- *	and facility (a LOG_* value), keeping the connection to /dev/log. Without
- *	/dev/log at ss_msg_open() nothing goes to syslog at all: no socket
- *	is made, and a /dev/log that appears later is used from the next
- *	start (or re-execution) on.
+ *	and facility (a LOG_* value), keeping the connection to /dev/log.
+ *	Without /dev/log at ss_msg_open() nothing goes to syslog at all: no
+ *	socket is made, and a /dev/log that appears later is used from the
+ *	next start (or re-execution) on.
  *
  *	ss_msg_log_server() sends every line from now on to the unix datagram
  *	socket at path instead of syslog, as "Mmm dd hh:mm:ss host
@@ -83,8 +83,9 @@
  *	ss_msg_info() logs at LOG_INFO; ss_msg_warn() adds "warning: ",
  *	ss_msg_error() "error: " (and carries on), ss_msg_fatal() "fatal: " and
  *	exits with status 111 (a system failure), ss_msg_fatal_status() the same
- *	with the given status, ss_msg_usage() "fatal: " with status 100 (usage or
- *	configuration error), ss_msg_panic() "panic: " and abort()s: a bug.
+ *	with the given status, ss_msg_usage() "fatal: " with status 100
+ *	(usage or configuration error), ss_msg_panic() "panic: " and
+ *	abort()s: a bug.
  *	None of them changes errno before reading it, so "%m" works.
  *	Threads may log at the same time: a mutex makes one line wait for
  *	the other (never call them from a signal handler). A fork() waits
