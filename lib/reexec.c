@@ -314,7 +314,8 @@ int     reexec_take(HANDOVER *st)
  * reexec_count - how many re-executions led to this image (SIGUSR1 says).
  * Not an item of the handover: an older image, after a downgrade, would
  * refuse a handover with an item it does not know, and exit. An image
- * from before the count was passed gives none: at least this one.
+ * from before the count was passed gives none: at least this one. At
+ * most LONG_MAX - 1: reexec_environ() passes it on plus one.
  */
 long    reexec_count(int handed_over)
 {
@@ -322,7 +323,7 @@ long    reexec_count(int handed_over)
     long    count = 0;
 
     if (handed_over && (text == 0
-                        || conv_long(text, 1, LONG_MAX, &count) != CONV_OK))
+                        || conv_long(text, 1, LONG_MAX - 1, &count) != CONV_OK))
         count = 1;
     unsetenv(REEXEC_COUNT_ENV);         /* ours, not the handlers' */
     return (count);
