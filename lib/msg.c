@@ -32,6 +32,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,20 +49,20 @@
 int     ss_msg_verbose;
 
 /* what a copy on stderr starts with */
-#define SS_MSG_STAMP_NONE	0		/* a terminal: a person reads it */
-#define SS_MSG_STAMP_TIME	1		/* a file or a pipe: RFC 3339 */
-#define SS_MSG_STAMP_PRIORITY	2		/* the journal: "<N>" */
+#define SS_MSG_STAMP_NONE	0	/* a terminal: a person reads it */
+#define SS_MSG_STAMP_TIME	1	/* a file or a pipe: RFC 3339 */
+#define SS_MSG_STAMP_PRIORITY	2	/* the journal: "<N>" */
 
 static char ss_msg_tag[256] = "single-server";
 static int ss_msg_to_syslog;
 static int ss_msg_syslog_facility = LOG_DAEMON;
 static int ss_msg_to_stderr = SS_MSG_STDERR_PROBLEMS;
-static int ss_msg_stderr_socket;			/* fd 2 is a socket: never write */
-static int ss_msg_stamp;				/* SS_MSG_STAMP_* */
+static int ss_msg_stderr_socket;	/* fd 2 is a socket: never write */
+static int ss_msg_stamp;		/* SS_MSG_STAMP_* */
 static void (*ss_msg_cleanup_fn)(void);
 static const char *ss_msg_hint;
-static long ss_msg_pid;					/* 0: ask getpid() */
-static long ss_msg_gmtoff;				/* of the last local time */
+static long ss_msg_pid;			/* 0: ask getpid() */
+static long ss_msg_gmtoff;		/* of the last local time */
 
 /*
  * The log socket: /dev/log, or a log server's (ss_msg_log_server). It
@@ -69,14 +70,17 @@ static long ss_msg_gmtoff;				/* of the last local time */
  * ss_msg_syslog_fd is -1 between a lost connection and the next one.
  */
 static int ss_msg_syslog_fd = -1;
+static dev_t ss_msg_log_dev;		/* what that fd is: a caller */
+static ino_t ss_msg_log_ino;		/* may have dup2()ed over it */
 static int ss_msg_log_ok;
-static int ss_msg_log_type;				/* SOCK_DGRAM or SOCK_STREAM */
+static int ss_msg_log_type;		/* SOCK_DGRAM or SOCK_STREAM */
 static int ss_msg_log_dgram_only;
 static char ss_msg_log_path[sizeof(((struct sockaddr_un *) 0)->sun_path)]
 	= "/dev/log";
-static char ss_msg_log_host[64];			/* log server format: host */
+static char ss_msg_log_host[64];	/* log server format: host */
 static unsigned long ss_msg_dropped;
-static time_t ss_msg_log_retry;				/* next reconnect, when lost */
+static pthread_mutex_t ss_msg_lock = PTHREAD_MUTEX_INITIALIZER;
+static time_t ss_msg_log_retry;		/* next reconnect, when lost */
 
 /* a line in the making: characters are added until end, never past it */
 typedef struct {
@@ -139,8 +143,19 @@ static void ss_msg_tm_offset(time_t t, long gmtoff, struct tm *tm)
     tm->tm_gmtoff = gmtoff;
 }
 
+/* ss_msg_put_hms - "hh:mm:ss" */
+static void ss_msg_put_hms(SS_MSG_LINE *lp, const struct tm *tm)
+{
+    ss_msg_put_num(lp, (unsigned long) tm->tm_hour, 2);
+    ss_msg_put(lp, ":");
+    ss_msg_put_num(lp, (unsigned long) tm->tm_min, 2);
+    ss_msg_put(lp, ":");
+    ss_msg_put_num(lp, (unsigned long) tm->tm_sec, 2);
+}
+
 /* ss_msg_put_bsd_time - "Mmm dd hh:mm:ss": the day space- or zero-padded */
-static void ss_msg_put_bsd_time(SS_MSG_LINE *lp, const struct tm *tm, int zero)
+static void ss_msg_put_bsd_time(SS_MSG_LINE *lp, const struct tm *tm,
+				        int zero)
 {
     static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May",
 	"Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
@@ -149,11 +164,7 @@ static void ss_msg_put_bsd_time(SS_MSG_LINE *lp, const struct tm *tm, int zero)
     ss_msg_put(lp, tm->tm_mday < 10 && !zero ? "  " : " ");
     ss_msg_put_num(lp, (unsigned long) tm->tm_mday, zero ? 2 : 1);
     ss_msg_put(lp, " ");
-    ss_msg_put_num(lp, (unsigned long) tm->tm_hour, 2);
-    ss_msg_put(lp, ":");
-    ss_msg_put_num(lp, (unsigned long) tm->tm_min, 2);
-    ss_msg_put(lp, ":");
-    ss_msg_put_num(lp, (unsigned long) tm->tm_sec, 2);
+    ss_msg_put_hms(lp, tm);
 }
 
 /* ss_msg_put_rfc3339 - "2026-12-07T10:23:45.123+01:00" */
@@ -167,11 +178,7 @@ static void ss_msg_put_rfc3339(SS_MSG_LINE *lp, const struct tm *tm, long ms)
     ss_msg_put(lp, "-");
     ss_msg_put_num(lp, (unsigned long) tm->tm_mday, 2);
     ss_msg_put(lp, "T");
-    ss_msg_put_num(lp, (unsigned long) tm->tm_hour, 2);
-    ss_msg_put(lp, ":");
-    ss_msg_put_num(lp, (unsigned long) tm->tm_min, 2);
-    ss_msg_put(lp, ":");
-    ss_msg_put_num(lp, (unsigned long) tm->tm_sec, 2);
+    ss_msg_put_hms(lp, tm);
     ss_msg_put(lp, ".");
     ss_msg_put_num(lp, (unsigned long) ms, 3);
     ss_msg_put(lp, tm->tm_gmtoff < 0 ? "-" : "+");
@@ -198,6 +205,15 @@ static void ss_msg_put_head(SS_MSG_LINE *lp, const struct tm *tm, int level)
 	ss_msg_put_bsd_time(lp, tm, 0);
     }
     ss_msg_put(lp, " ");
+}
+
+/* ss_msg_put_ident - "TAG[PID]: " */
+static void ss_msg_put_ident(SS_MSG_LINE *lp, long pid)
+{
+    ss_msg_put(lp, ss_msg_tag);
+    ss_msg_put(lp, "[");
+    ss_msg_put_num(lp, (unsigned long) pid, 1);
+    ss_msg_put(lp, "]: ");
 }
 
 /* ss_msg_put_stamp - what a stderr copy starts with, as ss_msg_open chose */
@@ -241,8 +257,11 @@ static int ss_msg_connect(void)
 	fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 	    continue;
-	if (connect(fd, (struct sockaddr *) &sun, sizeof(sun)) == 0) {
+	if (connect(fd, (struct sockaddr *) &sun, sizeof(sun)) == 0
+	    && fstat(fd, &st) == 0) {
 	    ss_msg_log_type = types[i];
+	    ss_msg_log_dev = st.st_dev;
+	    ss_msg_log_ino = st.st_ino;
 	    return (fd);
 	}
 	close(fd);
@@ -250,19 +269,48 @@ static int ss_msg_connect(void)
     return (-1);
 }
 
-/* ss_msg_disconnect - forget the log socket; try again at the next line */
+/* ss_msg_is_log_socket - is fd still the socket ss_msg_connect() made? */
+static int ss_msg_is_log_socket(int fd)
+{
+    struct stat st;
+
+    return (fstat(fd, &st) == 0 && st.st_dev == ss_msg_log_dev
+	    && st.st_ino == ss_msg_log_ino);
+}
+
+/*
+ * ss_msg_disconnect - forget the log socket; try again at the next line.
+ * The fd is closed only if it is still ours: one that a caller dup2()ed
+ * over (a listener put in place for an exec) is not ours to close.
+ */
 static void ss_msg_disconnect(void)
 {
-    if (ss_msg_syslog_fd >= 0)
+    if (ss_msg_syslog_fd >= 0 && ss_msg_is_log_socket(ss_msg_syslog_fd))
 	(void) close(ss_msg_syslog_fd);
     ss_msg_syslog_fd = -1;
     ss_msg_log_retry = 0;
 }
 
-/* ss_msg_forked - a child of fork() has a pid of its own */
+/*
+ * ss_msg_fork_prepare, ss_msg_fork_parent, ss_msg_forked - no fork()
+ * while another thread sends a line: the child would inherit the lock
+ * held, and wait for it for ever at its first line. A child of fork()
+ * also has a pid of its own.
+ */
+static void ss_msg_fork_prepare(void)
+{
+    (void) pthread_mutex_lock(&ss_msg_lock);
+}
+
+static void ss_msg_fork_parent(void)
+{
+    (void) pthread_mutex_unlock(&ss_msg_lock);
+}
+
 static void ss_msg_forked(void)
 {
     ss_msg_pid = 0;
+    (void) pthread_mutex_unlock(&ss_msg_lock);
 }
 
 /* ss_msg_getpid - our pid, asked once per process */
@@ -274,7 +322,8 @@ static long ss_msg_getpid(void)
 }
 
 /* ss_msg_decimal - digits from s up to end, strictly, without overflow */
-static int ss_msg_decimal(const char *s, const char *end, unsigned long long *out)
+static int ss_msg_decimal(const char *s, const char *end,
+			          unsigned long long *out)
 {
     unsigned long long n = 0;
 
@@ -325,11 +374,12 @@ void    ss_msg_open(const char *tag)
 	ss_msg_stamp = ss_msg_stamp_choose(&st);
     }
     tzset();					/* before any chroot */
-    if (!forked_hook && pthread_atfork(0, 0, ss_msg_forked) == 0)
+    if (!forked_hook && pthread_atfork(ss_msg_fork_prepare,
+				       ss_msg_fork_parent, ss_msg_forked) == 0)
 	forked_hook = 1;
     ss_msg_pid = 0;
-    if (ss_msg_syslog_fd < 0)
-	ss_msg_syslog_fd = ss_msg_connect();	/* kept for ss_msg_emergency() */
+    if (ss_msg_syslog_fd < 0)		/* kept for ss_msg_emergency() */
+	ss_msg_syslog_fd = ss_msg_connect();
     ss_msg_log_ok = ss_msg_syslog_fd >= 0;
     ss_msg_syslog(ss_msg_tag, LOG_DAEMON);
 }
@@ -353,11 +403,15 @@ int     ss_msg_log_server(const char *path, const char *host)
 {
     char    saved[sizeof(ss_msg_log_path)];
     int     fd;
+    int     old = ss_msg_syslog_fd;
 
     if (strlen(path) >= sizeof(ss_msg_log_path)) {
 	errno = ENAMETOOLONG;
 	return (-1);
     }
+    /* Asked before ss_msg_connect() says what the new socket is. */
+    if (old >= 0 && !ss_msg_is_log_socket(old))
+	old = -1;
     memcpy(saved, ss_msg_log_path, sizeof(saved));
     snprintf(ss_msg_log_path, sizeof(ss_msg_log_path), "%s", path);
     ss_msg_log_dgram_only = 1;
@@ -366,11 +420,33 @@ int     ss_msg_log_server(const char *path, const char *host)
 	ss_msg_log_dgram_only = 0;
 	return (-1);
     }
-    ss_msg_disconnect();
+    if (old >= 0)
+	(void) close(old);
     ss_msg_syslog_fd = fd;
+    ss_msg_log_retry = 0;
     ss_msg_log_ok = 1;
+    if (*host == 0 || *host == '.')		/* no first label */
+	host = "localhost";
     snprintf(ss_msg_log_host, sizeof(ss_msg_log_host), "%.*s",
-	     (int) strcspn(host, "."), *host ? host : "localhost");
+	     (int) strcspn(host, "."), host);
+    return (0);
+}
+
+/*
+ * ss_msg_log_fd_above - move the log socket to an fd of at least min
+ * (still close-on-exec), so that a caller may dup2() onto every fd below
+ * min: the listeners put on fds 3.. for a re-execution. 0, or -1 (errno).
+ */
+int     ss_msg_log_fd_above(int min)
+{
+    int     fd;
+
+    if (ss_msg_syslog_fd < 0 || ss_msg_syslog_fd >= min)
+	return (0);
+    if ((fd = fcntl(ss_msg_syslog_fd, F_DUPFD_CLOEXEC, min)) < 0)
+	return (-1);
+    (void) close(ss_msg_syslog_fd);
+    ss_msg_syslog_fd = fd;
     return (0);
 }
 
@@ -394,7 +470,8 @@ static int ss_msg_stderr_wanted(int level)
     if (!ss_msg_log_ok)
 	return (1);				/* or it would go nowhere */
     return (ss_msg_to_stderr == SS_MSG_STDERR_ALL
-	    || (ss_msg_to_stderr == SS_MSG_STDERR_PROBLEMS && level <= LOG_WARNING));
+	    || (ss_msg_to_stderr == SS_MSG_STDERR_PROBLEMS
+		&& level <= LOG_WARNING));
 }
 
 /* ss_msg_send_once - one send that never waits; 0 sent, -1 (errno) not */
@@ -406,7 +483,7 @@ static int ss_msg_send_once(const char *buf, size_t len)
 	n = send(ss_msg_syslog_fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
     } while (n < 0 && errno == EINTR);
     if (n >= 0 && (size_t) n < len) {		/* a stream took a part */
-	ss_msg_disconnect();			/* its reader sees a record end */
+	ss_msg_disconnect();		/* its reader sees a record end */
 	errno = EAGAIN;
 	return (-1);
     }
@@ -444,7 +521,7 @@ static int ss_msg_send(const char *buf, size_t len, time_t now)
 static size_t ss_msg_line_end(SS_MSG_LINE *lp, char *start)
 {
     if (ss_msg_log_type == SOCK_STREAM) {
-	*lp->p++ = 0;				/* end is one before the buffer's */
+	*lp->p++ = 0;			/* end is one before the buffer's */
     }
     return (lp->p - start);
 }
@@ -459,10 +536,8 @@ static void ss_msg_to_log(int level, const char *label, const char *text,
 
     if (ss_msg_dropped > 0) {
 	ss_msg_put_head(&line, tm, LOG_WARNING);
-	ss_msg_put(&line, ss_msg_tag);
-	ss_msg_put(&line, "[");
-	ss_msg_put_num(&line, (unsigned long) pid, 1);
-	ss_msg_put(&line, "]: warning: ");
+	ss_msg_put_ident(&line, pid);
+	ss_msg_put(&line, "warning: ");
 	ss_msg_put_num(&line, ss_msg_dropped, 1);
 	ss_msg_put(&line, " log line(s) dropped: syslog is not reading");
 	if (ss_msg_send(buf, ss_msg_line_end(&line, buf), now) < 0) {
@@ -473,10 +548,7 @@ static void ss_msg_to_log(int level, const char *label, const char *text,
 	line.p = buf;
     }
     ss_msg_put_head(&line, tm, level);
-    ss_msg_put(&line, ss_msg_tag);
-    ss_msg_put(&line, "[");
-    ss_msg_put_num(&line, (unsigned long) pid, 1);
-    ss_msg_put(&line, "]: ");
+    ss_msg_put_ident(&line, pid);
     ss_msg_put(&line, label);
     ss_msg_put(&line, text);
     if (ss_msg_send(buf, ss_msg_line_end(&line, buf), now) < 0)
@@ -491,20 +563,18 @@ static void ss_msg_to_stderr_copy(int level, const char *label,
     SS_MSG_LINE line = {buf, buf + sizeof(buf) - 1};
 
     ss_msg_put_stamp(&line, tm, ms, level);
-    ss_msg_put(&line, ss_msg_tag);
-    ss_msg_put(&line, "[");
-    ss_msg_put_num(&line, (unsigned long) ss_msg_getpid(), 1);
-    ss_msg_put(&line, "]: ");
+    ss_msg_put_ident(&line, ss_msg_getpid());
     ss_msg_put(&line, label);
     ss_msg_put(&line, text);
-    *line.p++ = '\n';				/* end is one before the buffer's */
+    *line.p++ = '\n';			/* end is one before the buffer's */
     if (write(STDERR_FILENO, buf, line.p - buf) < 0) {
 	/* nowhere left to complain */ ;
     }
 }
 
 /* ss_msg_vlog - format one line and send it where it belongs */
-static void ss_msg_vlog(int level, const char *label, const char *fmt, va_list ap)
+static void ss_msg_vlog(int level, const char *label, const char *fmt,
+			        va_list ap)
 {
     int     saved_errno = errno;
     int     to_log = ss_msg_to_syslog && ss_msg_log_ok;
@@ -515,6 +585,8 @@ static void ss_msg_vlog(int level, const char *label, const char *fmt, va_list a
 
     errno = saved_errno;			/* for %m */
     vsnprintf(text, sizeof text, fmt, ap);
+    /* One line at a time: the socket, the count of drops, the pid. */
+    (void) pthread_mutex_lock(&ss_msg_lock);
     /* The time only for a line that is written somewhere, and needs one. */
     if (to_log || (to_stderr && ss_msg_stamp == SS_MSG_STAMP_TIME)) {
 	(void) clock_gettime(CLOCK_REALTIME, &ts);
@@ -525,6 +597,7 @@ static void ss_msg_vlog(int level, const char *label, const char *fmt, va_list a
 	ss_msg_to_log(level, label, text, &tm, ts.tv_sec);
     if (to_stderr)
 	ss_msg_to_stderr_copy(level, label, text, &tm, ts.tv_nsec / 1000000);
+    (void) pthread_mutex_unlock(&ss_msg_lock);
     errno = saved_errno;
 }
 

@@ -14,6 +14,7 @@
  *	void	ss_msg_syslog(const char *tag, int facility);
  *	void	ss_msg_stderr(int mode);
  *	int	ss_msg_log_server(const char *path, const char *host);
+ *	int	ss_msg_log_fd_above(int min);
  *
  *	void	ss_msg_info(const char *fmt, ...);
  *	void	ss_msg_warn(const char *fmt, ...);
@@ -56,10 +57,10 @@
  *	here too, and the time zone read (before any chroot).
  *
  *	ss_msg_syslog() sets the final tag (for example "single-server/echo")
- *	and facility (a LOG_* value), keeping the connection to /dev/log. Without
- *	/dev/log at ss_msg_open() nothing goes to syslog at all: no socket
- *	is made, and a /dev/log that appears later is used from the next
- *	start (or re-execution) on.
+ *	and facility (a LOG_* value), keeping the connection to /dev/log.
+ *	Without /dev/log at ss_msg_open() nothing goes to syslog at all: no
+ *	socket is made, and a /dev/log that appears later is used from the
+ *	next start (or re-execution) on.
  *
  *	ss_msg_log_server() sends every line from now on to the unix datagram
  *	socket at path instead of syslog, as "Mmm dd hh:mm:ss host
@@ -69,15 +70,26 @@
  *	set, syslog then staying as it was. The non-blocking send and the
  *	count of dropped lines are as for syslog.
  *
+ *	ss_msg_log_fd_above() moves the log socket (when there is one) to an
+ *	fd of at least min, close-on-exec as before: every fd below min is
+ *	then free for the caller to dup2() onto (the listeners arranged on
+ *	fds 3.. for a re-execution). It returns 0, or -1 with errno set. A
+ *	log socket that was replaced all the same (dup2() onto its fd) is
+ *	never closed here: a failed send just makes a new one.
+ *
  *	ss_msg_stderr() chooses what is copied to stderr: SS_MSG_STDERR_NONE,
  *	SS_MSG_STDERR_PROBLEMS (warning and worse) or SS_MSG_STDERR_ALL (-V).
  *
  *	ss_msg_info() logs at LOG_INFO; ss_msg_warn() adds "warning: ",
  *	ss_msg_error() "error: " (and carries on), ss_msg_fatal() "fatal: " and
  *	exits with status 111 (a system failure), ss_msg_fatal_status() the same
- *	with the given status, ss_msg_usage() "fatal: " with status 100 (usage or
- *	configuration error), ss_msg_panic() "panic: " and abort()s: a bug.
+ *	with the given status, ss_msg_usage() "fatal: " with status 100
+ *	(usage or configuration error), ss_msg_panic() "panic: " and
+ *	abort()s: a bug.
  *	None of them changes errno before reading it, so "%m" works.
+ *	Threads may log at the same time: a mutex makes one line wait for
+ *	the other (never call them from a signal handler). A fork() waits
+ *	for a line being sent, so that the child does not inherit the lock.
  *
  *	ss_msg_verbose counts -v options; callers test it before chatter.
  *
@@ -111,6 +123,7 @@ extern void ss_msg_open(const char *);
 extern void ss_msg_syslog(const char *, int);
 extern void ss_msg_stderr(int);
 extern int ss_msg_log_server(const char *, const char *);
+extern int ss_msg_log_fd_above(int);
 extern void ss_msg_cleanup(void (*)(void));
 extern int ss_msg_facility(const char *);
 extern void ss_msg_usage_hint(const char *);

@@ -181,7 +181,11 @@ static int reexec_fd_above(int fd, int min)
 
 /*
  * reexec_arrange - the listeners on fds 3.. as LISTEN_FDS wants them,
- * every fd the handover names above those and open across exec
+ * every fd the handover names above those and open across exec. The log
+ * socket goes above them too: a first image opened it on a low fd, and
+ * the line that a failed execve() logs must not go to a listener (nor
+ * close it). Should that move fail, msg.c still never closes an fd that
+ * is no longer its socket.
  */
 static void reexec_arrange(SKELETON *sk, HANDOVER *st)
 {
@@ -189,6 +193,7 @@ static void reexec_arrange(SKELETON *sk, HANDOVER *st)
     int    *tmp = mycalloc(sk->listeners.count + 1, sizeof(int));
     size_t  i;
 
+    (void) ss_msg_log_fd_above(base);
     for (i = 0; i < st->nchildren; i++)
         if (st->children[i].log_fd >= 0)
             st->children[i].log_fd = reexec_fd_above(st->children[i].log_fd, base);
@@ -309,7 +314,8 @@ int     reexec_take(HANDOVER *st)
  * reexec_count - how many re-executions led to this image (SIGUSR1 says).
  * Not an item of the handover: an older image, after a downgrade, would
  * refuse a handover with an item it does not know, and exit. An image
- * from before the count was passed gives none: at least this one.
+ * from before the count was passed gives none: at least this one. At
+ * most LONG_MAX - 1: reexec_environ() passes it on plus one.
  */
 long    reexec_count(int handed_over)
 {
@@ -317,7 +323,7 @@ long    reexec_count(int handed_over)
     long    count = 0;
 
     if (handed_over && (text == 0
-                        || conv_long(text, 1, LONG_MAX, &count) != CONV_OK))
+                        || conv_long(text, 1, LONG_MAX - 1, &count) != CONV_OK))
         count = 1;
     unsetenv(REEXEC_COUNT_ENV);         /* ours, not the handlers' */
     return (count);

@@ -40,7 +40,8 @@
  *	may connect from, empty for any) and exits 100 naming the
  *	parameter and where it was set (param_where()) when one is bad.
  *	It returns a state even when the protocol is off: upstream_on()
- *	says which, and the resident reader still finishes headers that a previous image began to wait for.
+ *	says which, and the resident reader still finishes headers that
+ *	a previous image began to wait for.
  *
  *	Only a peer within upstream_proxy_networks may send a header; a
  *	unix-socket peer always may (the socket's file mode guards it), and

@@ -5,7 +5,8 @@
  * callback we trust: if any callback blocks, the timer does not run,
  * the alarm goes off, and the signal handler (async-signal-safe: a line
  * formatted in advance, sent with write and send, then _exit) ends the
- * process.
+ * process. Should that write block, a second alarm a second later kills
+ * the process with SIGALRM.
  */
 #include "config.h"
 
@@ -20,10 +21,24 @@
 
 static unsigned watchdog_timeout;
 
-/* watchdog_alarm - the loop is stuck: leave */
+/*
+ * watchdog_alarm - the loop is stuck: leave. The last words go to a
+ * stderr that may be what wedged the loop (a full pipe nobody reads):
+ * a second alarm, with the default action, ends a write() that blocks.
+ */
 static void watchdog_alarm(int sig)
 {
-    (void) sig;
+    struct sigaction sa;
+    sigset_t alrm;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    (void) sigaction(sig, &sa, 0);
+    sigemptyset(&alrm);
+    sigaddset(&alrm, sig);
+    (void) sigprocmask(SIG_UNBLOCK, &alrm, 0);
+    alarm(1);
     ss_msg_emergency();                    /* prepared in watchdog_start() */
     _exit(SS_MSG_EXIT_SYSTEM);
 }

@@ -509,3 +509,60 @@ alive() {
 	kill -0 "$SERVER_PID"
 	[ "$(reexecs)" -eq 0 ]
 }
+
+# traced_by PID TRACER: wait (bounded) until TRACER has attached to PID
+traced_by() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		grep -q "^TracerPid:[[:space:]]*$2\$" "/proc/$1/status" && return 0
+		sleep 0.05
+	done
+	echo "$2 never attached to $1" >&2
+	return 1
+}
+
+@test "the first execve() of a re-execution fails: the running program takes over, both listeners and the handler survive, syslog too" {
+	command -v strace >/dev/null || skip "no strace"
+	local sock=$BATS_TEST_TMPDIR/u.sock trace=$BATS_TEST_TMPDIR/trace a
+	syslog_start
+	# Only fds 0-2 inherited (bats leaves more open): the tool's first
+	# fds, /dev/null and the syslog socket, are then 3 and 4, where the
+	# two listeners go for the exec.
+	cat >"$BATS_TEST_TMPDIR/fds012" <<-EOF
+	#!/bin/sh
+	exec python3 -c 'import os, sys; os.closerange(3, 1 << 16); os.execv(sys.argv[1], sys.argv[1:])' "$SS" "\$@"
+	EOF
+	chmod +x "$BATS_TEST_TMPDIR/fds012"
+	SS=$BATS_TEST_TMPDIR/fds012 start_server_syslog -v \
+		-L 127.0.0.1:0 -L "unix:$sock" "$H/hold" "$D" 10
+	bg client "$ADDR" --send 'a\n' >"$D/a.out"
+	a=$BG_PID
+	wait_for_file "$D/start.a"
+	# Not -f: the --check child's execve() must not fail.
+	bg strace -qq -o "$trace" -e trace=execve \
+		-e inject=execve:error=ENOENT:when=1 -p "$SERVER_PID"
+	traced_by "$SERVER_PID" "$BG_PID"
+	kill -HUP "$SERVER_PID"
+	wait_for_syslog ": warning: re-execute .*: No such file or directory -- trying the running program again"
+	wait_for_syslog "\[$SERVER_PID\]: re-executing .*: 1 handler"
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ "$(grep -c "\[$SERVER_PID\]: ready: " "$SYSLOG")" -ge 2 ] && break
+		sleep 0.05
+	done
+	[ "$(grep -c "\[$SERVER_PID\]: ready: " "$SYSLOG")" -ge 2 ]
+	grep -q 'ENOENT.*(INJECTED)' "$trace"
+	! grep -E 'fatal|panic' "$SYSLOG"
+	: >"$D/release.b"
+	run -0 client "$ADDR" --send 'b\n' --timeout 5
+	[ "$output" = "released b" ]
+	: >"$D/release.c"
+	run -0 client "unix:$sock" --send 'c\n' --timeout 5
+	[ "$output" = "released c" ]
+	: >"$D/release.a"
+	wait_status "$a" 5
+	[ "$(cat "$D/a.out")" = "released a" ]
+	wait_for_syslog "handler pid $(cat "$D/start.a") exit status 0"
+	[ -z "$(zombies "$SERVER_PID")" ]
+	kill -0 "$SERVER_PID"
+}

@@ -182,6 +182,36 @@ SLOW='IFS= read -r l; if [ "$l" = slow ]; then echo $$ >"$1"; exec sleep 30; fi;
 	grep -q "fatal: watchdog timeout -- exiting" "$LOG"
 }
 
+@test "daemon_timeout: a loop wedged on a full stderr pipe is still ended (killed by SIGALRM: the last words cannot be written)" {
+	local err=$BATS_TEST_TMPDIR/err t0
+	# stderr a pipe that nobody reads: this shell holds its read end
+	mkfifo "$err"
+	exec {held}<>"$err"
+	printf '#!/bin/sh\nexec "$@" 2>"%s"\n' "$err" >"$BATS_TEST_TMPDIR/wrap"
+	chmod +x "$BATS_TEST_TMPDIR/wrap"
+	SS_WRAP=$BATS_TEST_TMPDIR/wrap start_server -o daemon_timeout=1 \
+		-o handler_stderr=log -L 127.0.0.1:0 -- sh -c 'echo noise >&2'
+	# the pipe filled to the last byte: the next write waits, even
+	# the watchdog's short last line
+	python3 -c '
+import os, sys
+fd = int(sys.argv[1])
+os.set_blocking(fd, False)
+for size in (4096, 1):
+    try:
+        while True:
+            os.write(fd, b"x" * size)
+    except BlockingIOError:
+        pass
+' "$held"
+	bg client "$ADDR" --timeout 20
+	t0=$(now_ms)
+	wait_status "$SERVER_PID" 10 || { exec {held}<&-; return 1; }
+	echo "gone after $(($(now_ms) - t0)) ms, status $STATUS"
+	exec {held}<&-
+	[ "$STATUS" -eq $((128 + 14)) ]
+}
+
 @test "drain_timeout=0: running handlers get SIGTERM at once" {
 	local t0
 	start_server -o drain_timeout=0 -L 127.0.0.1:0 \
