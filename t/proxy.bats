@@ -448,7 +448,7 @@ s.close()' "$ADDR"
 
 @test "stream mode: a peer outside upstream_proxy_networks is refused, one inside is served" {
 	run bash -c "printf 'PROXY TCP4 203.0.113.7 198.51.100.1 1 2\r\nrest\n' |
-		'$SS' -S --remote=192.0.2.9:5 -o upstream_proxy_protocol=haproxy \
+		'$SS' -S -V --remote=192.0.2.9:5 -o upstream_proxy_protocol=haproxy \
 		-o upstream_proxy_networks=10.0.0.0/8 '$H/proxy-show' '$RAN'"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"refuse 192.0.2.9 (PROXY header: peer not in upstream_proxy_networks)"* ]]
@@ -463,10 +463,10 @@ s.close()' "$ADDR"
 
 @test "stream mode: a bad header or a timeout starts no handler, exit 0, logged" {
 	run bash -c "printf 'PROXY TCP4 1.2.3.4\r\nrest\n' |
-		'$SS' -S -o upstream_proxy_protocol=haproxy '$H/proxy-show' '$RAN'"
+		'$SS' -S -V -o upstream_proxy_protocol=haproxy '$H/proxy-show' '$RAN'"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"(PROXY header: v1: missing fields)"* ]]
-	run bash -c "sleep 3 | '$SS' -S -o upstream_proxy_protocol=haproxy \
+	run bash -c "sleep 3 | '$SS' -S -V -o upstream_proxy_protocol=haproxy \
 		-o upstream_proxy_timeout=1s '$H/proxy-show' '$RAN'"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"(PROXY header: timeout)"* ]]

@@ -327,10 +327,12 @@ check_refuses() {
 		sed "s|/usr/local/bin/single-server|$SS|; s|/usr/local/share/doc/single-server/examples/|$SRC/examples/|; s|:8072|:$port|")
 	reload=$(sed -n 's/^ExecReload=//p' "$unit")
 	[ "$reload" = 'kill -HUP $MAINPID' ]
+	# with a syslog socket, as under systemd: the log is there, not on
+	# stderr
+	syslog_start
 	LOG=$BATS_TEST_TMPDIR/server.log
-	bash -c "exec $start" </dev/null >/dev/null 2>"$LOG" 3>&- &
-	SERVER_PID=$!
-	BG_PIDS+=("$SERVER_PID")
+	syslog_bg bash -c "exec $start" </dev/null >/dev/null 2>"$LOG"
+	SERVER_PID=$BG_PID
 	run client "127.0.0.1:$port" --send 'hi\n'
 	for ((i = 0; i < 100 && status != 0; i++)); do
 		sleep 0.05
@@ -338,7 +340,7 @@ check_refuses() {
 	done
 	[[ "$output" == *hi* ]]
 	MAINPID=$SERVER_PID bash -c "$reload"
-	wait_for_log "re-executing"
+	wait_for_syslog "greet-own\[$SERVER_PID\]: re-executing"
 	run client "127.0.0.1:$port" --send 'again\n'
 	[[ "$output" == *again* ]]
 	alive "$SERVER_PID"
