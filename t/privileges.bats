@@ -51,17 +51,6 @@ untraceable() {
 	[ "$(stat -c %U "/proc/$1/environ")" = root ]
 }
 
-# wait_ready N: wait (bounded) until the -v server has said "ready:" N times
-wait_ready() {
-	local i
-	for ((i = 0; i < 200; i++)); do
-		[ "$(grep -c ': ready: ' "$LOG")" -ge "$1" ] && return 0
-		sleep 0.05
-	done
-	cat "$LOG" >&2
-	return 1
-}
-
 @test "-u: \$user cannot ptrace the server, before and after SIGHUP and after a max_use re-execution" {
 	[ "$(id -u)" -eq 0 ] || skip "needs root"
 	command -v setpriv >/dev/null || skip "no setpriv"
@@ -72,12 +61,12 @@ wait_ready() {
 	[ "$(ps -o user= -p "$SERVER_PID")" = nobody ]	# the server itself drops
 	untraceable "$SERVER_PID"
 	kill -HUP "$SERVER_PID"
-	wait_ready 2
+	wait_log_count ': ready: ' 2
 	untraceable "$SERVER_PID"
 	run client "$ADDR" --send 'one\n'
 	run client "$ADDR" --send 'two\n'	# max_use 2: re-execute
 	[ "$output" = two ]
-	wait_ready 3
+	wait_log_count ': ready: ' 3
 	grep -qF 'use limit reached -- re-executing' "$LOG"
 	untraceable "$SERVER_PID"
 	run client "$ADDR" --send 'three\n'
