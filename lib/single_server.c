@@ -658,6 +658,8 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
     if (sk.re.handed_over && sk.re.handover.stderr_closed)
         sk.stderr_closed = 1;
     sk.re.self_path = reexec_self_path(argv[0]);   /* before any chroot */
+    if (reexecuted)
+        reexec_name(sk.re.self_path);
     if (app->service == 0 && app->spawn == 0)
         ss_msg_panic("single_server_main: the application has neither a "
                   "service nor a spawn function");
