@@ -82,6 +82,19 @@ static void param_assign_default(PARAM_ENTRY *ent, const char *raw)
     param_assign(ent, raw, mystrdup("default"));
 }
 
+/*
+ * param_label - "ORIGIN: parameter NAME", or "parameter NAME (default)":
+ * how an error names a parameter and where its value came from
+ */
+static const char *param_label(PARAM_ENTRY *ent)
+{
+    if (ent->where == 0)
+        ent->where = strcmp(ent->origin, "default") == 0 ?
+            myasprintf("parameter %s (default)", ent->def->name) :
+            myasprintf("%s: parameter %s", ent->origin, ent->def->name);
+    return (ent->where);
+}
+
 /* param_set_add - declare a table of parameters */
 void    param_set_add(PARAM_SET *set, const SS_PARAM_DEF *table)
 {
@@ -318,9 +331,8 @@ static int param_append(PARAM_ENTRY *ent, char **buf, size_t *len,
                                 const char *text, size_t n, char **err)
 {
     if (*len + n > PARAM_VALUE_MAX) {
-        *err = myasprintf("%s: parameter %s: value longer than %d bytes "
-                          "after expansion", ent->origin, ent->def->name,
-                          PARAM_VALUE_MAX);
+        *err = myasprintf("%s: value longer than %d bytes after expansion",
+                          param_label(ent), PARAM_VALUE_MAX);
         return (-1);
     }
     *buf = myrealloc(*buf, *len + n + 1);
@@ -347,8 +359,8 @@ static int param_reference(PARAM_SET *set, PARAM_ENTRY *ent, const char *text,
     if (*name == '{' || *name == '(') {
         close = strchr(name, *name == '{' ? '}' : ')');
         if (close == 0) {
-            *err = myasprintf("%s: parameter %s: missing \"%c\" in \"%s\"",
-                              ent->origin, ent->def->name,
+            *err = myasprintf("%s: missing \"%c\" in \"%s\"",
+                              param_label(ent),
                               *name == '{' ? '}' : ')', ent->raw);
             return (-1);
         }
@@ -359,13 +371,13 @@ static int param_reference(PARAM_SET *set, PARAM_ENTRY *ent, const char *text,
              /* void */ ;
     }
     if (len == 0) {
-        *err = myasprintf("%s: parameter %s: bad \"$\" reference in \"%s\"",
-                          ent->origin, ent->def->name, ent->raw);
+        *err = myasprintf("%s: bad \"$\" reference in \"%s\"",
+                          param_label(ent), ent->raw);
         return (-1);
     }
     if ((ref = param_find(set, name, len)) == 0) {
-        *err = myasprintf("%s: parameter %s: unknown parameter \"$%.*s\"",
-                          ent->origin, ent->def->name, (int) len, name);
+        *err = myasprintf("%s: unknown parameter \"$%.*s\"",
+                          param_label(ent), (int) len, name);
         return (-1);
     }
     if (param_expand(set, ref, depth + 1, err) < 0
@@ -386,8 +398,8 @@ static int param_expand(PARAM_SET *set, PARAM_ENTRY *ent, int depth, char **err)
     if (ent->state == PARAM_EXPANDED)
         return (0);
     if (ent->state == PARAM_EXPANDING || depth > PARAM_MAX_DEPTH) {
-        *err = myasprintf("%s: parameter %s: expansion loop in \"%s\"",
-                          ent->origin, ent->def->name, ent->raw);
+        *err = myasprintf("%s: expansion loop in \"%s\"",
+                          param_label(ent), ent->raw);
         return (-1);
     }
     out = mystrdup("");
@@ -449,16 +461,15 @@ static int param_convert(PARAM_ENTRY *ent, char **err)
         break;
     }
     if (ret == CONV_ERR_SYNTAX) {
-        *err = myasprintf("%s: parameter %s: bad value \"%s\": expected %s",
-                          ent->origin, def->name, ent->value, expect);
+        *err = myasprintf("%s: bad value \"%s\": expected %s",
+                          param_label(ent), ent->value, expect);
         return (-1);
     }
     if (ret == CONV_ERR_RANGE) {
         lo = param_describe_bound(def, def->min);
         hi = param_describe_bound(def, def->max);
-        *err = myasprintf("%s: parameter %s: value \"%s\" out of range "
-                          "(%s to %s)", ent->origin, def->name, ent->value,
-                          lo, hi);
+        *err = myasprintf("%s: value \"%s\" out of range (%s to %s)",
+                          param_label(ent), ent->value, lo, hi);
         myfree(lo);
         myfree(hi);
         return (-1);
@@ -492,20 +503,33 @@ void    param_set_publish(PARAM_SET *set)
     param_published = set;
 }
 
-/* param_where - "ORIGIN: parameter NAME", for errors found after finish */
+/*
+ * param_unknown - "parameter NAME" for a name no published set has. Kept
+ * per name, never freed: two calls in one expression must both stay
+ * valid, and the names are the program's own, a handful.
+ */
+static const char *param_unknown(const char *name)
+{
+    static char **known;
+    static size_t count;
+    size_t  i;
+
+    for (i = 0; i < count; i++)
+        if (strcmp(known[i] + sizeof("parameter ") - 1, name) == 0)
+            return (known[i]);
+    known = myrealloc(known, (count + 1) * sizeof(*known));
+    return (known[count++] = myasprintf("parameter %s", name));
+}
+
+/* param_where - param_label() by name, for errors found after finish */
 const char *param_where(const char *name)
 {
-    static char *unknown;
     PARAM_ENTRY *ent;
 
     if (param_published == 0
-        || (ent = param_find(param_published, name, strlen(name))) == 0) {
-        myfree(unknown);
-        return (unknown = myasprintf("parameter %s", name));
-    }
-    if (ent->where == 0)
-        ent->where = myasprintf("%s: parameter %s", ent->origin, name);
-    return (ent->where);
+        || (ent = param_find(param_published, name, strlen(name))) == 0)
+        return (param_unknown(name));
+    return (param_label(ent));
 }
 
 /*

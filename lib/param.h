@@ -63,11 +63,13 @@
  *
  *	param_set_publish() names the set that param_where() asks (a null
  *	set or param_set_free() of it: none). param_where() returns
- *	"ORIGIN: parameter NAME" ("FILE, line N", "-o name=value" or
- *	"default" as ORIGIN), or "parameter NAME" when no published set has
- *	it: the start of an error about a value that is checked after
- *	param_set_finish() (a user name, a facility, a network list). The
- *	string belongs to the set and lasts as long as the value.
+ *	"ORIGIN: parameter NAME" ("FILE, line N" or "-o name=value" as
+ *	ORIGIN), "parameter NAME (default)", or "parameter NAME" when no
+ *	published set has it: the start of an error about a value that is
+ *	checked after param_set_finish() (a user name, a facility, a
+ *	network list); errors of the functions above start the same way.
+ *	The string belongs to the set and lasts as long as the value; one
+ *	for a name no set has lasts as long as the process.
  *
  *	param_set_given() tells whether a file or an override set the
  *	parameter (1), or it has its default (0), for a warning about a

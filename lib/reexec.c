@@ -11,6 +11,16 @@
  * The program is the one at the path we were started from, so that a
  * binary replaced on disk takes over (an upgrade); before the exec it
  * runs with --check, and only a passing check is followed by the exec.
+ *
+ * Under -u the exec is made by the user we run as, and execve() of a
+ * file its caller can read leaves the new image dumpable: every process
+ * of that user (a handler) could ptrace it, and take our listeners and
+ * clients, until the image makes itself non-dumpable again in main(),
+ * after the dynamic loader and the C library's start. Of a file the
+ * caller cannot read, the kernel keeps the new image non-dumpable from
+ * the exec on. So, unless the program is unreadable already (installed
+ * mode 0711), the exec is of a private copy that we may run but not read:
+ * an anonymous file (memfd), mode 0100, made by the image that leaves.
  */
 #include "config.h"
 
@@ -23,6 +33,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <elf.h>
+#include <link.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -260,14 +274,178 @@ void    reexec_notify_reloading(void)
     notify_send(buf);
 }
 
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U                /* Linux 6.3: meant to be run */
+#endif
+
+#define REEXEC_ELF_CLASS (sizeof(void *) == 8 ? ELFCLASS64 : ELFCLASS32)
+
+/* reexec_vaddr - the file offset of a virtual address, or 0 */
+static size_t reexec_vaddr(const char *map, const ElfW(Ehdr) *eh,
+                                   ElfW(Addr) va)
+{
+    const ElfW(Phdr) *ph = (const ElfW(Phdr) *) (map + eh->e_phoff);
+    int     i;
+
+    for (i = 0; i < eh->e_phnum; i++)
+        if (ph[i].p_type == PT_LOAD && va >= ph[i].p_vaddr
+            && va - ph[i].p_vaddr < ph[i].p_filesz)
+            return ((size_t) (va - ph[i].p_vaddr + ph[i].p_offset));
+    return (0);
+}
+
+/*
+ * reexec_unfit - why a program cannot run from a copy, or null: not an
+ * ELF program of our class (a script's interpreter would have to read
+ * the copy), or its library path (DT_RPATH, DT_RUNPATH) names $ORIGIN
+ * (from a copy it would look for its libraries in the wrong place)
+ */
+static const char *reexec_unfit(const char *map, size_t size)
+{
+    const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *) map;
+    const ElfW(Phdr) *ph;
+    const ElfW(Dyn) *dyn = 0;
+    size_t  ndyn = 0, strtab = 0, i, off;
+    int     n;
+
+    if (size < sizeof(*eh) || memcmp(map, ELFMAG, SELFMAG) != 0
+        || eh->e_ident[EI_CLASS] != REEXEC_ELF_CLASS
+        || eh->e_phentsize != sizeof(*ph) || eh->e_phoff > size
+        || eh->e_phoff % sizeof(ElfW(Addr)) != 0
+        || eh->e_phnum > (size - eh->e_phoff) / sizeof(*ph))
+        return ("not an ELF program of this machine");
+    ph = (const ElfW(Phdr) *) (map + eh->e_phoff);
+    for (n = 0; n < eh->e_phnum; n++)
+        if (ph[n].p_type == PT_DYNAMIC && ph[n].p_offset <= size
+            && ph[n].p_filesz <= size - ph[n].p_offset
+            && ph[n].p_offset % sizeof(ElfW(Addr)) == 0) {
+            dyn = (const ElfW(Dyn) *) (map + ph[n].p_offset);
+            ndyn = ph[n].p_filesz / sizeof(*dyn);
+        }
+    for (i = 0; i < ndyn && dyn[i].d_tag != DT_NULL; i++)
+        if (dyn[i].d_tag == DT_STRTAB)
+            strtab = reexec_vaddr(map, eh, dyn[i].d_un.d_ptr);
+    for (i = 0; strtab && i < ndyn && dyn[i].d_tag != DT_NULL; i++)
+        if ((dyn[i].d_tag == DT_RPATH || dyn[i].d_tag == DT_RUNPATH)
+            && ((off = strtab + dyn[i].d_un.d_val) >= size
+                || memmem(map + off, strnlen(map + off, size - off),
+                          "ORIGIN", 6) != 0))
+            return ("its library path names $ORIGIN");
+    return (0);
+}
+
+/* reexec_copy - the program from in to out, if it can run from a copy */
+static int reexec_copy(int in, int out, char **why)
+{
+    struct stat st;
+    char   *map;
+    const char *unfit;
+    size_t  size;
+    size_t  done = 0;
+    ssize_t n;
+
+    if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < SELFMAG) {
+        *why = mystrdup("not a regular file");
+        return (-1);
+    }
+    size = (size_t) st.st_size;
+    if ((map = mmap(0, size, PROT_READ, MAP_PRIVATE, in, 0)) == MAP_FAILED) {
+        *why = myasprintf("mmap: %m");
+        return (-1);
+    }
+    if ((unfit = reexec_unfit(map, size)) != 0)
+        *why = mystrdup(unfit);
+    while (*why == 0 && done < size)
+        if ((n = write(out, map + done, size - done)) > 0)
+            done += (size_t) n;
+        else if (n < 0 && errno != EINTR)
+            *why = myasprintf("copying it: %m");
+    munmap(map, size);
+    return (*why ? -1 : 0);
+}
+
+/*
+ * reexec_image - a descriptor of a private copy of the program, that we
+ * may run but not read (see the top of this file); -1 with *why null when
+ * none is needed (no -u, or the program is unreadable to us already), or
+ * with why not. The copy is named after the program; the descriptor is
+ * an O_PATH one, since execve() refuses a file open for writing.
+ */
+static int reexec_image(SKELETON *sk, char **why)
+{
+    const char *name = strrchr(sk->re.self_path, '/') + 1;
+    char    path[64];
+    int     in, fd, image = -1;
+
+    *why = 0;
+    if (!sk->opts.user)
+        return (-1);
+    if ((in = open(sk->re.self_path, O_RDONLY | O_CLOEXEC)) < 0) {
+        if (errno != EACCES)
+            *why = myasprintf("open: %m");
+        return (-1);
+    }
+    fd = memfd_create(name, MFD_CLOEXEC | MFD_EXEC);
+    if (fd < 0 && errno == EINVAL)
+        fd = memfd_create(name, MFD_CLOEXEC);   /* before Linux 6.3 */
+    if (fd < 0) {
+        *why = myasprintf("memfd_create: %m");
+        close(in);
+        return (-1);
+    }
+    /* Permissions count at open: ours stays writable. */
+    if (fchmod(fd, S_IXUSR) < 0)
+        *why = myasprintf("fchmod: %m");
+    else if (reexec_copy(in, fd, why) == 0) {
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        if ((image = open(path, O_PATH | O_CLOEXEC)) < 0)
+            *why = myasprintf("open %s: %m", path);
+    }
+    close(in);
+    close(fd);
+    return (image);
+}
+
+/*
+ * reexec_exposed - the new image will be dumpable until its main(): say
+ * so, at the first re-execution of this server (each one would repeat it)
+ */
+static void reexec_exposed(SKELETON *sk, const char *why)
+{
+    if (sk->re.count == 0)
+        ss_msg_warn("re-execute: cannot run a copy of %s that the user "
+                    "we run as cannot read (%s) -- processes of that user "
+                    "may ptrace the new image while it starts; install the "
+                    "program mode 0711 (said once)", sk->re.self_path, why);
+}
+
+/*
+ * reexec_name - a re-executed image names itself after the program again:
+ * run from a copy, it took the copy's name ("memfd:..." or a number)
+ */
+void    reexec_name(const char *self_path)
+{
+    const char *slash;
+
+    if (self_path && (slash = strrchr(self_path, '/')) != 0 && slash[1])
+        (void) prctl(PR_SET_NAME, slash + 1, 0, 0, 0);
+}
+
 /* reexec_exec - become the new image; returns only if that failed */
 void    reexec_exec(SKELETON *sk, HANDOVER *st)
 {
     sigset_t all;
     char  **env;
+    char   *why;
+    int     image;
 
     reexec_arrange(sk, st);
     env = reexec_environ(sk, st);
+    /* After the listeners took fds 3..: the copy cannot be in their way. */
+    if ((image = reexec_image(sk, &why)) < 0 && why) {
+        reexec_exposed(sk, why);
+        myfree(why);
+    }
 
     /*
      * Signals wait until the new image has its handlers (the mask and
@@ -277,6 +455,13 @@ void    reexec_exec(SKELETON *sk, HANDOVER *st)
     sigfillset(&all);
     sigprocmask(SIG_BLOCK, &all, 0);
     alarm(0);
+    if (image >= 0) {
+        (void) fexecve(image, sk->re.argv, env);
+        why = myasprintf("running it: %m");
+        reexec_exposed(sk, why);
+        myfree(why);
+        close(image);
+    }
     execve(sk->re.self_path, sk->re.argv, env);
     ss_msg_warn("re-execute %s: %m -- trying the running program again",
              sk->re.self_path);

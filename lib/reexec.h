@@ -13,7 +13,9 @@
  *	void	reexec_exec(struct SKELETON *sk, HANDOVER *state);
  *		become a new image of the same program, same pid, the
  *		listeners on fds 3.. (LISTEN_FDS) and state in the
- *		environment; returns only to exit on failure.
+ *		environment; returns only to exit on failure. Under -u,
+ *		the exec is of a copy that user cannot read (memfd): the
+ *		new image is non-dumpable from the exec on.
  *	void	reexec_stamp(struct SKELETON *sk, char *buf, size_t len);
  *		what identifies the program, the parameter file and (once
  *		sk->re.rules_path is set) the access rules on disk.
@@ -30,6 +32,9 @@
  *		-1 when it is not pending: what a handover carries.
  *	void	reexec_notify_reloading(void);
  *		RELOADING=1 and MONOTONIC_USEC= to the service manager.
+ *	void	reexec_name(const char *self_path);
+ *		a re-executed image names itself (comm) after the program
+ *		again: under -u it ran from a copy (reexec_exec()).
  *	int	reexec_take(HANDOVER *state);
  *		1 and the state when a previous image handed over, else 0.
  *	long	reexec_count(int handed_over);
@@ -70,6 +75,7 @@ typedef struct REEXEC {
 extern char *reexec_self_path(const char *);
 extern pid_t reexec_check(struct SKELETON *);
 extern void reexec_exec(struct SKELETON *, HANDOVER *);
+extern void reexec_name(const char *);
 extern int reexec_take(HANDOVER *);
 extern long reexec_count(int);
 extern void reexec_stamp(struct SKELETON *, char *, size_t);

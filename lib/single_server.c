@@ -636,31 +636,74 @@ static int single_server_print_config(SKELETON *sk, PARAM_SET *set)
     return (0);
 }
 
+/*
+ * single_server_undumpable - first thing in a re-executed image: run from
+ * the program file itself (not from a copy its user cannot read, see
+ * reexec.c), execve() left it dumpable, and processes of the user it runs
+ * as could ptrace it until skeleton_init_process() says so again. Shut
+ * that window at once; single_server_reexecuted() opens it again without
+ * -u. Returns whether this image is a re-executed one.
+ */
+static int single_server_undumpable(void)
+{
+    int     reexecuted = getenv(HANDOVER_ENV) != 0;
+
+    if (reexecuted)
+        privs_dumpable(0);
+    return (reexecuted);
+}
+
+/*
+ * single_server_reexecuted - a re-executed image, once the options are
+ * known: dumpable again without -u (as any program of its user), and
+ * named after the program (run from a copy, it took the copy's name)
+ */
+static void single_server_reexecuted(SKELETON *sk)
+{
+    reexec_name(sk->re.self_path);
+    if (!sk->opts.user)
+        privs_dumpable(1);
+}
+
+/*
+ * single_server_handover - what a previous image of this process passed
+ * on, and how many re-executions led here
+ */
+static void single_server_handover(SKELETON *sk)
+{
+    sk->re.handed_over = reexec_take(&sk->re.handover);
+    sk->re.count = reexec_count(sk->re.handed_over);
+    /* Closed when the first image started: /dev/null since. */
+    if (sk->re.handed_over && sk->re.handover.stderr_closed)
+        sk->stderr_closed = 1;
+}
+
+/*
+ * single_server_signals_early - until the loop watches them
+ * (skeleton_signals()), USR1 and USR2 must not end us either; SIGPIPE
+ * never: a client gone while we write is an error of that write
+ */
+static void single_server_signals_early(void)
+{
+    (void) signal(SIGPIPE, SIG_IGN);
+    (void) signal(SIGUSR1, SIG_IGN);
+    (void) signal(SIGUSR2, SIG_IGN);
+}
+
 /* single_server_main - the life of a server process */
 int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
 {
     static SKELETON sk;
     PARAM_SET *params;
     char   *tag;
-    int     reexecuted = getenv(HANDOVER_ENV) != 0;
+    int     reexecuted = single_server_undumpable();
 
-    /*
-     * execve() made a re-executed image dumpable again: processes of the
-     * user it runs as could ptrace it until skeleton_init_process() says
-     * so again. Shut that window first; without -u it opens again below.
-     */
-    if (reexecuted)
-        privs_dumpable(0);
     sk.devnull = single_server_stdio(&sk);
     ss_msg_open(app->name ? app->name : argv[0]);
     sk.re.argc = argc;
     sk.re.argv = argv;
-    sk.re.handed_over = reexec_take(&sk.re.handover);
-    sk.re.count = reexec_count(sk.re.handed_over);
+    single_server_handover(&sk);
     skeleton_started(&sk);
-    /* Closed when the first image started: /dev/null since. */
-    if (sk.re.handed_over && sk.re.handover.stderr_closed)
-        sk.stderr_closed = 1;
     sk.re.self_path = reexec_self_path(argv[0]);   /* before any chroot */
     if (app->service == 0 && app->spawn == 0)
         ss_msg_panic("single_server_main: the application has neither a "
@@ -672,8 +715,8 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
         && !sk.opts.print_config)
         options_error("missing %s", app->operands ? app->operands : "operand");
     ss_msg_verbose = sk.opts.verbose;
-    if (reexecuted && !sk.opts.user)
-        privs_dumpable(1);
+    if (reexecuted)
+        single_server_reexecuted(&sk);
     P.service_name = single_server_name(&sk, argc, argv);
     /* Before the file is read: a change after this is seen as one. */
     reexec_stamp(&sk, sk.re.stamp, sizeof(sk.re.stamp));
@@ -698,10 +741,7 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
     sk.new_group = !sk.opts.stream || !isatty(0);
     if (sk.opts.check)
         return (single_server_check(&sk, argc, argv));
-    /* Until the loop watches them, USR1 and USR2 must not end us either. */
-    (void) signal(SIGPIPE, SIG_IGN);
-    (void) signal(SIGUSR1, SIG_IGN);
-    (void) signal(SIGUSR2, SIG_IGN);
+    single_server_signals_early();
     notify_init();
     ss_msg_cleanup(notify_stopping);
     if (sk.opts.debugger && !sk.re.handed_over)  /* once, not per re-execution */

@@ -289,7 +289,7 @@ bad_value() {
 
 @test "a default that is refused is named as the default" {
 	run --separate-stderr "$SS" -c -S -- true </dev/null
-	config_error ": default: parameter chroot_directory: empty"
+	config_error ": parameter chroot_directory (default): empty"
 }
 
 @test "an -o value with a line break is refused on one line" {

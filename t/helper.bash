@@ -89,6 +89,19 @@ wait_for_log() {
 	return 1
 }
 
+# wait_log_count TEXT N [SECONDS]: wait (bounded) until N lines of the
+# server log have TEXT (the second "ready: " after a re-execution)
+wait_log_count() {
+	local text=$1 count=$2 limit=${3:-10} i
+	for ((i = 0; i < limit * 20; i++)); do
+		[ "$(grep -cF -- "$text" "$LOG" 2>/dev/null)" -ge "$count" ] && return 0
+		sleep 0.05
+	done
+	echo "log never showed $count line(s) with: $text" >&2
+	cat "$LOG" >&2
+	return 1
+}
+
 # wait_for_file PATH [SECONDS]: wait (bounded) until PATH exists
 wait_for_file() {
 	local path=$1 limit=${2:-10} i

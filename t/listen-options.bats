@@ -143,12 +143,7 @@ with open(out, "w") as f:
 	inode=$(stat -c %i "$path")
 	kill -HUP "$SERVER_PID"
 	wait_for_log "re-executing"
-	local i
-	for ((i = 0; i < 100; i++)); do
-		[ "$(grep -c ': ready: ' "$LOG")" -ge 2 ] && break
-		sleep 0.05
-	done
-	[ "$(grep -c ': ready: ' "$LOG")" -ge 2 ]
+	wait_log_count ': ready: ' 2
 	[ "$(stat -c '%i %U' "$path")" = "$inode nobody" ]
 	run client "$ADDR"
 	[ "$status" -eq 0 ]
@@ -293,12 +288,7 @@ kernel_keepidle() {
 	[ "$output" = "nodelay=1 keepalive=1 keepidle=$(kernel_keepidle)" ]
 	printf 'tcp_nodelay = no\ntcp_keepalive = yes\ntcp_keepalive_time = 33\n' >"$cf"
 	kill -HUP "$SERVER_PID"
-	local i
-	for ((i = 0; i < 100; i++)); do
-		[ "$(grep -c ': ready: ' "$LOG")" -ge 2 ] && break
-		sleep 0.05
-	done
-	[ "$(grep -c ': ready: ' "$LOG")" -ge 2 ]
+	wait_log_count ': ready: ' 2
 	run client "$ADDR"
 	[ "$output" = "nodelay=0 keepalive=1 keepidle=33" ]
 	! grep -q 'serving on without it' "$LOG" || false

@@ -51,17 +51,6 @@ untraceable() {
 	[ "$(stat -c %U "/proc/$1/environ")" = root ]
 }
 
-# wait_ready N: wait (bounded) until the -v server has said "ready:" N times
-wait_ready() {
-	local i
-	for ((i = 0; i < 200; i++)); do
-		[ "$(grep -c ': ready: ' "$LOG")" -ge "$1" ] && return 0
-		sleep 0.05
-	done
-	cat "$LOG" >&2
-	return 1
-}
-
 @test "-u: \$user cannot ptrace the server, before and after SIGHUP and after a max_use re-execution" {
 	[ "$(id -u)" -eq 0 ] || skip "needs root"
 	command -v setpriv >/dev/null || skip "no setpriv"
@@ -72,16 +61,129 @@ wait_ready() {
 	[ "$(ps -o user= -p "$SERVER_PID")" = nobody ]	# the server itself drops
 	untraceable "$SERVER_PID"
 	kill -HUP "$SERVER_PID"
-	wait_ready 2
+	wait_log_count ': ready: ' 2
 	untraceable "$SERVER_PID"
 	run client "$ADDR" --send 'one\n'
 	run client "$ADDR" --send 'two\n'	# max_use 2: re-execute
 	[ "$output" = two ]
-	wait_ready 3
+	wait_log_count ': ready: ' 3
 	grep -qF 'use limit reached -- re-executing' "$LOG"
 	untraceable "$SERVER_PID"
 	run client "$ADDR" --send 'three\n'
 	[ "$output" = three ]
+}
+
+# The window of a re-execution: execve() of a program its caller (the
+# server, as nobody) can read leaves the new image dumpable until it says
+# otherwise. t/shim-slowstart.c makes that time (dynamic loader, C library
+# start) last SHIM_SLOW_MS in every re-executed image, so that a process
+# of the same user trying PTRACE_SEIZE all along would get in for sure.
+SLOW=$BUILD/t/.libs/shim-slowstart.so
+
+teardown() {
+	cleanup_bg
+	[ -z "${PRIV_DIR:-}" ] || rm -rf "$PRIV_DIR"
+}
+
+# private_copy MODE: a copy of $SS with that mode in PRIV_DIR (traversable
+# by nobody, removed in teardown); sets PROG
+private_copy() {
+	PRIV_DIR=$(mktemp -d /tmp/ss-priv.XXXXXX)
+	chmod 0711 "$PRIV_DIR"
+	PROG=$PRIV_DIR/single-server
+	cp "$SS" "$PROG"
+	chmod "$1" "$PROG"
+}
+
+# spin_trace PID: in the background (BG_PID), as nobody, PTRACE_SEIZE on
+# PID again and again (60 s at most) until one works: then "attached" in
+# $SPIN_OUT and the end of the spinner, which ends the attach (SEIZE
+# never stops PID). Returns once it spins.
+spin_trace() {
+	SPIN_OUT=$BATS_TEST_TMPDIR/spin.out
+	bg setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		env PATH=/usr/local/bin:/usr/bin:/bin python3 -c '
+import ctypes, sys, time
+seize, pid = ctypes.CDLL(None).ptrace, int(sys.argv[1])
+end, tries = time.monotonic() + 60, 0
+print("spinning", flush=True)
+while time.monotonic() < end:
+    for _ in range(1000):
+        tries += 1
+        if seize(0x4206, pid, None, None) == 0:
+            print("attached after", tries, "tries", flush=True)
+            sys.exit(0)' "$1" >"$SPIN_OUT"
+	wait_for_file "$SPIN_OUT"
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[ -s "$SPIN_OUT" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# reexec_untraced PROGRAM: 20 max_use re-executions of a -u server run
+# from PROGRAM, each slowed by the shim, while nobody spins on ptrace:
+# never attached, every client served
+reexec_untraced() {
+	local n
+	[ -f "$SLOW" ] || {
+		echo "$SLOW is not built: make check builds it" >&2
+		return 1
+	}
+	SS_WRAP="env LD_PRELOAD=$SLOW SHIM_SLOW_MS=50" SS=$1 \
+		start_server -v -u -o user=nobody -m 1 -L 127.0.0.1:0 -- "$H/echo-line"
+	spin_trace "$SERVER_PID"
+	for ((n = 1; n <= 20; n++)); do
+		run client "$ADDR" --send "x$n\n"
+		[ "$output" = "x$n" ]
+		wait_log_count ': ready: ' $((n + 1))
+	done
+	cat "$SPIN_OUT"
+	! grep -q attached "$SPIN_OUT" || false
+	kill -0 "$BG_PID"	# still spinning: it did try all along
+	[ "$(ps -o comm= -p "$SERVER_PID")" = single-server ]
+}
+
+need_nobody_trace() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	command -v setpriv >/dev/null || skip "no setpriv"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups test -x "$SS" ||
+		skip "nobody cannot run $SS"
+}
+
+@test "-u: no re-execution can be ptraced by \$user from its exec on, with the program readable by \$user" {
+	need_nobody_trace
+	reexec_untraced "$SS"
+	# it ran from a copy nobody can read, and said nothing about it
+	[[ "$(readlink "/proc/$SERVER_PID/exe")" == /memfd:single-server* ]]
+	! grep -q 'cannot run a copy' "$LOG" || false
+}
+
+@test "-u: no re-execution can be ptraced by \$user from its exec on, with the program installed mode 0711" {
+	need_nobody_trace
+	private_copy 0711
+	reexec_untraced "$PROG"
+	[ "$(readlink "/proc/$SERVER_PID/exe")" = "$PROG" ]	# no copy needed
+	! grep -q 'cannot run a copy' "$LOG" || false
+}
+
+@test "-u: a program that cannot run from a copy (a script) re-executes from its path, with one warning naming the fix" {
+	need_nobody_trace
+	private_copy 0755
+	# a wrapper that keeps its own path as argv[0]: what re-executes
+	printf '#!/bin/bash\nexec -a "$0" %q "$@"\n' "$PROG" >"$PRIV_DIR/wrapper"
+	chmod 0755 "$PRIV_DIR/wrapper"
+	local n
+	SS=$PRIV_DIR/wrapper start_server -v -u -o user=nobody -m 1 -L 127.0.0.1:0 -- "$H/echo-line"
+	for n in 1 2 3; do
+		run client "$ADDR" --send "x$n\n"
+		[ "$output" = "x$n" ]
+		wait_log_count ': ready: ' $((n + 1))
+	done
+	grep -F "warning: re-execute: cannot run a copy of $PRIV_DIR/wrapper that the user we run as cannot read (not an ELF program of this machine)" "$LOG"
+	grep -qF 'install the program mode 0711' "$LOG"
+	[ "$(grep -c 'cannot run a copy' "$LOG")" -eq 1 ]	# once, not per re-execution
 }
 
 @test "-u refuses root as \$user with exit 100" {

@@ -35,14 +35,8 @@ reexecs() {
 # and the new image is ready again (its "ready:" line: servers here run
 # with -v)
 wait_reexecs() {
-	local i
-	for ((i = 0; i < 200; i++)); do
-		[ "$(reexecs)" -ge "$1" ] && [ "$(grep -c '^.*: ready: ' "$LOG")" -gt "$1" ] && return 0
-		sleep 0.05
-	done
-	echo "never re-executed $1 time(s):" >&2
-	cat "$LOG" >&2
-	return 1
+	wait_log_count ': re-executing ' "$1" &&
+		wait_log_count ': ready: ' "$(($1 + 1))"
 }
 
 @test "-L, -m 20, -z: 2000 connections at concurrency 8 all get their reply; same pid, no zombie, no fd leak" {

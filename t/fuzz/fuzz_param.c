@@ -158,7 +158,7 @@ static void fuzz_check_err_place(const char *err, const FUZZ_INPUT *in)
         FUZZ_ASSERT(strncmp(end, ": ", 2) == 0);
         return;
     }
-    if (strncmp(err, "default: ", 9) == 0)
+    if (strncmp(err, "parameter ", 10) == 0 && strstr(err, " (default): "))
         return;
     for (i = 0; i < in->noverrides; i++) {
         len = strlen(in->overrides[i]);
@@ -178,6 +178,13 @@ static void fuzz_check_err_param(const char *err)
     size_t  i;
     size_t  len;
 
+    for (i = 0; i < FUZZ_NPARAMS; i++) {
+        len = strlen(fuzz_table[i].name);
+        if (strncmp(err, "parameter ", 10) == 0
+            && strncmp(err + 10, fuzz_table[i].name, len) == 0
+            && strncmp(err + 10 + len, " (default): ", 12) == 0)
+            return;
+    }
     for (cp = err; (cp = strstr(cp, ": parameter ")) != 0; cp++) {
         for (i = 0; i < FUZZ_NPARAMS; i++) {
             len = strlen(fuzz_table[i].name);
@@ -414,7 +421,7 @@ static char *fuzz_print(const FUZZ_INPUT *in, int all)
     if (fuzz_read_file(set, in, &err) == 0 && fuzz_overrides(set, in, &err) == 0
         && param_set_finish(set, &err) == 0) {
         param_set_publish(set);
-        FUZZ_ASSERT(strncmp(param_where("max_use"), "parameter ", 10) != 0);
+        FUZZ_ASSERT(strcmp(param_where("max_use"), "parameter max_use") != 0);
         if ((fp = open_memstream(&text, &size)) == 0)
             abort();
         param_set_print(set, fp, all);

@@ -167,6 +167,7 @@ static void origins(void)
     PARAM_SET *set = param_set_create();
     FILE   *fp = fmemopen((void *) "\nname = y\n", 10, "r");
     char   *err = 0;
+    const char *a, *b;
 
     param_set_add(set, table);
     ok(strcmp(param_where("name"), "parameter name") == 0,
@@ -179,9 +180,15 @@ static void origins(void)
        "param_where(): a file's line: %s", param_where("name"));
     ok(strcmp(param_where("count"), "-o count=7: parameter count") == 0,
        "param_where(): an -o: %s", param_where("count"));
-    ok(strcmp(param_where("flag"), "default: parameter flag") == 0,
+    ok(strcmp(param_where("flag"), "parameter flag (default)") == 0,
        "param_where(): a default: %s", param_where("flag"));
     param_set_free(set);
+    a = param_where("one");
+    b = param_where("two");
+    ok(strcmp(a, "parameter one") == 0 && strcmp(b, "parameter two") == 0
+       && param_where("one") == a,
+       "param_where() of unknown names: each string stays valid (%s, %s)",
+       a, b);
     ok(strcmp(param_where("name"), "parameter name") == 0,
        "param_where() after the set is freed: the name only");
     fclose(fp);
@@ -191,11 +198,30 @@ static void origins(void)
     myfree(err);
 }
 
+/* default_error - an error in a default's value names it as the default */
+static void default_error(void)
+{
+    PARAM_SET *set = param_set_create();
+    char   *err = 0;
+
+    param_set_add(set, table);
+    param_set_default(set, "name", "$nope");
+    ok(param_set_finish(set, &err) < 0 && err
+       && strcmp(err, "parameter name (default): unknown parameter \"$nope\"") == 0,
+       "an error in a default: %s", err ? err : "(none)");
+    param_set_free(set);
+    myfree(err);
+    myfree(v_str);
+    myfree(v_other);
+    v_str = v_other = 0;
+}
+
 int     main(void)
 {
     bounds();
     printing();
     origins();
+    default_error();
     good("", 0, v_int == 100 && v_time == 1 && v_mode == 0666 && v_bool == 0
          && strcmp(v_str, "x") == 0, "defaults");
     good("count = 5\n", 0, v_int == 5, "simple assignment");
