@@ -27,7 +27,10 @@
  * Every time stamp is written digit by digit from a struct tm: the same
  * code serves ss_msg_emergency() in a signal handler, where localtime_r()
  * and snprintf() may not be called; there the broken-down time comes from
- * the offset from UTC of the last line logged (or of the preparation).
+ * the offset from UTC of the last line logged (UTC, said as +00:00, when
+ * none was). The time zone is loaded at the first line that needs a
+ * time, not at start (a stream-mode start would pay for reading it), or
+ * before a chroot (privs_chroot()).
  */
 #include "config.h"
 
@@ -373,7 +376,6 @@ void    ss_msg_open(const char *tag)
 	ss_msg_stderr_socket = S_ISSOCK(st.st_mode);
 	ss_msg_stamp = ss_msg_stamp_choose(&st);
     }
-    tzset();					/* before any chroot */
     if (!forked_hook && pthread_atfork(ss_msg_fork_prepare,
 				       ss_msg_fork_parent, ss_msg_forked) == 0)
 	forked_hook = 1;
@@ -705,13 +707,8 @@ static char ss_msg_emerg_body[512];
 /* ss_msg_emergency_prepare - format a fatal line now, to send it later */
 void    ss_msg_emergency_prepare(const char *text)
 {
-    time_t  now = time(0);
-    struct tm tm;
-
     snprintf(ss_msg_emerg_body, sizeof(ss_msg_emerg_body), "%s[%ld]: fatal: %s",
 	     ss_msg_tag, (long) getpid(), text);
-    if (localtime_r(&now, &tm) != 0)
-	ss_msg_gmtoff = tm.tm_gmtoff;
 }
 
 /*

@@ -101,7 +101,7 @@
  *	clock_gettime(), write() and send() (async-signal-safe), to stderr as
  *	ss_msg_stderr() says and to syslog over a socket connected in
  *	advance, without waiting (MSG_DONTWAIT). Its time stamp is made with
- *	the offset from UTC of the last line logged.
+ *	the offset from UTC of the last line logged (UTC when none was).
  *
  *	ss_msg_facility() maps a syslog facility name ("daemon", "local0", ...)
  *	to its LOG_* value, or -1.

@@ -20,6 +20,7 @@
 #include <pwd.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conv.h"
@@ -107,6 +108,8 @@ int     privs_lookup(const char *spec, PRIVS *privs, char **err)
 /* privs_chroot - change the root and go there */
 void    privs_chroot(const char *dir)
 {
+    /* Log times are local: the zone's file is out of reach after this. */
+    tzset();
     if (chroot(dir) < 0)
         ss_msg_fatal("%s: chroot %s: %m", param_where("chroot_directory"),
                      dir);

@@ -522,33 +522,35 @@ void    skeleton_counters(SKELETON *sk, char *buf, size_t len)
              child_count() + sk->busy_in_process, sk->npending, sk->refused);
 }
 
+/*
+ * skeleton_started - this image's start, RFC 3339: formatted only when
+ * asked, so that a start pays nothing for the time zone
+ */
+static void skeleton_started(const SKELETON *sk, char *buf, size_t len)
+{
+    struct tm tm;
+    size_t  n;
+
+    if (localtime_r(&sk->started, &tm) == 0
+        || (n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S%z", &tm)) < 5) {
+        snprintf(buf, len, "%lld (epoch)", (long long) sk->started);
+        return;
+    }
+    /* +0100 becomes +01:00 */
+    memmove(buf + n - 1, buf + n - 2, 3);
+    buf[n - 2] = ':';
+}
+
 /* skeleton_status_log - SIGUSR1: the counters, for those without systemd */
 static void skeleton_status_log(SKELETON *sk)
 {
     char    counters[100];
+    char    started[40];
 
     skeleton_counters(sk, counters, sizeof(counters));
+    skeleton_started(sk, started, sizeof(started));
     ss_msg_info("status: %s; this image started %s, %ld re-execution(s) "
-                "before it", counters, sk->started, sk->re.count);
-}
-
-/* skeleton_started - this image's start, RFC 3339 (read before a chroot) */
-static void skeleton_started(SKELETON *sk)
-{
-    time_t  now = time(0);
-    struct tm tm;
-    size_t  n;
-
-    if (localtime_r(&now, &tm) == 0
-        || (n = strftime(sk->started, sizeof(sk->started),
-                         "%Y-%m-%dT%H:%M:%S%z", &tm)) < 5) {
-        snprintf(sk->started, sizeof(sk->started), "%lld (epoch)",
-                 (long long) now);
-        return;
-    }
-    /* +0100 becomes +01:00 */
-    memmove(sk->started + n - 1, sk->started + n - 2, 3);
-    sk->started[n - 2] = ':';
+                "before it", counters, started, sk->re.count);
 }
 
 /*
@@ -703,7 +705,7 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
     sk.re.argc = argc;
     sk.re.argv = argv;
     single_server_handover(&sk);
-    skeleton_started(&sk);
+    sk.started = time(0);
     sk.re.self_path = reexec_self_path(argv[0]);   /* before any chroot */
     if (app->service == 0 && app->spawn == 0)
         ss_msg_panic("single_server_main: the application has neither a "

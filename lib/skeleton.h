@@ -36,6 +36,8 @@
  *		child.c. -1 with errno set on failure.
  */
 
+#include <time.h>
+
 #include <event2/event.h>
 
 #include "admit.h"
@@ -70,7 +72,7 @@ typedef struct SKELETON {
     SS_LISTENER_OPTS listen_opts;       /* listener parameters */
     PRIVS   privs;
     struct event *signal_ev[6];         /* CHLD, TERM, INT, HUP, USR1, USR2 */
-    char    started[40];                /* this image's start, for SIGUSR1 */
+    time_t  started;                    /* this image's start, for SIGUSR1 */
     FLOW   *flow;                       /* in-flow bucket, or null */
     ADMIT  *admit;                      /* access rules: admit.h */
     UPSTREAM *upstream;                 /* the PROXY step: upstream.h */
