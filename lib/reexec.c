@@ -54,12 +54,30 @@
 
 extern char **environ;
 
-/* reexec_self_path - the absolute path we were started from */
-char   *reexec_self_path(const char *argv0)
+/*
+ * reexec_running_file - the file we run now, unless it is a copy (a memfd,
+ * "/memfd:NAME (deleted)") or gone: nothing to run again by its path
+ */
+static char *reexec_running_file(void)
+{
+    char    buf[PATH_MAX];
+    ssize_t n;
+    static const char deleted[] = " (deleted)";
+
+    if ((n = readlink("/proc/self/exe", buf, sizeof(buf) - 1)) <= 0)
+        return (0);
+    buf[n] = 0;
+    if (strncmp(buf, "/memfd:", 7) == 0 || ((size_t) n >= sizeof(deleted) - 1
+        && strcmp(buf + n - (sizeof(deleted) - 1), deleted) == 0))
+        return (0);
+    return (mystrdup(buf));
+}
+
+/* reexec_path_of - the absolute path of argv[0], or null */
+static char *reexec_path_of(const char *argv0)
 {
     char    cwd[PATH_MAX];
     char   *path = 0;
-    ssize_t n;
 
     if (argv0[0] == '/')
         return (mystrdup(argv0));
@@ -70,11 +88,24 @@ char   *reexec_self_path(const char *argv0)
         return (path);
     myfree(path);
     /* Last resort: the file we run now (an upgrade then needs a restart). */
-    if ((n = readlink("/proc/self/exe", cwd, sizeof(cwd) - 1)) > 0) {
-        cwd[n] = 0;
-        return (mystrdup(cwd));
-    }
-    return (0);
+    return (reexec_running_file());
+}
+
+/*
+ * reexec_self_path - the absolute path we were started from. A
+ * re-executed image gets it from the one before (REEXEC_PROGRAM_ENV):
+ * its argv[0] is the first image's, and the file it runs is a copy, so
+ * that neither may say it. An image before that variable gives none.
+ */
+char   *reexec_self_path(const char *argv0, int handed_over)
+{
+    const char *given = getenv(REEXEC_PROGRAM_ENV);
+    char   *path = 0;
+
+    if (handed_over && given && given[0] == '/')
+        path = mystrdup(given);
+    unsetenv(REEXEC_PROGRAM_ENV);       /* ours, not the handlers' */
+    return (path ? path : reexec_path_of(argv0));
 }
 
 /* reexec_stamp_file - identity and age of one file, appended to buf */
@@ -239,7 +270,7 @@ static char **reexec_environ(SKELETON *sk, const HANDOVER *st)
 
     while (environ[n])
         n++;
-    env = mycalloc(n + 7, sizeof(char *));
+    env = mycalloc(n + 8, sizeof(char *));
     memcpy(env, environ, n * sizeof(char *));
     for (i = 0; i < sk->listeners.count; i++) {
         tmp = myasprintf("%s%s%s", names, i ? ":" : "",
@@ -253,6 +284,7 @@ static char **reexec_environ(SKELETON *sk, const HANDOVER *st)
     env[n++] = myasprintf("LISTEN_FDNAMES=%s", names);
     env[n++] = myasprintf("%s=%s", HANDOVER_ENV, text);
     env[n++] = myasprintf("%s=%ld", REEXEC_COUNT_ENV, sk->re.count + 1);
+    env[n++] = myasprintf("%s=%s", REEXEC_PROGRAM_ENV, sk->re.self_path);
     if (notify_socket_path())
         env[n++] = myasprintf("NOTIFY_SOCKET=%s", notify_socket_path());
     myfree(text);

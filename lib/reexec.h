@@ -6,8 +6,10 @@
  * Private to the library (see skeleton.h); the manual's IMPLEMENTATION
  * NOTES tell the whole story.
  *
- *	char   *reexec_self_path(const char *argv0);
- *		the absolute path we were started from (reexec.c).
+ *	char   *reexec_self_path(const char *argv0, int handed_over);
+ *		the absolute path we were started from: after a
+ *		re-execution, the one the previous image passed on
+ *		(REEXEC_PROGRAM_ENV, taken out of the environment).
  *	pid_t	reexec_check(struct SKELETON *sk);
  *		start "PROGRAM --check ARGS..."; its pid, or -1 with errno.
  *	void	reexec_exec(struct SKELETON *sk, HANDOVER *state);
@@ -53,6 +55,7 @@ struct SKELETON;
 #define REEXEC_ITEMS_MAX 2000           /* in flight, at most, per exec */
 #define REEXEC_STAMP_LEN 384
 #define REEXEC_COUNT_ENV "SINGLE_SERVER_REEXECS"
+#define REEXEC_PROGRAM_ENV "SINGLE_SERVER_PROGRAM"
 
 /* What the skeleton keeps for re-executing itself, in one place. */
 typedef struct REEXEC {
@@ -72,7 +75,7 @@ typedef struct REEXEC {
     HANDOVER handover;                  /* what it handed over */
 } REEXEC;
 
-extern char *reexec_self_path(const char *);
+extern char *reexec_self_path(const char *, int);
 extern pid_t reexec_check(struct SKELETON *);
 extern void reexec_exec(struct SKELETON *, HANDOVER *);
 extern void reexec_name(const char *);

@@ -706,7 +706,8 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
     sk.re.argv = argv;
     single_server_handover(&sk);
     sk.started = time(0);
-    sk.re.self_path = reexec_self_path(argv[0]);   /* before any chroot */
+    /* Before any chroot; after the handover, which says whether to trust */
+    sk.re.self_path = reexec_self_path(argv[0], sk.re.handed_over);
     if (app->service == 0 && app->spawn == 0)
         ss_msg_panic("single_server_main: the application has neither a "
                   "service nor a spawn function");

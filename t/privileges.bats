@@ -186,6 +186,25 @@ need_nobody_trace() {
 	[ "$(grep -c 'cannot run a copy' "$LOG")" -eq 1 ]	# once, not per re-execution
 }
 
+@test "-u: started by a name that is neither a path nor on PATH (exec -a), the server re-executes its program again and again" {
+	need_nobody_trace
+	private_copy 0755
+	# what `exec -a mysvc` or systemd's ExecStart=@PROGRAM mysvc do
+	printf '#!/bin/bash\nexec -a mysvc %q "$@"\n' "$PROG" >"$PRIV_DIR/as-mysvc"
+	chmod 0755 "$PRIV_DIR/as-mysvc"
+	local n
+	SS=$PRIV_DIR/as-mysvc start_server -v -u -o user=nobody -m 1 -L 127.0.0.1:0 -- "$H/echo-line"
+	for ((n = 1; n <= 4; n++)); do
+		run client "$ADDR" --send "x$n\n"
+		[ "$output" = "x$n" ]
+		wait_log_count ': ready: ' $((n + 1))
+	done
+	grep -F "re-executing $PROG:" "$LOG"
+	! grep -E 'warning|cannot execute' "$LOG" || false
+	[ "$(ps -o comm= -p "$SERVER_PID")" = single-server ]
+	kill -0 "$SERVER_PID"
+}
+
 @test "-u refuses root as \$user with exit 100" {
 	run --separate-stderr "$SS" -S -u -o user=root -- true </dev/null
 	[ "$status" -eq 100 ]
