@@ -366,34 +366,92 @@ static const char *reexec_unfit(const char *map, size_t size)
     return (0);
 }
 
-/* reexec_copy - the program from in to out, if it can run from a copy */
-static int reexec_copy(int in, int out, char **why)
+/* reexec_write - all of buf to fd, or -1 and why not */
+static int reexec_write(int fd, const char *buf, size_t len, char **why)
 {
-    struct stat st;
-    char   *map;
-    const char *unfit;
-    size_t  size;
-    size_t  done = 0;
     ssize_t n;
 
-    if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < SELFMAG) {
-        *why = mystrdup("not a regular file");
-        return (-1);
+    while (len > 0) {
+        if ((n = write(fd, buf, len)) > 0) {
+            buf += n;
+            len -= (size_t) n;
+        } else if (n == 0 || errno != EINTR) {
+            *why = n ? myasprintf("copying it: %m")
+                : mystrdup("copying it: no room");
+            return (-1);
+        }
     }
-    size = (size_t) st.st_size;
-    if ((map = mmap(0, size, PROT_READ, MAP_PRIVATE, in, 0)) == MAP_FAILED) {
+    return (0);
+}
+
+/*
+ * reexec_same - did the file stay as it was? Under -u the running image
+ * is a copy, so the program file is not "text busy": it may be written in
+ * place (cp new PROGRAM) while we copy it.
+ */
+static int reexec_same(const struct stat *a, const struct stat *b)
+{
+    return (a->st_dev == b->st_dev && a->st_ino == b->st_ino
+            && a->st_size == b->st_size
+            && a->st_mtim.tv_sec == b->st_mtim.tv_sec
+            && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec);
+}
+
+/* reexec_fit - can the copy, now ours alone, run as one? */
+static int reexec_fit(int fd, size_t size, char **why)
+{
+    char   *map;
+    const char *unfit;
+
+    if ((map = mmap(0, size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED) {
         *why = myasprintf("mmap: %m");
         return (-1);
     }
     if ((unfit = reexec_unfit(map, size)) != 0)
         *why = mystrdup(unfit);
-    while (*why == 0 && done < size)
-        if ((n = write(out, map + done, size - done)) > 0)
-            done += (size_t) n;
-        else if (n < 0 && errno != EINTR)
-            *why = myasprintf("copying it: %m");
     munmap(map, size);
     return (*why ? -1 : 0);
+}
+
+/*
+ * reexec_copy - the program from in to out, if it can run from a copy.
+ * Read, not mapped: a file truncated under a mapping kills the reader
+ * (SIGBUS), and us with every listener. What is checked is the copy,
+ * which nobody else can change.
+ */
+static int reexec_copy(int in, int out, char **why)
+{
+    struct stat before;
+    struct stat after;
+    char    buf[32768];
+    off_t   done = 0;
+    ssize_t n;
+
+    if (fstat(in, &before) < 0 || !S_ISREG(before.st_mode)) {
+        *why = mystrdup("not a regular file");
+        return (-1);
+    }
+    if (before.st_size < SELFMAG) {
+        *why = mystrdup("too short to be a program");
+        return (-1);
+    }
+    while (done <= before.st_size && (n = read(in, buf, sizeof(buf))) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            *why = myasprintf("reading it: %m");
+            return (-1);
+        }
+        if (reexec_write(out, buf, (size_t) n, why) < 0)
+            return (-1);
+        done += n;
+    }
+    if (done != before.st_size || fstat(in, &after) < 0
+        || !reexec_same(&before, &after)) {
+        *why = mystrdup("it changed while being copied");
+        return (-1);
+    }
+    return (reexec_fit(out, (size_t) done, why));
 }
 
 /*
