@@ -455,11 +455,38 @@ static int reexec_copy(int in, int out, char **why)
 }
 
 /*
+ * reexec_running_copy - the copy this image runs from, when it will do
+ * again: the program file has not changed since this image started, and
+ * it is a copy that we may run but not read (mode 0100, ours, no name).
+ * An exec of it is non-dumpable from the start as the first one was, and
+ * saves making and keeping another copy of the program at each
+ * re-execution (with max_use 1, at each client).
+ */
+static int reexec_running_copy(SKELETON *sk)
+{
+    char    now[REEXEC_STAMP_LEN] = "";
+    struct stat st;
+    int     fd;
+
+    reexec_stamp_file(sk->re.self_path, now, sizeof(now));
+    if (strncmp(sk->re.stamp, now, strlen(now)) != 0)
+        return (-1);                    /* an upgrade: copy the new one */
+    if ((fd = open("/proc/self/exe", O_PATH | O_CLOEXEC)) < 0)
+        return (-1);
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 0
+        && (st.st_mode & 07777) == S_IXUSR && st.st_uid == geteuid())
+        return (fd);
+    close(fd);
+    return (-1);
+}
+
+/*
  * reexec_image - a descriptor of a private copy of the program, that we
  * may run but not read (see the top of this file); -1 with *why null when
  * none is needed (no -u, or the program is unreadable to us already), or
  * with why not. The copy is named after the program; the descriptor is
- * an O_PATH one, since execve() refuses a file open for writing.
+ * an O_PATH one, since execve() refuses a file open for writing. The
+ * copy this image runs from serves again while the program is the same.
  */
 static int reexec_image(SKELETON *sk, char **why)
 {
@@ -470,6 +497,8 @@ static int reexec_image(SKELETON *sk, char **why)
     *why = 0;
     if (!sk->opts.user)
         return (-1);
+    if ((image = reexec_running_copy(sk)) >= 0)
+        return (image);
     if ((in = open(sk->re.self_path, O_RDONLY | O_CLOEXEC)) < 0) {
         if (errno != EACCES)
             *why = myasprintf("open: %m");

@@ -138,6 +138,7 @@ reexec_untraced() {
 		run client "$ADDR" --send "x$n\n"
 		[ "$output" = "x$n" ]
 		wait_log_count ': ready: ' $((n + 1))
+		stat -L -c %i "/proc/$SERVER_PID/exe" >>"$BATS_TEST_TMPDIR/exe"
 	done
 	cat "$SPIN_OUT"
 	! grep -q attached "$SPIN_OUT" || false
@@ -158,6 +159,8 @@ need_nobody_trace() {
 	# it ran from a copy nobody can read, and said nothing about it
 	[[ "$(readlink "/proc/$SERVER_PID/exe")" == /memfd:single-server* ]]
 	! grep -q 'cannot run a copy' "$LOG" || false
+	# one copy, made at the first re-execution, ran again each time since
+	[ "$(sort -u "$BATS_TEST_TMPDIR/exe" | wc -l)" -eq 1 ]
 }
 
 @test "-u: no re-execution can be ptraced by \$user from its exec on, with the program installed mode 0711" {
@@ -184,6 +187,28 @@ need_nobody_trace() {
 	grep -F "warning: re-execute: cannot run a copy of $PRIV_DIR/wrapper that the user we run as cannot read (not an ELF program of this machine)" "$LOG"
 	grep -qF 'install the program mode 0711' "$LOG"
 	[ "$(grep -c 'cannot run a copy' "$LOG")" -eq 1 ]	# once, not per re-execution
+}
+
+@test "-u: the program written over in place while the server runs from a copy is copied again at the next re-execution" {
+	need_nobody_trace
+	private_copy 0755
+	local n ino
+	SS=$PROG start_server -v -u -o user=nobody -m 1 -L 127.0.0.1:0 -- "$H/echo-line"
+	for ((n = 1; n <= 2; n++)); do
+		run client "$ADDR" --send "x$n\n"
+		wait_log_count ': ready: ' $((n + 1))
+	done
+	ino=$(stat -L -c %i "/proc/$SERVER_PID/exe")
+	# not "text busy": what runs is a copy; an upgrade by cp (in place)
+	cat "$SS" >"$PROG"
+	run client "$ADDR" --send 'x3\n'
+	[ "$output" = x3 ]
+	wait_log_count ': ready: ' 4
+	grep -qF 'use limit reached -- checking' "$LOG"
+	[ "$(stat -L -c %i "/proc/$SERVER_PID/exe")" != "$ino" ]
+	[[ "$(readlink "/proc/$SERVER_PID/exe")" == /memfd:single-server* ]]
+	run client "$ADDR" --send 'x4\n'
+	[ "$output" = x4 ]
 }
 
 @test "-u: started by a name that is neither a path nor on PATH (exec -a), the server re-executes its program again and again" {
