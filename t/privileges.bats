@@ -373,3 +373,24 @@ chroot_with_handler() {
 	# the one warning: with -c, -L sockets are not re-executed for
 	! grep warning "$LOG" | grep -v "in a chroot the program is out of reach" || false
 }
+
+@test "-c: log times keep the local time zone (TZ) inside the chroot, stream and resident mode" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	[ -f /usr/share/zoneinfo/Asia/Kolkata ] || skip "no Asia/Kolkata zone file"
+	chroot_with_handler
+	local err=$BATS_TEST_TMPDIR/err
+	# the zone file is not in the chroot: read before it, or lines say UTC
+	echo hi | TZ=Asia/Kolkata "$SS" -S -v -V -c -o chroot_directory="$ROOT" \
+		-- /bin/static-echo 2>"$err"
+	cat "$err"
+	grep -q 'exit status 0' "$err"
+	! grep -v '^[0-9-]*T[0-9:.]*+05:30 ' "$err" || false
+	TZ=Asia/Kolkata start_server -v -c -o chroot_directory="$ROOT" \
+		-L 127.0.0.1:0 -- /bin/static-echo
+	run client "$ADDR" --send 'x\n'
+	[ "$output" = "static: x" ]
+	kill -USR1 "$SERVER_PID"
+	wait_log_count ': status: ' 1
+	grep -E 'this image started [0-9-]+T[0-9:]+\+05:30' "$LOG"
+	! grep -v '^[0-9-]*T[0-9:.]*+05:30 ' "$LOG" || false
+}
