@@ -54,6 +54,9 @@
 
 extern char **environ;
 
+/* The fallback last warned about, in this process's life (all images). */
+static char *reexec_warned;
+
 /*
  * reexec_running_file - the file we run now, unless it is a copy (a memfd,
  * "/memfd:NAME (deleted)") or gone: nothing to run again by its path
@@ -270,7 +273,7 @@ static char **reexec_environ(SKELETON *sk, const HANDOVER *st)
 
     while (environ[n])
         n++;
-    env = mycalloc(n + 8, sizeof(char *));
+    env = mycalloc(n + 9, sizeof(char *));
     memcpy(env, environ, n * sizeof(char *));
     for (i = 0; i < sk->listeners.count; i++) {
         tmp = myasprintf("%s%s%s", names, i ? ":" : "",
@@ -285,6 +288,8 @@ static char **reexec_environ(SKELETON *sk, const HANDOVER *st)
     env[n++] = myasprintf("%s=%s", HANDOVER_ENV, text);
     env[n++] = myasprintf("%s=%ld", REEXEC_COUNT_ENV, sk->re.count + 1);
     env[n++] = myasprintf("%s=%s", REEXEC_PROGRAM_ENV, sk->re.self_path);
+    if (reexec_warned)
+        env[n++] = myasprintf("%s=%s", REEXEC_WARNED_ENV, reexec_warned);
     if (notify_socket_path())
         env[n++] = myasprintf("NOTIFY_SOCKET=%s", notify_socket_path());
     myfree(text);
@@ -455,6 +460,17 @@ static int reexec_copy(int in, int out, char **why)
 }
 
 /*
+ * reexec_why_memfd - why a copy could not be made or made executable:
+ * vm.memfd_noexec (Linux 6.3) may forbid executable memfds to us
+ */
+static char *reexec_why_memfd(const char *call)
+{
+    if (errno == EACCES || errno == EPERM || errno == EINVAL)
+        return (myasprintf("%s: %m; see sysctl vm.memfd_noexec", call));
+    return (myasprintf("%s: %m", call));
+}
+
+/*
  * reexec_running_copy - the copy this image runs from, when it will do
  * again: the program file has not changed since this image started, and
  * it is a copy that we may run but not read (mode 0100, ours, no name).
@@ -508,13 +524,13 @@ static int reexec_image(SKELETON *sk, char **why)
     if (fd < 0 && errno == EINVAL)
         fd = memfd_create(name, MFD_CLOEXEC);   /* before Linux 6.3 */
     if (fd < 0) {
-        *why = myasprintf("memfd_create: %m");
+        *why = reexec_why_memfd("memfd_create");
         close(in);
         return (-1);
     }
     /* Permissions count at open: ours stays writable. */
     if (fchmod(fd, S_IXUSR) < 0)
-        *why = myasprintf("fchmod: %m");
+        *why = reexec_why_memfd("fchmod");
     else if (reexec_copy(in, fd, why) == 0) {
         snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
         if ((image = open(path, O_PATH | O_CLOEXEC)) < 0)
@@ -527,15 +543,32 @@ static int reexec_image(SKELETON *sk, char **why)
 
 /*
  * reexec_exposed - the new image will be dumpable until its main(): say
- * so, at the first re-execution of this server (each one would repeat it)
+ * so, once for each reason, for the whole life of the process (the last
+ * reason warned about goes across re-executions: REEXEC_WARNED_ENV). A
+ * fallback that starts later (a sysctl changed, a wrapper installed, out
+ * of memory) is said too.
  */
 static void reexec_exposed(SKELETON *sk, const char *why)
 {
-    if (sk->re.count == 0)
-        ss_msg_warn("re-execute: cannot run a copy of %s that the user "
-                    "we run as cannot read (%s) -- processes of that user "
-                    "may ptrace the new image while it starts; install the "
-                    "program mode 0711 (said once)", sk->re.self_path, why);
+    if (reexec_warned && strcmp(reexec_warned, why) == 0)
+        return;
+    ss_msg_warn("re-execute: cannot run a copy of %s that the user "
+                "we run as cannot read (%s) -- processes of that user "
+                "may ptrace the new image while it starts; install the "
+                "program mode 0711 (said once for each reason)",
+                sk->re.self_path, why);
+    myfree(reexec_warned);
+    reexec_warned = mystrdup(why);
+}
+
+/* reexec_warned_take - what the images before this one warned about */
+void    reexec_warned_take(int handed_over)
+{
+    const char *text = getenv(REEXEC_WARNED_ENV);
+
+    if (handed_over && text && strlen(text) < 1024)
+        reexec_warned = mystrdup(text);
+    unsetenv(REEXEC_WARNED_ENV);        /* ours, not the handlers' */
 }
 
 /*
@@ -559,12 +592,12 @@ void    reexec_exec(SKELETON *sk, HANDOVER *st)
     int     image;
 
     reexec_arrange(sk, st);
-    env = reexec_environ(sk, st);
     /* After the listeners took fds 3..: the copy cannot be in their way. */
     if ((image = reexec_image(sk, &why)) < 0 && why) {
         reexec_exposed(sk, why);
         myfree(why);
     }
+    env = reexec_environ(sk, st);      /* with what was warned about */
 
     /*
      * Signals wait until the new image has its handlers (the mask and
@@ -580,6 +613,7 @@ void    reexec_exec(SKELETON *sk, HANDOVER *st)
         reexec_exposed(sk, why);
         myfree(why);
         close(image);
+        env = reexec_environ(sk, st);  /* (a few bytes lost: we exec) */
     }
     execve(sk->re.self_path, sk->re.argv, env);
     ss_msg_warn("re-execute %s: %m -- trying the running program again",

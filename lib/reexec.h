@@ -42,6 +42,10 @@
  *	long	reexec_count(int handed_over);
  *		how many re-executions led to this image (REEXEC_COUNT_ENV,
  *		passed beside the handover, taken out of the environment).
+ *	void	reexec_warned_take(int handed_over);
+ *		the reason a previous image warned that it ran the new one
+ *		by its path (REEXEC_WARNED_ENV, taken out likewise): a
+ *		warning is said once for each reason in a process's life.
  */
 
 #include <sys/types.h>
@@ -56,6 +60,7 @@ struct SKELETON;
 #define REEXEC_STAMP_LEN 384
 #define REEXEC_COUNT_ENV "SINGLE_SERVER_REEXECS"
 #define REEXEC_PROGRAM_ENV "SINGLE_SERVER_PROGRAM"
+#define REEXEC_WARNED_ENV "SINGLE_SERVER_EXPOSED"
 
 /* What the skeleton keeps for re-executing itself, in one place. */
 typedef struct REEXEC {
@@ -81,6 +86,7 @@ extern void reexec_exec(struct SKELETON *, HANDOVER *);
 extern void reexec_name(const char *);
 extern int reexec_take(HANDOVER *);
 extern long reexec_count(int);
+extern void reexec_warned_take(int);
 extern void reexec_stamp(struct SKELETON *, char *, size_t);
 extern void reexec_stamp_file(const char *, char *, size_t);
 extern int reexec_changed(struct SKELETON *, const char *);

@@ -675,6 +675,7 @@ static void single_server_handover(SKELETON *sk)
 {
     sk->re.handed_over = reexec_take(&sk->re.handover);
     sk->re.count = reexec_count(sk->re.handed_over);
+    reexec_warned_take(sk->re.handed_over);
     /* Closed when the first image started: /dev/null since. */
     if (sk->re.handed_over && sk->re.handover.stderr_closed)
         sk->stderr_closed = 1;
