@@ -394,3 +394,63 @@ chroot_with_handler() {
 	grep -E 'this image started [0-9-]+T[0-9:]+\+05:30' "$LOG"
 	! grep -v '^[0-9-]*T[0-9:.]*+05:30 ' "$LOG" || false
 }
+
+# traced_by PID TRACER: wait (bounded) until TRACER is PID's tracer
+traced_by() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		grep -q "^TracerPid:[[:space:]]*$2\$" "/proc/$1/status" && return 0
+		sleep 0.05
+	done
+	echo "$2 never attached to $1" >&2
+	return 1
+}
+
+# reexec_served N: N clients, each followed by a max_use re-execution
+reexec_served() {
+	local n ready
+	ready=$(grep -c ': ready: ' "$LOG")
+	for ((n = 1; n <= $1; n++)); do
+		run client "$ADDR" --send "y$n\n"
+		[ "$output" = "y$n" ]
+		wait_log_count ': ready: ' $((ready + n))
+	done
+}
+
+@test "-u: memfd_create() refused (vm.memfd_noexec=2): one warning naming the sysctl, re-executions from the program file, no descriptor lost" {
+	need_nobody_trace
+	command -v strace >/dev/null || skip "no strace"
+	private_copy 0755
+	local trace=$BATS_TEST_TMPDIR/trace fds
+	SS=$PROG start_server -v -u -o user=nobody -m 1 -L 127.0.0.1:0 -- "$ECHO"
+	fds=$(ls "/proc/$SERVER_PID/fd" | wc -l)
+	bg strace -qq -o "$trace" -e trace=memfd_create \
+		-e inject=memfd_create:error=EACCES -p "$SERVER_PID"
+	traced_by "$SERVER_PID" "$BG_PID"
+	reexec_served 3
+	grep -q 'EACCES (Permission denied) (INJECTED)' "$trace"
+	grep -F "cannot run a copy of $PROG that the user we run as cannot read (memfd_create: Permission denied; see sysctl vm.memfd_noexec)" "$LOG"
+	[ "$(grep -c 'cannot run a copy' "$LOG")" -eq 1 ]
+	[ "$(readlink "/proc/$SERVER_PID/exe")" = "$PROG" ]
+	[ "$(ls "/proc/$SERVER_PID/fd" | wc -l)" -eq "$fds" ]
+	! grep -E 'fatal|panic' "$LOG" || false
+}
+
+@test "-u: running the copy fails after the first re-execution: the program file is run instead, with a warning" {
+	need_nobody_trace
+	command -v strace >/dev/null || skip "no strace"
+	private_copy 0755
+	local trace=$BATS_TEST_TMPDIR/trace
+	SS=$PROG start_server -v -u -o user=nobody -m 1 -L 127.0.0.1:0 -- "$ECHO"
+	reexec_served 2		# from a copy, then from the same copy again
+	[[ "$(readlink "/proc/$SERVER_PID/exe")" == /memfd:* ]]
+	# glibc's fexecve() is execveat(fd, "", AT_EMPTY_PATH)
+	bg strace -qq -o "$trace" -e trace=execveat \
+		-e inject=execveat:error=EACCES:when=1 -p "$SERVER_PID"
+	traced_by "$SERVER_PID" "$BG_PID"
+	reexec_served 2
+	grep -q 'EACCES (Permission denied) (INJECTED)' "$trace"
+	grep -F "cannot run a copy of $PROG that the user we run as cannot read (running it: Permission denied)" "$LOG"
+	[ "$(grep -c 'cannot run a copy' "$LOG")" -eq 1 ]
+	! grep -E 'fatal|panic' "$LOG" || false
+}
