@@ -442,14 +442,20 @@ int     ss_msg_log_server(const char *path, const char *host)
 int     ss_msg_log_fd_above(int min)
 {
     int     fd;
+    int     ret = 0;
 
-    if (ss_msg_syslog_fd < 0 || ss_msg_syslog_fd >= min)
-	return (0);
-    if ((fd = fcntl(ss_msg_syslog_fd, F_DUPFD_CLOEXEC, min)) < 0)
-	return (-1);
-    (void) close(ss_msg_syslog_fd);
-    ss_msg_syslog_fd = fd;
-    return (0);
+    /* Not under a line being sent: logging is thread-safe. */
+    (void) pthread_mutex_lock(&ss_msg_lock);
+    if (ss_msg_syslog_fd >= 0 && ss_msg_syslog_fd < min) {
+	if ((fd = fcntl(ss_msg_syslog_fd, F_DUPFD_CLOEXEC, min)) < 0) {
+	    ret = -1;
+	} else {
+	    (void) close(ss_msg_syslog_fd);
+	    ss_msg_syslog_fd = fd;
+	}
+    }
+    (void) pthread_mutex_unlock(&ss_msg_lock);
+    return (ret);
 }
 
 /*

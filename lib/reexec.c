@@ -233,7 +233,9 @@ static int reexec_fd_above(int fd, int min)
  * socket goes above them too: a first image opened it on a low fd, and
  * the line that a failed execve() logs must not go to a listener (nor
  * close it). Should that move fail, msg.c still never closes an fd that
- * is no longer its socket.
+ * is no longer its socket. After this only msg.c may run: the dup2()s
+ * put listeners where /dev/null and the event base's descriptors were
+ * (fds 3 up to the first free one above the listeners).
  */
 static void reexec_arrange(SKELETON *sk, HANDOVER *st)
 {
@@ -315,7 +317,10 @@ void    reexec_notify_reloading(void)
 #define MFD_EXEC 0x0010U                /* Linux 6.3: meant to be run */
 #endif
 
-#define REEXEC_ELF_CLASS (sizeof(void *) == 8 ? ELFCLASS64 : ELFCLASS32)
+#define REEXEC_MEMFD_NAME_MAX 249        /* NAME_MAX less "memfd:" */
+
+/* This program's own ELF header (the linker's): class, byte order, CPU */
+extern const ElfW(Ehdr) __ehdr_start __attribute__((visibility("hidden")));
 
 /* reexec_vaddr - the file offset of a virtual address, or 0 */
 static size_t reexec_vaddr(const char *map, const ElfW(Ehdr) *eh,
@@ -346,7 +351,9 @@ static const char *reexec_unfit(const char *map, size_t size)
     int     n;
 
     if (size < sizeof(*eh) || memcmp(map, ELFMAG, SELFMAG) != 0
-        || eh->e_ident[EI_CLASS] != REEXEC_ELF_CLASS
+        || eh->e_ident[EI_CLASS] != __ehdr_start.e_ident[EI_CLASS]
+        || eh->e_ident[EI_DATA] != __ehdr_start.e_ident[EI_DATA]
+        || eh->e_machine != __ehdr_start.e_machine
         || eh->e_phentsize != sizeof(*ph) || eh->e_phoff > size
         || eh->e_phoff % sizeof(ElfW(Addr)) != 0
         || eh->e_phnum > (size - eh->e_phoff) / sizeof(*ph))
@@ -506,11 +513,13 @@ static int reexec_running_copy(SKELETON *sk)
  */
 static int reexec_image(SKELETON *sk, char **why)
 {
-    const char *name = strrchr(sk->re.self_path, '/') + 1;
+    char    name[REEXEC_MEMFD_NAME_MAX + 1];
     char    path[64];
     int     in, fd, image = -1;
 
     *why = 0;
+    /* Longer names make memfd_create() fail: shorten. */
+    snprintf(name, sizeof(name), "%s", strrchr(sk->re.self_path, '/') + 1);
     if (!sk->opts.user)
         return (-1);
     if ((image = reexec_running_copy(sk)) >= 0)

@@ -454,3 +454,15 @@ reexec_served() {
 	[ "$(grep -c 'cannot run a copy' "$LOG")" -eq 1 ]
 	! grep -E 'fatal|panic' "$LOG" || false
 }
+
+@test "-u: a program with a 255-byte name still re-executes from a copy (its name shortened)" {
+	need_nobody_trace
+	private_copy 0755
+	local long
+	long=$PRIV_DIR/$(printf 's%.0s' {1..255})
+	mv "$PROG" "$long"
+	SS=$long start_server -v -u -o user=nobody -m 1 -L 127.0.0.1:0 -- "$ECHO"
+	reexec_served 2
+	[[ "$(readlink "/proc/$SERVER_PID/exe")" == /memfd:sss* ]]
+	! grep -q 'cannot run a copy' "$LOG" || false
+}
