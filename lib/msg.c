@@ -27,8 +27,8 @@
  * Every time stamp is written digit by digit from a struct tm: the same
  * code serves ss_msg_emergency() in a signal handler, where localtime_r()
  * and snprintf() may not be called; there the broken-down time comes from
- * the offset from UTC of the last line logged (UTC, said as +00:00, when
- * none was). The time zone is loaded at the first line that needs a
+ * the offset from UTC of the last line logged or of the time zone read
+ * before a chroot (UTC, said as +00:00, when neither was). The time zone is loaded at the first line that needs a
  * time, not at start (a stream-mode start would pay for reading it), or
  * before a chroot (privs_chroot()).
  */
@@ -442,14 +442,36 @@ int     ss_msg_log_server(const char *path, const char *host)
 int     ss_msg_log_fd_above(int min)
 {
     int     fd;
+    int     ret = 0;
 
-    if (ss_msg_syslog_fd < 0 || ss_msg_syslog_fd >= min)
-	return (0);
-    if ((fd = fcntl(ss_msg_syslog_fd, F_DUPFD_CLOEXEC, min)) < 0)
-	return (-1);
-    (void) close(ss_msg_syslog_fd);
-    ss_msg_syslog_fd = fd;
-    return (0);
+    /* Not under a line being sent: logging is thread-safe. */
+    (void) pthread_mutex_lock(&ss_msg_lock);
+    if (ss_msg_syslog_fd >= 0 && ss_msg_syslog_fd < min) {
+	if ((fd = fcntl(ss_msg_syslog_fd, F_DUPFD_CLOEXEC, min)) < 0) {
+	    ret = -1;
+	} else {
+	    (void) close(ss_msg_syslog_fd);
+	    ss_msg_syslog_fd = fd;
+	}
+    }
+    (void) pthread_mutex_unlock(&ss_msg_lock);
+    return (ret);
+}
+
+/*
+ * ss_msg_tz_load - read the time zone now (before a chroot hides its
+ * file), and keep its offset for a watchdog line that no line precedes
+ */
+void    ss_msg_tz_load(void)
+{
+    time_t  now = time(0);
+    struct tm tm;
+
+    (void) pthread_mutex_lock(&ss_msg_lock);
+    tzset();
+    if (localtime_r(&now, &tm) != 0)
+	ss_msg_gmtoff = tm.tm_gmtoff;
+    (void) pthread_mutex_unlock(&ss_msg_lock);
 }
 
 /* ss_msg_stderr - choose what is copied to stderr */

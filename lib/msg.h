@@ -101,7 +101,12 @@
  *	clock_gettime(), write() and send() (async-signal-safe), to stderr as
  *	ss_msg_stderr() says and to syslog over a socket connected in
  *	advance, without waiting (MSG_DONTWAIT). Its time stamp is made with
- *	the offset from UTC of the last line logged (UTC when none was).
+ *	the offset from UTC of the last line logged, or of the time zone
+ *	ss_msg_tz_load() read (UTC when neither happened).
+ *
+ *	ss_msg_tz_load() reads the time zone now: before a chroot, which
+ *	hides the zone's file (otherwise it is read at the first line that
+ *	needs a time).
  *
  *	ss_msg_facility() maps a syslog facility name ("daemon", "local0", ...)
  *	to its LOG_* value, or -1.
@@ -129,6 +134,7 @@ extern int ss_msg_facility(const char *);
 extern void ss_msg_usage_hint(const char *);
 extern void ss_msg_emergency_prepare(const char *);
 extern void ss_msg_emergency(void);
+extern void ss_msg_tz_load(void);
 
 extern noreturn void ss_msg_usage(const char *,...) SS_MSG_PRINTF(1, 2);
 

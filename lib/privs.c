@@ -20,7 +20,6 @@
 #include <pwd.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "conv.h"
@@ -109,7 +108,7 @@ int     privs_lookup(const char *spec, PRIVS *privs, char **err)
 void    privs_chroot(const char *dir)
 {
     /* Log times are local: the zone's file is out of reach after this. */
-    tzset();
+    ss_msg_tz_load();
     if (chroot(dir) < 0)
         ss_msg_fatal("%s: chroot %s: %m", param_where("chroot_directory"),
                      dir);

@@ -54,12 +54,33 @@
 
 extern char **environ;
 
-/* reexec_self_path - the absolute path we were started from */
-char   *reexec_self_path(const char *argv0)
+/* The fallback last warned about, in this process's life (all images). */
+static char *reexec_warned;
+
+/*
+ * reexec_running_file - the file we run now, unless it is a copy (a memfd,
+ * "/memfd:NAME (deleted)") or gone: nothing to run again by its path
+ */
+static char *reexec_running_file(void)
+{
+    char    buf[PATH_MAX];
+    ssize_t n;
+    static const char deleted[] = " (deleted)";
+
+    if ((n = readlink("/proc/self/exe", buf, sizeof(buf) - 1)) <= 0)
+        return (0);
+    buf[n] = 0;
+    if (strncmp(buf, "/memfd:", 7) == 0 || ((size_t) n >= sizeof(deleted) - 1
+        && strcmp(buf + n - (sizeof(deleted) - 1), deleted) == 0))
+        return (0);
+    return (mystrdup(buf));
+}
+
+/* reexec_path_of - the absolute path of argv[0], or null */
+static char *reexec_path_of(const char *argv0)
 {
     char    cwd[PATH_MAX];
     char   *path = 0;
-    ssize_t n;
 
     if (argv0[0] == '/')
         return (mystrdup(argv0));
@@ -70,11 +91,24 @@ char   *reexec_self_path(const char *argv0)
         return (path);
     myfree(path);
     /* Last resort: the file we run now (an upgrade then needs a restart). */
-    if ((n = readlink("/proc/self/exe", cwd, sizeof(cwd) - 1)) > 0) {
-        cwd[n] = 0;
-        return (mystrdup(cwd));
-    }
-    return (0);
+    return (reexec_running_file());
+}
+
+/*
+ * reexec_self_path - the absolute path we were started from. A
+ * re-executed image gets it from the one before (REEXEC_PROGRAM_ENV):
+ * its argv[0] is the first image's, and the file it runs is a copy, so
+ * that neither may say it. An image before that variable gives none.
+ */
+char   *reexec_self_path(const char *argv0, int handed_over)
+{
+    const char *given = getenv(REEXEC_PROGRAM_ENV);
+    char   *path = 0;
+
+    if (handed_over && given && given[0] == '/')
+        path = mystrdup(given);
+    unsetenv(REEXEC_PROGRAM_ENV);       /* ours, not the handlers' */
+    return (path ? path : reexec_path_of(argv0));
 }
 
 /* reexec_stamp_file - identity and age of one file, appended to buf */
@@ -199,7 +233,9 @@ static int reexec_fd_above(int fd, int min)
  * socket goes above them too: a first image opened it on a low fd, and
  * the line that a failed execve() logs must not go to a listener (nor
  * close it). Should that move fail, msg.c still never closes an fd that
- * is no longer its socket.
+ * is no longer its socket. After this only msg.c may run: the dup2()s
+ * put listeners where /dev/null and the event base's descriptors were
+ * (fds 3 up to the first free one above the listeners).
  */
 static void reexec_arrange(SKELETON *sk, HANDOVER *st)
 {
@@ -239,7 +275,7 @@ static char **reexec_environ(SKELETON *sk, const HANDOVER *st)
 
     while (environ[n])
         n++;
-    env = mycalloc(n + 7, sizeof(char *));
+    env = mycalloc(n + 9, sizeof(char *));
     memcpy(env, environ, n * sizeof(char *));
     for (i = 0; i < sk->listeners.count; i++) {
         tmp = myasprintf("%s%s%s", names, i ? ":" : "",
@@ -253,6 +289,9 @@ static char **reexec_environ(SKELETON *sk, const HANDOVER *st)
     env[n++] = myasprintf("LISTEN_FDNAMES=%s", names);
     env[n++] = myasprintf("%s=%s", HANDOVER_ENV, text);
     env[n++] = myasprintf("%s=%ld", REEXEC_COUNT_ENV, sk->re.count + 1);
+    env[n++] = myasprintf("%s=%s", REEXEC_PROGRAM_ENV, sk->re.self_path);
+    if (reexec_warned)
+        env[n++] = myasprintf("%s=%s", REEXEC_WARNED_ENV, reexec_warned);
     if (notify_socket_path())
         env[n++] = myasprintf("NOTIFY_SOCKET=%s", notify_socket_path());
     myfree(text);
@@ -278,7 +317,10 @@ void    reexec_notify_reloading(void)
 #define MFD_EXEC 0x0010U                /* Linux 6.3: meant to be run */
 #endif
 
-#define REEXEC_ELF_CLASS (sizeof(void *) == 8 ? ELFCLASS64 : ELFCLASS32)
+#define REEXEC_MEMFD_NAME_MAX 249        /* NAME_MAX less "memfd:" */
+
+/* This program's own ELF header (the linker's): class, byte order, CPU */
+extern const ElfW(Ehdr) __ehdr_start __attribute__((visibility("hidden")));
 
 /* reexec_vaddr - the file offset of a virtual address, or 0 */
 static size_t reexec_vaddr(const char *map, const ElfW(Ehdr) *eh,
@@ -309,7 +351,9 @@ static const char *reexec_unfit(const char *map, size_t size)
     int     n;
 
     if (size < sizeof(*eh) || memcmp(map, ELFMAG, SELFMAG) != 0
-        || eh->e_ident[EI_CLASS] != REEXEC_ELF_CLASS
+        || eh->e_ident[EI_CLASS] != __ehdr_start.e_ident[EI_CLASS]
+        || eh->e_ident[EI_DATA] != __ehdr_start.e_ident[EI_DATA]
+        || eh->e_machine != __ehdr_start.e_machine
         || eh->e_phentsize != sizeof(*ph) || eh->e_phoff > size
         || eh->e_phoff % sizeof(ElfW(Addr)) != 0
         || eh->e_phnum > (size - eh->e_phoff) / sizeof(*ph))
@@ -334,34 +378,129 @@ static const char *reexec_unfit(const char *map, size_t size)
     return (0);
 }
 
-/* reexec_copy - the program from in to out, if it can run from a copy */
-static int reexec_copy(int in, int out, char **why)
+/* reexec_write - all of buf to fd, or -1 and why not */
+static int reexec_write(int fd, const char *buf, size_t len, char **why)
 {
-    struct stat st;
-    char   *map;
-    const char *unfit;
-    size_t  size;
-    size_t  done = 0;
     ssize_t n;
 
-    if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < SELFMAG) {
-        *why = mystrdup("not a regular file");
-        return (-1);
+    while (len > 0) {
+        if ((n = write(fd, buf, len)) > 0) {
+            buf += n;
+            len -= (size_t) n;
+        } else if (n == 0 || errno != EINTR) {
+            *why = n ? myasprintf("copying it: %m")
+                : mystrdup("copying it: no room");
+            return (-1);
+        }
     }
-    size = (size_t) st.st_size;
-    if ((map = mmap(0, size, PROT_READ, MAP_PRIVATE, in, 0)) == MAP_FAILED) {
+    return (0);
+}
+
+/*
+ * reexec_same - did the file stay as it was? Under -u the running image
+ * is a copy, so the program file is not "text busy": it may be written in
+ * place (cp new PROGRAM) while we copy it.
+ */
+static int reexec_same(const struct stat *a, const struct stat *b)
+{
+    return (a->st_dev == b->st_dev && a->st_ino == b->st_ino
+            && a->st_size == b->st_size
+            && a->st_mtim.tv_sec == b->st_mtim.tv_sec
+            && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec);
+}
+
+/* reexec_fit - can the copy, now ours alone, run as one? */
+static int reexec_fit(int fd, size_t size, char **why)
+{
+    char   *map;
+    const char *unfit;
+
+    if ((map = mmap(0, size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED) {
         *why = myasprintf("mmap: %m");
         return (-1);
     }
     if ((unfit = reexec_unfit(map, size)) != 0)
         *why = mystrdup(unfit);
-    while (*why == 0 && done < size)
-        if ((n = write(out, map + done, size - done)) > 0)
-            done += (size_t) n;
-        else if (n < 0 && errno != EINTR)
-            *why = myasprintf("copying it: %m");
     munmap(map, size);
     return (*why ? -1 : 0);
+}
+
+/*
+ * reexec_copy - the program from in to out, if it can run from a copy.
+ * Read, not mapped: a file truncated under a mapping kills the reader
+ * (SIGBUS), and us with every listener. What is checked is the copy,
+ * which nobody else can change.
+ */
+static int reexec_copy(int in, int out, char **why)
+{
+    struct stat before;
+    struct stat after;
+    char    buf[32768];
+    off_t   done = 0;
+    ssize_t n;
+
+    if (fstat(in, &before) < 0 || !S_ISREG(before.st_mode)) {
+        *why = mystrdup("not a regular file");
+        return (-1);
+    }
+    if (before.st_size < SELFMAG) {
+        *why = mystrdup("too short to be a program");
+        return (-1);
+    }
+    while (done <= before.st_size && (n = read(in, buf, sizeof(buf))) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            *why = myasprintf("reading it: %m");
+            return (-1);
+        }
+        if (reexec_write(out, buf, (size_t) n, why) < 0)
+            return (-1);
+        done += n;
+    }
+    if (done != before.st_size || fstat(in, &after) < 0
+        || !reexec_same(&before, &after)) {
+        *why = mystrdup("it changed while being copied");
+        return (-1);
+    }
+    return (reexec_fit(out, (size_t) done, why));
+}
+
+/*
+ * reexec_why_memfd - why a copy could not be made or made executable:
+ * vm.memfd_noexec (Linux 6.3) may forbid executable memfds to us
+ */
+static char *reexec_why_memfd(const char *call)
+{
+    if (errno == EACCES || errno == EPERM || errno == EINVAL)
+        return (myasprintf("%s: %m; see sysctl vm.memfd_noexec", call));
+    return (myasprintf("%s: %m", call));
+}
+
+/*
+ * reexec_running_copy - the copy this image runs from, when it will do
+ * again: the program file has not changed since this image started, and
+ * it is a copy that we may run but not read (mode 0100, ours, no name).
+ * An exec of it is non-dumpable from the start as the first one was, and
+ * saves making and keeping another copy of the program at each
+ * re-execution (with max_use 1, at each client).
+ */
+static int reexec_running_copy(SKELETON *sk)
+{
+    char    now[REEXEC_STAMP_LEN] = "";
+    struct stat st;
+    int     fd;
+
+    reexec_stamp_file(sk->re.self_path, now, sizeof(now));
+    if (strncmp(sk->re.stamp, now, strlen(now)) != 0)
+        return (-1);                    /* an upgrade: copy the new one */
+    if ((fd = open("/proc/self/exe", O_PATH | O_CLOEXEC)) < 0)
+        return (-1);
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 0
+        && (st.st_mode & 07777) == S_IXUSR && st.st_uid == geteuid())
+        return (fd);
+    close(fd);
+    return (-1);
 }
 
 /*
@@ -369,17 +508,22 @@ static int reexec_copy(int in, int out, char **why)
  * may run but not read (see the top of this file); -1 with *why null when
  * none is needed (no -u, or the program is unreadable to us already), or
  * with why not. The copy is named after the program; the descriptor is
- * an O_PATH one, since execve() refuses a file open for writing.
+ * an O_PATH one, since execve() refuses a file open for writing. The
+ * copy this image runs from serves again while the program is the same.
  */
 static int reexec_image(SKELETON *sk, char **why)
 {
-    const char *name = strrchr(sk->re.self_path, '/') + 1;
+    char    name[REEXEC_MEMFD_NAME_MAX + 1];
     char    path[64];
     int     in, fd, image = -1;
 
     *why = 0;
+    /* Longer names make memfd_create() fail: shorten. */
+    snprintf(name, sizeof(name), "%s", strrchr(sk->re.self_path, '/') + 1);
     if (!sk->opts.user)
         return (-1);
+    if ((image = reexec_running_copy(sk)) >= 0)
+        return (image);
     if ((in = open(sk->re.self_path, O_RDONLY | O_CLOEXEC)) < 0) {
         if (errno != EACCES)
             *why = myasprintf("open: %m");
@@ -389,13 +533,13 @@ static int reexec_image(SKELETON *sk, char **why)
     if (fd < 0 && errno == EINVAL)
         fd = memfd_create(name, MFD_CLOEXEC);   /* before Linux 6.3 */
     if (fd < 0) {
-        *why = myasprintf("memfd_create: %m");
+        *why = reexec_why_memfd("memfd_create");
         close(in);
         return (-1);
     }
     /* Permissions count at open: ours stays writable. */
     if (fchmod(fd, S_IXUSR) < 0)
-        *why = myasprintf("fchmod: %m");
+        *why = reexec_why_memfd("fchmod");
     else if (reexec_copy(in, fd, why) == 0) {
         snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
         if ((image = open(path, O_PATH | O_CLOEXEC)) < 0)
@@ -408,15 +552,32 @@ static int reexec_image(SKELETON *sk, char **why)
 
 /*
  * reexec_exposed - the new image will be dumpable until its main(): say
- * so, at the first re-execution of this server (each one would repeat it)
+ * so, once for each reason, for the whole life of the process (the last
+ * reason warned about goes across re-executions: REEXEC_WARNED_ENV). A
+ * fallback that starts later (a sysctl changed, a wrapper installed, out
+ * of memory) is said too.
  */
 static void reexec_exposed(SKELETON *sk, const char *why)
 {
-    if (sk->re.count == 0)
-        ss_msg_warn("re-execute: cannot run a copy of %s that the user "
-                    "we run as cannot read (%s) -- processes of that user "
-                    "may ptrace the new image while it starts; install the "
-                    "program mode 0711 (said once)", sk->re.self_path, why);
+    if (reexec_warned && strcmp(reexec_warned, why) == 0)
+        return;
+    ss_msg_warn("re-execute: cannot run a copy of %s that the user "
+                "we run as cannot read (%s) -- processes of that user "
+                "may ptrace the new image while it starts; install the "
+                "program mode 0711 (said once for each reason)",
+                sk->re.self_path, why);
+    myfree(reexec_warned);
+    reexec_warned = mystrdup(why);
+}
+
+/* reexec_warned_take - what the images before this one warned about */
+void    reexec_warned_take(int handed_over)
+{
+    const char *text = getenv(REEXEC_WARNED_ENV);
+
+    if (handed_over && text && strlen(text) < 1024)
+        reexec_warned = mystrdup(text);
+    unsetenv(REEXEC_WARNED_ENV);        /* ours, not the handlers' */
 }
 
 /*
@@ -440,12 +601,12 @@ void    reexec_exec(SKELETON *sk, HANDOVER *st)
     int     image;
 
     reexec_arrange(sk, st);
-    env = reexec_environ(sk, st);
     /* After the listeners took fds 3..: the copy cannot be in their way. */
     if ((image = reexec_image(sk, &why)) < 0 && why) {
         reexec_exposed(sk, why);
         myfree(why);
     }
+    env = reexec_environ(sk, st);      /* with what was warned about */
 
     /*
      * Signals wait until the new image has its handlers (the mask and
@@ -461,6 +622,7 @@ void    reexec_exec(SKELETON *sk, HANDOVER *st)
         reexec_exposed(sk, why);
         myfree(why);
         close(image);
+        env = reexec_environ(sk, st);  /* (a few bytes lost: we exec) */
     }
     execve(sk->re.self_path, sk->re.argv, env);
     ss_msg_warn("re-execute %s: %m -- trying the running program again",

@@ -6,8 +6,10 @@
  * Private to the library (see skeleton.h); the manual's IMPLEMENTATION
  * NOTES tell the whole story.
  *
- *	char   *reexec_self_path(const char *argv0);
- *		the absolute path we were started from (reexec.c).
+ *	char   *reexec_self_path(const char *argv0, int handed_over);
+ *		the absolute path we were started from: after a
+ *		re-execution, the one the previous image passed on
+ *		(REEXEC_PROGRAM_ENV, taken out of the environment).
  *	pid_t	reexec_check(struct SKELETON *sk);
  *		start "PROGRAM --check ARGS..."; its pid, or -1 with errno.
  *	void	reexec_exec(struct SKELETON *sk, HANDOVER *state);
@@ -40,6 +42,10 @@
  *	long	reexec_count(int handed_over);
  *		how many re-executions led to this image (REEXEC_COUNT_ENV,
  *		passed beside the handover, taken out of the environment).
+ *	void	reexec_warned_take(int handed_over);
+ *		the reason a previous image warned that it ran the new one
+ *		by its path (REEXEC_WARNED_ENV, taken out likewise): a
+ *		warning is said once for each reason in a process's life.
  */
 
 #include <sys/types.h>
@@ -53,6 +59,8 @@ struct SKELETON;
 #define REEXEC_ITEMS_MAX 2000           /* in flight, at most, per exec */
 #define REEXEC_STAMP_LEN 384
 #define REEXEC_COUNT_ENV "SINGLE_SERVER_REEXECS"
+#define REEXEC_PROGRAM_ENV "SINGLE_SERVER_PROGRAM"
+#define REEXEC_WARNED_ENV "SINGLE_SERVER_EXPOSED"
 
 /* What the skeleton keeps for re-executing itself, in one place. */
 typedef struct REEXEC {
@@ -72,12 +80,13 @@ typedef struct REEXEC {
     HANDOVER handover;                  /* what it handed over */
 } REEXEC;
 
-extern char *reexec_self_path(const char *);
+extern char *reexec_self_path(const char *, int);
 extern pid_t reexec_check(struct SKELETON *);
 extern void reexec_exec(struct SKELETON *, HANDOVER *);
 extern void reexec_name(const char *);
 extern int reexec_take(HANDOVER *);
 extern long reexec_count(int);
+extern void reexec_warned_take(int);
 extern void reexec_stamp(struct SKELETON *, char *, size_t);
 extern void reexec_stamp_file(const char *, char *, size_t);
 extern int reexec_changed(struct SKELETON *, const char *);

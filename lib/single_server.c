@@ -675,6 +675,7 @@ static void single_server_handover(SKELETON *sk)
 {
     sk->re.handed_over = reexec_take(&sk->re.handover);
     sk->re.count = reexec_count(sk->re.handed_over);
+    reexec_warned_take(sk->re.handed_over);
     /* Closed when the first image started: /dev/null since. */
     if (sk->re.handed_over && sk->re.handover.stderr_closed)
         sk->stderr_closed = 1;
@@ -706,7 +707,8 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
     sk.re.argv = argv;
     single_server_handover(&sk);
     sk.started = time(0);
-    sk.re.self_path = reexec_self_path(argv[0]);   /* before any chroot */
+    /* Before any chroot; after the handover, which says whether to trust */
+    sk.re.self_path = reexec_self_path(argv[0], sk.re.handed_over);
     if (app->service == 0 && app->spawn == 0)
         ss_msg_panic("single_server_main: the application has neither a "
                   "service nor a spawn function");

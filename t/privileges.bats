@@ -86,13 +86,34 @@ teardown() {
 }
 
 # private_copy MODE: a copy of $SS with that mode in PRIV_DIR (traversable
-# by nobody, removed in teardown); sets PROG
+# by nobody, removed in teardown), with the shim (PSLOW), the handler
+# (ECHO) and a file for the shim's marks (MARK) that nobody may use even
+# when the build tree is out of its reach; sets PROG
 private_copy() {
 	PRIV_DIR=$(mktemp -d /tmp/ss-priv.XXXXXX)
 	chmod 0711 "$PRIV_DIR"
 	PROG=$PRIV_DIR/single-server
 	cp "$SS" "$PROG"
 	chmod "$1" "$PROG"
+	PSLOW=$PRIV_DIR/shim-slowstart.so
+	ECHO=$PRIV_DIR/echo-line
+	MARK=$PRIV_DIR/marks
+	[ ! -f "$SLOW" ] || cp "$SLOW" "$PSLOW"
+	cp "$H/echo-line" "$ECHO"
+	: >"$MARK"
+	chmod 0755 "$ECHO" "$PSLOW" 2>/dev/null || true
+	chmod 0666 "$MARK"
+}
+
+# slowed_start ARGS...: start_server with every re-executed image slowed
+# down by the shim (copied by private_copy) and marking $MARK
+slowed_start() {
+	[ -f "$PSLOW" ] || {
+		echo "$SLOW is not built: make check builds it" >&2
+		return 1
+	}
+	SS_WRAP="env LD_PRELOAD=$PSLOW SHIM_SLOW_MS=50 SHIM_MARK=$MARK" \
+		start_server "$@"
 }
 
 # spin_trace PID: in the background (BG_PID), as nobody, PTRACE_SEIZE on
@@ -108,11 +129,13 @@ seize, pid = ctypes.CDLL(None).ptrace, int(sys.argv[1])
 end, tries = time.monotonic() + 60, 0
 print("spinning", flush=True)
 while time.monotonic() < end:
-    for _ in range(1000):
+    for _ in range(100):
         tries += 1
         if seize(0x4206, pid, None, None) == 0:
             print("attached after", tries, "tries", flush=True)
-            sys.exit(0)' "$1" >"$SPIN_OUT"
+            sys.exit(0)
+    time.sleep(0.001)   # a 50 ms window is still tried in often
+' "$1" >"$SPIN_OUT"
 	wait_for_file "$SPIN_OUT"
 	local i
 	for ((i = 0; i < 200; i++)); do
@@ -123,41 +146,44 @@ while time.monotonic() < end:
 }
 
 # reexec_untraced PROGRAM: 20 max_use re-executions of a -u server run
-# from PROGRAM, each slowed by the shim, while nobody spins on ptrace:
-# never attached, every client served
+# from PROGRAM (in PRIV_DIR), each slowed by the shim, while nobody spins
+# on ptrace: never attached, every client served, the shim ran each time
 reexec_untraced() {
 	local n
-	[ -f "$SLOW" ] || {
-		echo "$SLOW is not built: make check builds it" >&2
-		return 1
-	}
-	SS_WRAP="env LD_PRELOAD=$SLOW SHIM_SLOW_MS=50" SS=$1 \
-		start_server -v -u -o user=nobody -m 1 -L 127.0.0.1:0 -- "$H/echo-line"
+	SS=$1 slowed_start -v -u -o user=nobody -m 1 -L 127.0.0.1:0 -- "$ECHO"
 	spin_trace "$SERVER_PID"
 	for ((n = 1; n <= 20; n++)); do
 		run client "$ADDR" --send "x$n\n"
 		[ "$output" = "x$n" ]
 		wait_log_count ': ready: ' $((n + 1))
+		stat -L -c %i "/proc/$SERVER_PID/exe" >>"$BATS_TEST_TMPDIR/exe"
 	done
 	cat "$SPIN_OUT"
 	! grep -q attached "$SPIN_OUT" || false
 	kill -0 "$BG_PID"	# still spinning: it did try all along
 	[ "$(ps -o comm= -p "$SERVER_PID")" = single-server ]
+	[ "$(grep -c slowed "$MARK")" -eq 20 ]	# each window was made wide
 }
 
+# need_nobody_trace: root, and a kernel where a process may ptrace another
+# of its user that is not its child (else "never attached" proves nothing)
 need_nobody_trace() {
+	local scope=/proc/sys/kernel/yama/ptrace_scope
 	[ "$(id -u)" -eq 0 ] || skip "needs root"
 	command -v setpriv >/dev/null || skip "no setpriv"
-	setpriv --reuid=nobody --regid=nogroup --clear-groups test -x "$SS" ||
-		skip "nobody cannot run $SS"
+	[ ! -e "$scope" ] || [ "$(cat "$scope")" = 0 ] ||
+		skip "kernel.yama.ptrace_scope is $(cat "$scope"): nobody could not ptrace the server anyway"
 }
 
 @test "-u: no re-execution can be ptraced by \$user from its exec on, with the program readable by \$user" {
 	need_nobody_trace
-	reexec_untraced "$SS"
+	private_copy 0755
+	reexec_untraced "$PROG"
 	# it ran from a copy nobody can read, and said nothing about it
 	[[ "$(readlink "/proc/$SERVER_PID/exe")" == /memfd:single-server* ]]
 	! grep -q 'cannot run a copy' "$LOG" || false
+	# one copy, made at the first re-execution, ran again each time since
+	[ "$(sort -u "$BATS_TEST_TMPDIR/exe" | wc -l)" -eq 1 ]
 }
 
 @test "-u: no re-execution can be ptraced by \$user from its exec on, with the program installed mode 0711" {
@@ -175,15 +201,63 @@ need_nobody_trace() {
 	printf '#!/bin/bash\nexec -a "$0" %q "$@"\n' "$PROG" >"$PRIV_DIR/wrapper"
 	chmod 0755 "$PRIV_DIR/wrapper"
 	local n
-	SS=$PRIV_DIR/wrapper start_server -v -u -o user=nobody -m 1 -L 127.0.0.1:0 -- "$H/echo-line"
+	SS=$PRIV_DIR/wrapper slowed_start -v -u -o user=nobody -m 1 -L 127.0.0.1:0 -- "$ECHO"
+	spin_trace "$SERVER_PID"
 	for n in 1 2 3; do
 		run client "$ADDR" --send "x$n\n"
 		[ "$output" = "x$n" ]
 		wait_log_count ': ready: ' $((n + 1))
 	done
+	# The control: each new image is dumpable while it starts, and the
+	# spinner gets in. Were it kept out anyway, "never attached" in the
+	# tests above would prove nothing.
+	cat "$SPIN_OUT"
+	grep -q attached "$SPIN_OUT"
+	[ "$(grep -c slowed "$MARK")" -ge 3 ]
 	grep -F "warning: re-execute: cannot run a copy of $PRIV_DIR/wrapper that the user we run as cannot read (not an ELF program of this machine)" "$LOG"
 	grep -qF 'install the program mode 0711' "$LOG"
 	[ "$(grep -c 'cannot run a copy' "$LOG")" -eq 1 ]	# once, not per re-execution
+}
+
+@test "-u: the program written over in place while the server runs from a copy is copied again at the next re-execution" {
+	need_nobody_trace
+	private_copy 0755
+	local n ino
+	SS=$PROG start_server -v -u -o user=nobody -m 1 -L 127.0.0.1:0 -- "$H/echo-line"
+	for ((n = 1; n <= 2; n++)); do
+		run client "$ADDR" --send "x$n\n"
+		wait_log_count ': ready: ' $((n + 1))
+	done
+	ino=$(stat -L -c %i "/proc/$SERVER_PID/exe")
+	# not "text busy": what runs is a copy; an upgrade by cp (in place)
+	cat "$SS" >"$PROG"
+	run client "$ADDR" --send 'x3\n'
+	[ "$output" = x3 ]
+	wait_log_count ': ready: ' 4
+	grep -qF 'use limit reached -- checking' "$LOG"
+	[ "$(stat -L -c %i "/proc/$SERVER_PID/exe")" != "$ino" ]
+	[[ "$(readlink "/proc/$SERVER_PID/exe")" == /memfd:single-server* ]]
+	run client "$ADDR" --send 'x4\n'
+	[ "$output" = x4 ]
+}
+
+@test "-u: started by a name that is neither a path nor on PATH (exec -a), the server re-executes its program again and again" {
+	need_nobody_trace
+	private_copy 0755
+	# what `exec -a mysvc` or systemd's ExecStart=@PROGRAM mysvc do
+	printf '#!/bin/bash\nexec -a mysvc %q "$@"\n' "$PROG" >"$PRIV_DIR/as-mysvc"
+	chmod 0755 "$PRIV_DIR/as-mysvc"
+	local n
+	SS=$PRIV_DIR/as-mysvc start_server -v -u -o user=nobody -m 1 -L 127.0.0.1:0 -- "$H/echo-line"
+	for ((n = 1; n <= 4; n++)); do
+		run client "$ADDR" --send "x$n\n"
+		[ "$output" = "x$n" ]
+		wait_log_count ': ready: ' $((n + 1))
+	done
+	grep -F "re-executing $PROG:" "$LOG"
+	! grep -E 'warning|cannot execute' "$LOG" || false
+	[ "$(ps -o comm= -p "$SERVER_PID")" = single-server ]
+	kill -0 "$SERVER_PID"
 }
 
 @test "-u refuses root as \$user with exit 100" {
@@ -298,4 +372,97 @@ chroot_with_handler() {
 	grep -qx 'READY=1' "$BATS_TEST_TMPDIR/notify.out"
 	# the one warning: with -c, -L sockets are not re-executed for
 	! grep warning "$LOG" | grep -v "in a chroot the program is out of reach" || false
+}
+
+@test "-c: log times keep the local time zone (TZ) inside the chroot, stream and resident mode" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	[ -f /usr/share/zoneinfo/Asia/Kolkata ] || skip "no Asia/Kolkata zone file"
+	chroot_with_handler
+	local err=$BATS_TEST_TMPDIR/err
+	# the zone file is not in the chroot: read before it, or lines say UTC
+	echo hi | TZ=Asia/Kolkata "$SS" -S -v -V -c -o chroot_directory="$ROOT" \
+		-- /bin/static-echo 2>"$err"
+	cat "$err"
+	grep -q 'exit status 0' "$err"
+	! grep -v '^[0-9-]*T[0-9:.]*+05:30 ' "$err" || false
+	TZ=Asia/Kolkata start_server -v -c -o chroot_directory="$ROOT" \
+		-L 127.0.0.1:0 -- /bin/static-echo
+	run client "$ADDR" --send 'x\n'
+	[ "$output" = "static: x" ]
+	kill -USR1 "$SERVER_PID"
+	wait_log_count ': status: ' 1
+	grep -E 'this image started [0-9-]+T[0-9:]+\+05:30' "$LOG"
+	! grep -v '^[0-9-]*T[0-9:.]*+05:30 ' "$LOG" || false
+}
+
+# traced_by PID TRACER: wait (bounded) until TRACER is PID's tracer
+traced_by() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		grep -q "^TracerPid:[[:space:]]*$2\$" "/proc/$1/status" && return 0
+		sleep 0.05
+	done
+	echo "$2 never attached to $1" >&2
+	return 1
+}
+
+# reexec_served N: N clients, each followed by a max_use re-execution
+reexec_served() {
+	local n ready
+	ready=$(grep -c ': ready: ' "$LOG")
+	for ((n = 1; n <= $1; n++)); do
+		run client "$ADDR" --send "y$n\n"
+		[ "$output" = "y$n" ]
+		wait_log_count ': ready: ' $((ready + n))
+	done
+}
+
+@test "-u: memfd_create() refused (vm.memfd_noexec=2): one warning naming the sysctl, re-executions from the program file, no descriptor lost" {
+	need_nobody_trace
+	command -v strace >/dev/null || skip "no strace"
+	private_copy 0755
+	local trace=$BATS_TEST_TMPDIR/trace fds
+	SS=$PROG start_server -v -u -o user=nobody -m 1 -L 127.0.0.1:0 -- "$ECHO"
+	fds=$(ls "/proc/$SERVER_PID/fd" | wc -l)
+	bg strace -qq -o "$trace" -e trace=memfd_create \
+		-e inject=memfd_create:error=EACCES -p "$SERVER_PID"
+	traced_by "$SERVER_PID" "$BG_PID"
+	reexec_served 3
+	grep -q 'EACCES (Permission denied) (INJECTED)' "$trace"
+	grep -F "cannot run a copy of $PROG that the user we run as cannot read (memfd_create: Permission denied; see sysctl vm.memfd_noexec)" "$LOG"
+	[ "$(grep -c 'cannot run a copy' "$LOG")" -eq 1 ]
+	[ "$(readlink "/proc/$SERVER_PID/exe")" = "$PROG" ]
+	[ "$(ls "/proc/$SERVER_PID/fd" | wc -l)" -eq "$fds" ]
+	! grep -E 'fatal|panic' "$LOG" || false
+}
+
+@test "-u: running the copy fails after the first re-execution: the program file is run instead, with a warning" {
+	need_nobody_trace
+	command -v strace >/dev/null || skip "no strace"
+	private_copy 0755
+	local trace=$BATS_TEST_TMPDIR/trace
+	SS=$PROG start_server -v -u -o user=nobody -m 1 -L 127.0.0.1:0 -- "$ECHO"
+	reexec_served 2		# from a copy, then from the same copy again
+	[[ "$(readlink "/proc/$SERVER_PID/exe")" == /memfd:* ]]
+	# glibc's fexecve() is execveat(fd, "", AT_EMPTY_PATH)
+	bg strace -qq -o "$trace" -e trace=execveat \
+		-e inject=execveat:error=EACCES:when=1 -p "$SERVER_PID"
+	traced_by "$SERVER_PID" "$BG_PID"
+	reexec_served 2
+	grep -q 'EACCES (Permission denied) (INJECTED)' "$trace"
+	grep -F "cannot run a copy of $PROG that the user we run as cannot read (running it: Permission denied)" "$LOG"
+	[ "$(grep -c 'cannot run a copy' "$LOG")" -eq 1 ]
+	! grep -E 'fatal|panic' "$LOG" || false
+}
+
+@test "-u: a program with a 255-byte name still re-executes from a copy (its name shortened)" {
+	need_nobody_trace
+	private_copy 0755
+	local long
+	long=$PRIV_DIR/$(printf 's%.0s' {1..255})
+	mv "$PROG" "$long"
+	SS=$long start_server -v -u -o user=nobody -m 1 -L 127.0.0.1:0 -- "$ECHO"
+	reexec_served 2
+	[[ "$(readlink "/proc/$SERVER_PID/exe")" == /memfd:sss* ]]
+	! grep -q 'cannot run a copy' "$LOG" || false
 }
