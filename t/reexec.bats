@@ -634,3 +634,96 @@ etxtbsy_at_max_use() {
 	syslog_start
 	etxtbsy_at_max_use
 }
+
+# A wall clock step across a re-execution (t/shim-clockstep.c moves the
+# server's gettimeofday(), time() and CLOCK_REALTIME by STEP seconds once
+# $D/step exists; a time namespace cannot: unshare -T moves only the
+# monotonic clocks). Handed-over deadlines are monotonic: the step moves
+# none of them. Timed by the client (burst: the monotonic clock).
+
+# start_stepped_server STEP ARGS...: start_server, its wall clock to move
+# by STEP seconds at ": >$D/step"
+start_stepped_server() {
+	local step=$1
+	shift
+	start_preloaded_server shim-clockstep SHIM_CLOCK_STEP="$step" \
+		SHIM_CLOCK_FILE="$D/step" -- "$@"
+}
+
+# log_time TEXT: the wall clock time (seconds) of the first log line with TEXT
+log_time() {
+	date -d "$(grep -F -m1 -- "$1" "$LOG" | cut -d' ' -f1)" +%s
+}
+
+# stepped STEP: the server's log shows its wall clock moved by about STEP
+# between its start and the re-execution (the shim was at work)
+stepped() {
+	local moved=$(($(log_time ': re-executing ') - $(log_time ': ready: ')))
+	echo "wall clock moved ${moved}s"
+	[ "$moved" -ge $(($1 - 30)) ] && [ "$moved" -le $(($1 + 30)) ]
+}
+
+# time_limit_across_step STEP: a handler's 3 s time limit, handed over
+# after a step of STEP seconds, still ends it 3 s after it started
+time_limit_across_step() {
+	local elapsed client_pid
+	start_stepped_server "$1" -v -o command_time_limit=3 -L 127.0.0.1:0 \
+		sh -c 'echo $$ >"$1"; exec sleep 30' sh "$D/pid"
+	bg burst "$ADDR" 1 --timeout 10 >"$D/out"
+	client_pid=$BG_PID
+	wait_for_file "$D/pid"
+	: >"$D/step"
+	kill -HUP "$SERVER_PID"
+	wait_reexecs 1
+	stepped "$1"
+	grep -q ": 1 handler(s), 0 paused client(s)" "$LOG"
+	wait_status "$client_pid" 12
+	[ "$STATUS" -eq 0 ]
+	elapsed=$(sed -n 's/^max //p' "$D/out")
+	echo "handler ended ${elapsed}ms after its client connected"
+	[ "$elapsed" -ge 2800 ]
+	[ "$elapsed" -le 4500 ]
+	wait_for_log "handler pid $(cat "$D/pid") killed by signal 15"
+}
+
+@test "the wall clock stepped 1000 s ahead before a re-execution: a handed-over time limit still ends the handler on time, not at once" {
+	time_limit_across_step 1000
+}
+
+@test "the wall clock stepped 1000 s back before a re-execution: a handed-over time limit still ends the handler on time, not 1000 s late" {
+	time_limit_across_step -1000
+}
+
+# pause_across_step STEP: a client's 3 s in-flow pause, handed over after
+# a step of STEP seconds, still ends 3 s after it connected
+pause_across_step() {
+	local elapsed client_pid
+	start_stepped_server "$1" -v -n "reexec-step-$BATS_TEST_NUMBER-$$" \
+		-o in_flow_rate=1 -o in_flow_burst=1 -o in_flow_delay=3 \
+		-o state_directory="$BATS_TEST_TMPDIR/state" -L 127.0.0.1:0 "$H/echo-line"
+	run -0 client "$ADDR" --send 'first\n'
+	[ "$output" = first ]
+	bg burst "$ADDR" 1 --send 'second\n' --timeout 10 >"$D/out"
+	client_pid=$BG_PID
+	wait_for_log "no in-flow token"
+	: >"$D/step"
+	kill -HUP "$SERVER_PID"
+	wait_reexecs 1
+	stepped "$1"
+	grep -q ": 0 handler(s), 1 paused client(s)" "$LOG"
+	wait_status "$client_pid" 12
+	[ "$STATUS" -eq 0 ]
+	elapsed=$(sed -n 's/^max //p' "$D/out")
+	[ "$(sed -n 1p "$D/out")" = "$elapsed second" ]
+	echo "served ${elapsed}ms after it connected"
+	[ "$elapsed" -ge 2800 ]
+	[ "$elapsed" -le 4500 ]
+}
+
+@test "the wall clock stepped 1000 s ahead before a re-execution: a handed-over in-flow pause still lasts its time, not none" {
+	pause_across_step 1000
+}
+
+@test "the wall clock stepped 1000 s back before a re-execution: a handed-over in-flow pause still lasts its time, not 1000 s more" {
+	pause_across_step -1000
+}
