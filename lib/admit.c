@@ -47,7 +47,8 @@ typedef struct ADMIT_LOG_SLOT {
 typedef struct ADMIT_LINGER {
     struct ADMIT *admit;
     struct event *ev;
-    struct timeval deadline;            /* closed then, whatever comes */
+    long long deadline;                 /* closed then, whatever comes */
+                                        /* (monotonic ms: admit_now_ms) */
     size_t  drained;                    /* bytes read and dropped */
 } ADMIT_LINGER;
 
@@ -209,19 +210,32 @@ static int admit_drain(int fd, size_t *total)
 }
 
 /*
+ * admit_now_ms - the monotonic clock in milliseconds: a linger's end is
+ * not moved by a wall clock step. Read for refused clients only, as they
+ * start to linger and as they send more.
+ */
+static long long admit_now_ms(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+        ss_msg_fatal("clock_gettime CLOCK_MONOTONIC: %m");
+    return ((long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/*
  * admit_linger_event - input to drop, its end, or time is up: close. A
  * client that keeps sending does not keep the socket: the deadline and
- * the byte count hold whatever the event's own timer does.
+ * the byte count hold whatever the event's own timer does (each read
+ * starts it again).
  */
 static void admit_linger_event(evutil_socket_t fd, short what, void *arg)
 {
     ADMIT_LINGER *lp = arg;
-    struct timeval now;
 
     if ((what & EV_READ) && admit_drain((int) fd, &lp->drained)
         && lp->drained < ADMIT_LINGER_BYTES
-        && event_base_gettimeofday_cached(lp->admit->base, &now) == 0
-        && evutil_timercmp(&now, &lp->deadline, <))
+        && admit_now_ms() < lp->deadline)
         return;
     event_free(lp->ev);
     close((int) fd);
@@ -242,7 +256,6 @@ static void admit_linger_event(evutil_socket_t fd, short what, void *arg)
 void    admit_close(ADMIT *admit, int fd)
 {
     struct timeval limit = {ADMIT_LINGER_SEC, 0};
-    struct timeval now;
     struct pollfd pfd = {fd, POLLIN, 0};
     ADMIT_LINGER *lp;
     size_t  drained = 0;
@@ -261,9 +274,7 @@ void    admit_close(ADMIT *admit, int fd)
         }
         lp = mycalloc(1, sizeof(*lp));
         lp->admit = admit;
-        if (event_base_gettimeofday_cached(admit->base, &now) < 0)
-            ss_msg_fatal("event_base_gettimeofday_cached failed");
-        evutil_timeradd(&now, &limit, &lp->deadline);
+        lp->deadline = admit_now_ms() + ADMIT_LINGER_SEC * 1000;
         if ((lp->ev = event_new(admit->base, fd, EV_READ | EV_PERSIST,
                                 admit_linger_event, lp)) == 0
             || event_add(lp->ev, &limit) < 0)

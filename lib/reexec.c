@@ -51,6 +51,7 @@
 #include "notify.h"
 #include "skeleton.h"
 #include "spawn_cmd.h"
+#include "timer.h"
 
 extern char **environ;
 
@@ -144,16 +145,41 @@ int     reexec_changed(SKELETON *sk, const char *then)
     return (strcmp(now, then) != 0);
 }
 
-/* reexec_ms_left - milliseconds until a pending timer fires, or -1 */
+/* reexec_probe_event - never runs: the probe is taken off at once */
+static void reexec_probe_event(evutil_socket_t fd, short what, void *arg)
+{
+    (void) fd;
+    (void) what;
+    (void) arg;
+}
+
+/*
+ * reexec_ms_left - milliseconds until a pending timer fires, or -1. The
+ * difference is taken on libevent's monotonic clock only: its timers
+ * expire on that clock, and event_pending() reports an expiry as that
+ * time plus its idea of the wall clock's lead, which it resyncs now and
+ * then. A probe timer armed for no time now expires at libevent's now,
+ * and is reported with the same lead, which cancels out: a wall clock
+ * step moves no deadline handed over. (Against gettimeofday() the step
+ * would count until libevent next resyncs: a time limit ended at once,
+ * or 1000 s late.) One probe per call; a handover is not per client.
+ */
 long    reexec_ms_left(struct event_base *base, struct event *ev)
 {
+    static const struct timeval zero = {0, 0};
+    struct event *probe;
     struct timeval when;
     struct timeval now;
     long    ms;
 
-    if (!evtimer_pending(ev, &when))
+    if (!evtimer_pending(ev, 0))
         return (-1);
-    event_base_gettimeofday_cached(base, &now);
+    if ((probe = evtimer_new(base, reexec_probe_event, 0)) == 0)
+        ss_msg_fatal("evtimer_new: out of memory");
+    timer_arm(probe, &zero);
+    (void) evtimer_pending(probe, &now);
+    (void) evtimer_pending(ev, &when);
+    event_free(probe);
     ms = (when.tv_sec - now.tv_sec) * 1000 + (when.tv_usec - now.tv_usec) / 1000;
     return (ms < 0 ? 0 : ms);
 }

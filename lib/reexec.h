@@ -31,7 +31,8 @@
  *		and a reason (free it).
  *	long	reexec_ms_left(struct event_base *base, struct event *ev);
  *		milliseconds until a pending timer fires (0 if overdue), or
- *		-1 when it is not pending: what a handover carries.
+ *		-1 when it is not pending: what a handover carries. Taken
+ *		on libevent's monotonic clock: a wall clock step moves none.
  *	void	reexec_notify_reloading(void);
  *		RELOADING=1 and MONOTONIC_USEC= to the service manager.
  *	void	reexec_name(const char *self_path);

@@ -186,6 +186,57 @@ print("closed after %.1f s" % (time.monotonic() - start))' "$ADDR"
 	[[ "${lines[1]}" =~ ^closed\ after\ [23]\. ]]
 }
 
+@test "the wall clock stepped 1000 s back: denied clients that keep sending are still closed after 2 s" {
+	# t/shim-clockstep.c moves the server's wall clock once $step exists;
+	# libevent takes a step in only at its next resync (within 6 s), so
+	# denied clients drip for 7 s, a new one every 0.5 s: some linger
+	# across that moment, and each must be closed about 2 s after it
+	# connected, as without the step.
+	local step=$BATS_TEST_TMPDIR/step
+	rules r <<-'EOF'
+		127.0.0.1   deny go away
+	EOF
+	start_preloaded_server shim-clockstep SHIM_CLOCK_STEP=-1000 \
+		SHIM_CLOCK_FILE="$step" -- -L 127.0.0.1:0 -o access_rules="$R" \
+		-- "$H/access-show" "$RAN"
+	run -0 python3 -c '
+import selectors, socket, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+open(sys.argv[2], "w").close()
+sel = selectors.DefaultSelector()
+start = time.monotonic()
+opened, longest, kept = 0, 0.0, 0
+while time.monotonic() - start < 7 or sel.get_map():
+    now = time.monotonic()
+    if now - start < 7 and now - start >= opened * 0.5:
+        s = socket.create_connection((host, int(port)), 5)
+        s.setblocking(False)
+        sel.register(s, selectors.EVENT_READ, [now, b""])
+        opened += 1
+    for key, _ in sel.select(0.05):
+        try:
+            key.data[1] += key.fileobj.recv(100)
+        except BlockingIOError:
+            pass
+    for key in list(sel.get_map().values()):
+        s, (t0, got) = key.fileobj, key.data
+        try:
+            if got.endswith(b"\r\n"):
+                s.send(b"x")    # a drip: never our end of file
+            if time.monotonic() - t0 < 4:
+                continue
+            kept += 1
+        except OSError:
+            longest = max(longest, time.monotonic() - t0)
+        sel.unregister(s)
+        s.close()
+    time.sleep(0.05)
+print("%d clients, %d kept open 4 s, the longest closed after %.1f s" % (opened, kept, longest))' "$ADDR" "$step"
+	echo "$output"
+	[[ "$output" =~ ^1[0-9]\ clients,\ 0\ kept\ open\ 4\ s,\ the\ longest\ closed\ after\ [23]\. ]]
+	grep -q "go away" <<<"$(client "$ADDR" --timeout 5)"
+}
+
 @test "allow variables replace inherited ones of the same name, never the client's own" {
 	rules r <<-'EOF'
 		127.0.0.1   allow TIER=gold TCPREMOTEIP=6.6.6.6 PROTO=UDP

@@ -62,12 +62,8 @@ teardown() {
 start_shim_server() {
 	local fails=$1 err=$2
 	shift 2
-	[ -f "$SHIM" ] || {
-		echo "$SHIM is not built: make check builds it" >&2
-		return 1
-	}
-	SS_WRAP="env LD_PRELOAD=$SHIM SHIM_SPAWN_FAILS=$fails SHIM_SPAWN_ERRNO=$err" \
-		start_server "$@"
+	start_preloaded_server shim-spawnfail SHIM_SPAWN_FAILS="$fails" \
+		SHIM_SPAWN_ERRNO="$err" -- "$@"
 }
 
 # retries: how many "retrying" warnings the server logged

@@ -45,6 +45,24 @@ start_server() {
 	[ -n "$ADDR" ] || { cat "$LOG" >&2; return 1; }
 }
 
+# start_preloaded_server SHIM VAR=VALUE... -- ARGS...: start_server with SHIM
+# (an LD_PRELOAD shim, t/shim-*.c, that make check builds in t/.libs)
+# preloaded and those variables set
+start_preloaded_server() {
+	local shim=$BUILD/t/.libs/$1.so env=()
+	shift
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		env+=("$1")
+		shift
+	done
+	shift
+	[ -f "$shim" ] || {
+		echo "$shim is not built: make check builds it" >&2
+		return 1
+	}
+	SS_WRAP="env LD_PRELOAD=$shim ${env[*]}" start_server "$@"
+}
+
 # start_held_server ARGS...: start_server with a listening socket on
 # 127.0.0.1 (a free port) that the server does not own: t/held.py binds it
 # and passes it as systemd does. At max_use, max_idle or SIGHUP such a

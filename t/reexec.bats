@@ -517,27 +517,38 @@ traced_by() {
 	return 1
 }
 
-@test "the first execve() of a re-execution fails: the running program takes over, both listeners and the handler survive, syslog too" {
-	command -v strace >/dev/null || skip "no strace"
-	local sock=$BATS_TEST_TMPDIR/u.sock trace=$BATS_TEST_TMPDIR/trace a
-	syslog_start
-	# Only fds 0-2 inherited (bats leaves more open): the tool's first
-	# fds, /dev/null and the syslog socket, are then 3 and 4, where the
-	# two listeners go for the exec.
+# start_low_fd_server ARGS...: start_server_syslog with only fds 0-2
+# inherited (bats leaves more open): the tool's first fds (/dev/null, the
+# syslog socket, libevent's) are then 3 and up, where the listeners go for
+# a re-execution
+start_low_fd_server() {
 	cat >"$BATS_TEST_TMPDIR/fds012" <<-EOF
 	#!/bin/sh
 	exec python3 -c 'import os, sys; os.closerange(3, 1 << 16); os.execv(sys.argv[1], sys.argv[1:])' "$SS" "\$@"
 	EOF
 	chmod +x "$BATS_TEST_TMPDIR/fds012"
-	SS=$BATS_TEST_TMPDIR/fds012 start_server_syslog -v \
-		-L 127.0.0.1:0 -L "unix:$sock" "$H/hold" "$D" 10
+	SS=$BATS_TEST_TMPDIR/fds012 start_server_syslog "$@"
+}
+
+# fail_next_execve ERRNO TRACE: strace, attached to the server, makes its
+# next execve() fail with ERRNO; TRACE the trace. Not -f: the --check
+# child's execve() must not fail.
+fail_next_execve() {
+	bg strace -qq -o "$2" -e trace=execve \
+		-e inject=execve:error="$1":when=1 -p "$SERVER_PID"
+	traced_by "$SERVER_PID" "$BG_PID"
+}
+
+@test "the first execve() of a re-execution fails: the running program takes over, both listeners and the handler survive, syslog too" {
+	command -v strace >/dev/null || skip "no strace"
+	local sock=$BATS_TEST_TMPDIR/u.sock trace=$BATS_TEST_TMPDIR/trace a
+	syslog_start
+	# the two listeners go where /dev/null and the syslog socket were
+	start_low_fd_server -v -L 127.0.0.1:0 -L "unix:$sock" "$H/hold" "$D" 10
 	bg client "$ADDR" --send 'a\n' >"$D/a.out"
 	a=$BG_PID
 	wait_for_file "$D/start.a"
-	# Not -f: the --check child's execve() must not fail.
-	bg strace -qq -o "$trace" -e trace=execve \
-		-e inject=execve:error=ENOENT:when=1 -p "$SERVER_PID"
-	traced_by "$SERVER_PID" "$BG_PID"
+	fail_next_execve ENOENT "$trace"
 	kill -HUP "$SERVER_PID"
 	wait_for_syslog ": warning: re-execute .*: No such file or directory -- trying the running program again"
 	wait_for_syslog "\[$SERVER_PID\]: re-executing .*: 1 handler"
@@ -561,4 +572,158 @@ traced_by() {
 	wait_for_syslog "handler pid $(cat "$D/start.a") exit status 0"
 	[ -z "$(zombies "$SERVER_PID")" ]
 	kill -0 "$SERVER_PID"
+}
+
+# etxtbsy_at_max_use: three listeners of its own (TCP, TCP, unix), each
+# on a low fd (only fds 0-2 inherited), max_use=2, a handler running;
+# the first execve() of the re-execution at max_use fails (ETXTBSY,
+# injected by strace). Every listener survives, the fallback image reaps
+# the handler and serves on with the same pid. Logs go to $SYSLOG, or
+# with SYSLOG_SOCK=- (no /dev/log) to the server's stderr only.
+etxtbsy_at_max_use() {
+	command -v strace >/dev/null || skip "no strace"
+	local sock=$BATS_TEST_TMPDIR/u.sock trace=$BATS_TEST_TMPDIR/trace a
+	local log=${SYSLOG:-$BATS_TEST_TMPDIR/server.log} name
+	start_low_fd_server -v -o max_use=2 \
+		-L 127.0.0.1:0 -L 127.0.0.1:0 -L "unix:$sock" "$H/hold" "$D" 10
+	[ "${#ADDRS[@]}" -eq 3 ]
+	bg client "$ADDR" --send 'a\n' >"$D/a.out"
+	a=$BG_PID
+	wait_for_file "$D/start.a"
+	fail_next_execve ETXTBSY "$trace"
+	: >"$D/release.b"
+	run -0 client "${ADDRS[1]}" --send 'b\n' --timeout 5	# the second use
+	[ "$output" = "released b" ]
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ "$(grep -c "\[$SERVER_PID\]: ready: " "$log")" -ge 2 ] && break
+		sleep 0.05
+	done
+	[ "$(grep -c "\[$SERVER_PID\]: ready: " "$log")" -ge 2 ]
+	grep -qE ": warning: re-execute .*: Text file busy -- trying the running program again" "$log"
+	grep -qE "\[$SERVER_PID\]: re-executing .*: [12] handler" "$log"	# b may not be reaped yet
+	grep -q 'ETXTBSY.*(INJECTED)' "$trace"
+	! grep -E 'fatal|panic' "$log"
+	for name in c d e; do
+		: >"$D/release.$name"
+	done
+	run -0 client "${ADDRS[0]}" --send 'c\n' --timeout 5
+	[ "$output" = "released c" ]
+	run -0 client "${ADDRS[1]}" --send 'd\n' --timeout 5
+	[ "$output" = "released d" ]
+	run -0 client "unix:$sock" --send 'e\n' --timeout 5
+	[ "$output" = "released e" ]
+	: >"$D/release.a"
+	wait_status "$a" 5
+	[ "$(cat "$D/a.out")" = "released a" ]
+	for ((i = 0; i < 100; i++)); do
+		grep -q "handler pid $(cat "$D/start.a") exit status 0" "$log" && break
+		sleep 0.05
+	done
+	grep -q "handler pid $(cat "$D/start.a") exit status 0" "$log"
+	[ -z "$(zombies "$SERVER_PID")" ]
+	kill -0 "$SERVER_PID"
+}
+
+@test "three listeners, max_use=2, the first execve() fails with ETXTBSY, no /dev/log: every listener survives, the handler is reaped, same pid" {
+	syslog_none
+	etxtbsy_at_max_use
+}
+
+@test "three listeners, max_use=2, the first execve() fails with ETXTBSY, syslog: every listener survives, the handler is reaped, same pid" {
+	syslog_start
+	etxtbsy_at_max_use
+}
+
+# A wall clock step across a re-execution (t/shim-clockstep.c moves the
+# server's gettimeofday(), time() and CLOCK_REALTIME by STEP seconds once
+# $D/step exists; a time namespace cannot: unshare -T moves only the
+# monotonic clocks). Handed-over deadlines are monotonic: the step moves
+# none of them. Timed by the client (burst: the monotonic clock).
+
+# start_stepped_server STEP ARGS...: start_server, its wall clock to move
+# by STEP seconds at ": >$D/step"
+start_stepped_server() {
+	local step=$1
+	shift
+	start_preloaded_server shim-clockstep SHIM_CLOCK_STEP="$step" \
+		SHIM_CLOCK_FILE="$D/step" -- "$@"
+}
+
+# log_time TEXT: the wall clock time (seconds) of the first log line with TEXT
+log_time() {
+	date -d "$(grep -F -m1 -- "$1" "$LOG" | cut -d' ' -f1)" +%s
+}
+
+# stepped STEP: the server's log shows its wall clock moved by about STEP
+# between its start and the re-execution (the shim was at work)
+stepped() {
+	local moved=$(($(log_time ': re-executing ') - $(log_time ': ready: ')))
+	echo "wall clock moved ${moved}s"
+	[ "$moved" -ge $(($1 - 30)) ] && [ "$moved" -le $(($1 + 30)) ]
+}
+
+# time_limit_across_step STEP: a handler's 3 s time limit, handed over
+# after a step of STEP seconds, still ends it 3 s after it started
+time_limit_across_step() {
+	local elapsed client_pid
+	start_stepped_server "$1" -v -o command_time_limit=3 -L 127.0.0.1:0 \
+		sh -c 'echo $$ >"$1"; exec sleep 30' sh "$D/pid"
+	bg burst "$ADDR" 1 --timeout 10 >"$D/out"
+	client_pid=$BG_PID
+	wait_for_file "$D/pid"
+	: >"$D/step"
+	kill -HUP "$SERVER_PID"
+	wait_reexecs 1
+	stepped "$1"
+	grep -q ": 1 handler(s), 0 paused client(s)" "$LOG"
+	wait_status "$client_pid" 12
+	[ "$STATUS" -eq 0 ]
+	elapsed=$(sed -n 's/^max //p' "$D/out")
+	echo "handler ended ${elapsed}ms after its client connected"
+	[ "$elapsed" -ge 2800 ]
+	[ "$elapsed" -le 4500 ]
+	wait_for_log "handler pid $(cat "$D/pid") killed by signal 15"
+}
+
+@test "the wall clock stepped 1000 s ahead before a re-execution: a handed-over time limit still ends the handler on time, not at once" {
+	time_limit_across_step 1000
+}
+
+@test "the wall clock stepped 1000 s back before a re-execution: a handed-over time limit still ends the handler on time, not 1000 s late" {
+	time_limit_across_step -1000
+}
+
+# pause_across_step STEP: a client's 3 s in-flow pause, handed over after
+# a step of STEP seconds, still ends 3 s after it connected
+pause_across_step() {
+	local elapsed client_pid
+	start_stepped_server "$1" -v -n "reexec-step-$BATS_TEST_NUMBER-$$" \
+		-o in_flow_rate=1 -o in_flow_burst=1 -o in_flow_delay=3 \
+		-o state_directory="$BATS_TEST_TMPDIR/state" -L 127.0.0.1:0 "$H/echo-line"
+	run -0 client "$ADDR" --send 'first\n'
+	[ "$output" = first ]
+	bg burst "$ADDR" 1 --send 'second\n' --timeout 10 >"$D/out"
+	client_pid=$BG_PID
+	wait_for_log "no in-flow token"
+	: >"$D/step"
+	kill -HUP "$SERVER_PID"
+	wait_reexecs 1
+	stepped "$1"
+	grep -q ": 0 handler(s), 1 paused client(s)" "$LOG"
+	wait_status "$client_pid" 12
+	[ "$STATUS" -eq 0 ]
+	elapsed=$(sed -n 's/^max //p' "$D/out")
+	[ "$(sed -n 1p "$D/out")" = "$elapsed second" ]
+	echo "served ${elapsed}ms after it connected"
+	[ "$elapsed" -ge 2800 ]
+	[ "$elapsed" -le 4500 ]
+}
+
+@test "the wall clock stepped 1000 s ahead before a re-execution: a handed-over in-flow pause still lasts its time, not none" {
+	pause_across_step 1000
+}
+
+@test "the wall clock stepped 1000 s back before a re-execution: a handed-over in-flow pause still lasts its time, not 1000 s more" {
+	pause_across_step -1000
 }
