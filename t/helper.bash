@@ -479,3 +479,14 @@ no_children() {
 var() {
 	sed -n "s/^$1=//p" <<<"$output"
 }
+
+# traced_by PID TRACER: wait (bounded) until TRACER has attached to PID
+traced_by() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		grep -q "^TracerPid:[[:space:]]*$2\$" "/proc/$1/status" && return 0
+		sleep 0.05
+	done
+	echo "$2 never attached to $1" >&2
+	return 1
+}

@@ -395,17 +395,6 @@ chroot_with_handler() {
 	! grep -v '^[0-9-]*T[0-9:.]*+05:30 ' "$LOG" || false
 }
 
-# traced_by PID TRACER: wait (bounded) until TRACER is PID's tracer
-traced_by() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		grep -q "^TracerPid:[[:space:]]*$2\$" "/proc/$1/status" && return 0
-		sleep 0.05
-	done
-	echo "$2 never attached to $1" >&2
-	return 1
-}
-
 # reexec_served N: N clients, each followed by a max_use re-execution
 reexec_served() {
 	local n ready

@@ -506,17 +506,6 @@ alive() {
 	[ "$(reexecs)" -eq 0 ]
 }
 
-# traced_by PID TRACER: wait (bounded) until TRACER has attached to PID
-traced_by() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		grep -q "^TracerPid:[[:space:]]*$2\$" "/proc/$1/status" && return 0
-		sleep 0.05
-	done
-	echo "$2 never attached to $1" >&2
-	return 1
-}
-
 # start_low_fd_server ARGS...: start_server_syslog with only fds 0-2
 # inherited (bats leaves more open): the tool's first fds (/dev/null, the
 # syslog socket, libevent's) are then 3 and up, where the listeners go for
