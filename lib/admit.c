@@ -67,12 +67,15 @@ struct ADMIT {
 ADMIT  *admit_open(const char *rules_path, long limit, int v6_prefix,
                            const char *limit_message)
 {
-    ADMIT  *admit = mycalloc(1, sizeof(*admit));
+    ACCESS *rules = 0;
+    ADMIT  *admit;
     char   *err;
 
-    if (rules_path && *rules_path
-        && (admit->rules = access_read(rules_path, &err)) == 0)
+    /* Before anything is allocated: a bad file ends the process. */
+    if (rules_path && *rules_path && (rules = access_read(rules_path, &err)) == 0)
         ss_msg_usage("%s: %s", param_where("access_rules"), err);
+    admit = mycalloc(1, sizeof(*admit));
+    admit->rules = rules;
     admit->limit = limit;
     admit->v6_prefix = v6_prefix;
     admit->limit_message = limit_message && *limit_message ? limit_message : 0;
