@@ -141,12 +141,8 @@ wait_lines() {
 # activated NAME PORT: wait (bounded) until the systemd-socket-activate
 # that the script NAME runs says it listens on 127.0.0.1:PORT
 activated() {
-	local f=$BATS_TEST_TMPDIR/$1.err i
-	for ((i = 0; i < 200; i++)); do
-		grep -q "^Listening on 127.0.0.1:$2 " "$f" && return 0
-		kill -0 "$SCRIPT_PID" 2>/dev/null || break
-		sleep 0.05
-	done
+	local f=$BATS_TEST_TMPDIR/$1.err
+	LOG=$f SERVER_PID=$SCRIPT_PID activate_listening "127.0.0.1:$2" && return 0
 	echo "systemd-socket-activate never listened:" >&2
 	cat "$f" >&2
 	return 1

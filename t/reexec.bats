@@ -541,12 +541,7 @@ fail_next_execve() {
 	kill -HUP "$SERVER_PID"
 	wait_for_syslog ": warning: re-execute .*: No such file or directory -- trying the running program again"
 	wait_for_syslog "\[$SERVER_PID\]: re-executing .*: 1 handler"
-	local i
-	for ((i = 0; i < 100; i++)); do
-		[ "$(grep -c "\[$SERVER_PID\]: ready: " "$SYSLOG")" -ge 2 ] && break
-		sleep 0.05
-	done
-	[ "$(grep -c "\[$SERVER_PID\]: ready: " "$SYSLOG")" -ge 2 ]
+	LOG="$SYSLOG" wait_log_count "[$SERVER_PID]: ready: " 2 5
 	grep -q 'ENOENT.*(INJECTED)' "$trace"
 	! grep -E 'fatal|panic' "$SYSLOG"
 	: >"$D/release.b"
@@ -583,12 +578,7 @@ etxtbsy_at_max_use() {
 	: >"$D/release.b"
 	run -0 client "${ADDRS[1]}" --send 'b\n' --timeout 5	# the second use
 	[ "$output" = "released b" ]
-	local i
-	for ((i = 0; i < 100; i++)); do
-		[ "$(grep -c "\[$SERVER_PID\]: ready: " "$log")" -ge 2 ] && break
-		sleep 0.05
-	done
-	[ "$(grep -c "\[$SERVER_PID\]: ready: " "$log")" -ge 2 ]
+	LOG="$log" wait_log_count "[$SERVER_PID]: ready: " 2 5
 	grep -qE ": warning: re-execute .*: Text file busy -- trying the running program again" "$log"
 	grep -qE "\[$SERVER_PID\]: re-executing .*: [12] handler" "$log"	# b may not be reaped yet
 	grep -q 'ETXTBSY.*(INJECTED)' "$trace"
