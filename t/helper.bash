@@ -156,7 +156,8 @@ teardown() {
 # no_leak_check: under the sanitizer build, no LeakSanitizer check at exit
 # for what this test runs (errors are still reported). LeakSanitizer
 # stops the process's threads through /proc, which a chroot hides: the
-# process then spins at exit instead of leaving.
+# process then spins at exit instead of leaving; nor can it run in a
+# process that strace is attached to ("does not work under ptrace").
 no_leak_check() {
 	[ -z "${SS_SANITIZE:-}" ] || export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0"
 }

@@ -409,6 +409,7 @@ reexec_served() {
 @test "-u: memfd_create() refused (vm.memfd_noexec=2): one warning naming the sysctl, re-executions from the program file, no descriptor lost" {
 	need_nobody_trace
 	command -v strace >/dev/null || skip "no strace"
+	no_leak_check	# the server exits traced: no LeakSanitizer there
 	private_copy 0755
 	local trace=$BATS_TEST_TMPDIR/trace fds
 	SS=$PROG start_server -v -u -o user=nobody -m 1 -L 127.0.0.1:0 -- "$ECHO"
@@ -431,6 +432,7 @@ reexec_served() {
 @test "-u: running the copy fails after the first re-execution: the program file is run instead, with a warning" {
 	need_nobody_trace
 	command -v strace >/dev/null || skip "no strace"
+	no_leak_check	# the server exits traced: no LeakSanitizer there
 	private_copy 0755
 	local trace=$BATS_TEST_TMPDIR/trace
 	SS=$PROG start_server -v -u -o user=nobody -m 1 -L 127.0.0.1:0 -- "$ECHO"

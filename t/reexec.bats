@@ -530,6 +530,7 @@ fail_next_execve() {
 
 @test "the first execve() of a re-execution fails: the running program takes over, both listeners and the handler survive, syslog too" {
 	command -v strace >/dev/null || skip "no strace"
+	no_leak_check	# the server exits traced: no LeakSanitizer there
 	local sock=$BATS_TEST_TMPDIR/u.sock trace=$BATS_TEST_TMPDIR/trace a
 	syslog_start
 	# the two listeners go where /dev/null and the syslog socket were
@@ -566,6 +567,7 @@ fail_next_execve() {
 # with SYSLOG_SOCK=- (no /dev/log) to the server's stderr only.
 etxtbsy_at_max_use() {
 	command -v strace >/dev/null || skip "no strace"
+	no_leak_check	# the server exits traced: no LeakSanitizer there
 	local sock=$BATS_TEST_TMPDIR/u.sock trace=$BATS_TEST_TMPDIR/trace a
 	local log=${SYSLOG:-$BATS_TEST_TMPDIR/server.log} name
 	start_low_fd_server -v -o max_use=2 \
