@@ -91,7 +91,8 @@ char   *handover_format(const HANDOVER *state)
     for (i = 0; i < state->nclients; i++) {
         pp = state->clients + i;
         len += snprintf(buf + len, size - len, " %s=%d,%ld,%d",
-                        pp->header ? "x" : "p", pp->fd, pp->pause_ms,
+                        pp->header ? "x" : pp->linger ? "g" : "p",
+                        pp->fd, pp->pause_ms,
                         pp->listener);
     }
     for (i = 0; i < state->nsources; i++) {
@@ -188,9 +189,11 @@ static int handover_item(char *item, HANDOVER *state)
         handover_add_source(state, &source);
     } else if (strcmp(item, "stderr_closed=1") == 0) {
         state->stderr_closed = 1;
-    } else if ((strncmp(item, "p=", 2) == 0 || strncmp(item, "x=", 2) == 0)
+    } else if ((strncmp(item, "p=", 2) == 0 || strncmp(item, "x=", 2) == 0
+                || strncmp(item, "g=", 2) == 0)
                && handover_numbers(item + 2, 3, p_min, p_max, v) == 0) {
-        client = (HANDOVER_CLIENT) {(int) v[0], v[1], (int) v[2], *item == 'x'};
+        client = (HANDOVER_CLIENT) {(int) v[0], v[1], (int) v[2], *item == 'x',
+        *item == 'g'};
         handover_add_client(state, &client);
     } else if (strncmp(item, "pid=", 4) == 0 && state->pid == 0
                && conv_long(item + 4, 2, 0x7fffffff, v) == CONV_OK) {

@@ -26,6 +26,7 @@
  *	    v1 pid=PID served=N [refused=N] [stderr_closed=1] [flow=FD]
  *	       [h=PID,MS,KILLING,LOGFD]... [l=PID,FD]... [k=PGID,MS]...
  *	       [p=FD,MS,LISTENER]... [x=FD,MS,LISTENER]...
+ *	       [g=FD,MS,LISTENER]...
  *	       [s=PID,FAMILY,HEX]...
  *
  *	pid is the process the line is meant for (as LISTEN_PID: a stray
@@ -43,7 +44,10 @@
  *	SIGTERM, whose SIGKILL is due in MS milliseconds; each p= a client in its in-flow pause: its
  *	connection, the milliseconds left, and the index of its listener;
  *	each x= the same for a client still sending its PROXY header (none
- *	of which was read), MS the time left to send it;
+ *	of which was read), MS the time left to send it; each g= a
+ *	refused client whose message and end of file were sent, MS the
+ *	time it may still linger (what it sends is read and dropped, so
+ *	that it gets no reset);
  *	each s= the source (see persource.h) whose per-source slot handler
  *	PID holds: the key's family (AF_INET, AF_INET6 or AF_UNIX as a
  *	number) and its 16 bytes in 32 lowercase hex digits.
@@ -83,6 +87,8 @@ typedef struct HANDOVER_CLIENT {
     int     listener;                   /* index of its listener */
     int     header;                     /* still sending its PROXY header: */
                                         /* pause_ms is the time it has left */
+    int     linger;                     /* refused, lingering: pause_ms is */
+                                        /* the time it may still linger */
 } HANDOVER_CLIENT;
 
 typedef struct HANDOVER_SOURCE {

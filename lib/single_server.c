@@ -517,9 +517,36 @@ pid_t   skeleton_spawn(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
  */
 void    skeleton_counters(SKELETON *sk, char *buf, size_t len)
 {
-    snprintf(buf, len, "served %ld, running %d, paused %d, refused %ld",
-             sk->opts.stream ? 1 : sk->served,
-             child_count() + sk->busy_in_process, sk->npending, sk->refused);
+    const CLIENT_TABLE *t = &sk->clients;
+
+    if (sk->opts.stream)
+        snprintf(buf, len, "served 1, running %d, paused 0, refused 0",
+                 child_count());
+    else
+        snprintf(buf, len, "served %ld, running %d, paused %d, refused %ld",
+                 t->served, client_count(t, CLIENT_STARTED),
+                 client_count(t, CLIENT_PAUSED), t->refused);
+}
+
+/* skeleton_pause - the in-flow bucket's say, for the client table */
+static int skeleton_pause(void *context)
+{
+    return (skeleton_flow_pause(context));
+}
+
+/* skeleton_clients - the client table, with what every mode shares */
+void    skeleton_clients(SKELETON *sk, const CLIENT_HOOKS *hooks,
+                                 void *context)
+{
+    CLIENT_TABLE *t = &sk->clients;
+
+    client_table_init(t, sk->base, hooks, context);
+    t->admit = sk->admit;
+    t->upstream = sk->upstream;
+    t->pause = skeleton_pause;
+    t->pause_context = sk;
+    t->pause_ms = P.in_flow_delay * 1000;
+    t->service_name = P.service_name;
 }
 
 /*

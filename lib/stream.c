@@ -149,10 +149,11 @@ static void stream_child_exit(pid_t pid, int status, void *context)
 /* stream_close - close the client's connection: an end of file, no reset */
 static void stream_close(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
 {
+    (void) sk;
     if (client->in_fd == client->out_fd)        /* a socket: fd 3 */
-        admit_close(sk->admit, client->in_fd);
+        admit_close(client->in_fd);
     else if (stream_same_file(0, 1))            /* inetd: fds 0 and 1 */
-        admit_close(sk->admit, 1);
+        admit_close(1);
 }
 
 /*

@@ -30,25 +30,10 @@
 #include "proxy.h"
 #include "upstream.h"
 
-typedef struct UPSTREAM_WAIT {
-    UPSTREAM *up;
-    SINGLE_SERVER_CLIENT client;
-    struct event *ev;
-    struct timespec deadline;           /* CLOCK_MONOTONIC */
-    size_t  want;                       /* bytes to look at: proxy_need() */
-    struct UPSTREAM_WAIT *prev;
-    struct UPSTREAM_WAIT *next;
-} UPSTREAM_WAIT;
-
 struct UPSTREAM {
     int     on;                         /* upstream_proxy_protocol = haproxy */
     long    timeout;                    /* seconds for the whole header */
     ACCESS *networks;                   /* or null: any peer */
-    struct event_base *base;
-    UPSTREAM_DONE done;
-    void   *context;
-    UPSTREAM_WAIT *waiting;
-    int     count;
 };
 
 /* upstream_open - the three parameters */
@@ -81,7 +66,7 @@ int     upstream_on(const UPSTREAM *up)
 }
 
 /* upstream_trusted - may this peer send a header? */
-static int upstream_trusted(const UPSTREAM *up,
+int     upstream_trusted(const UPSTREAM *up,
                                     const SINGLE_SERVER_CLIENT *client)
 {
     if (up->networks == 0
@@ -132,7 +117,7 @@ static int upstream_hangup(int fd)
 }
 
 /* upstream_apply - the client is who the header says */
-static void upstream_apply(SINGLE_SERVER_CLIENT *client,
+void    upstream_apply(SINGLE_SERVER_CLIENT *client,
                                    const PROXY_HEADER *hdr)
 {
     char    host[INET6_ADDRSTRLEN];
@@ -197,160 +182,55 @@ static int upstream_look(int fd, size_t *want, PROXY_HEADER *hdr,
     }
 }
 
-/* upstream_unlink - a client is no longer waiting */
-static void upstream_unlink(UPSTREAM_WAIT *wp)
+/* upstream_timeout_ms - upstream_proxy_timeout */
+long    upstream_timeout_ms(const UPSTREAM *up)
 {
-    UPSTREAM *up = wp->up;
-
-    if (wp->prev)
-        wp->prev->next = wp->next;
-    else
-        up->waiting = wp->next;
-    if (wp->next)
-        wp->next->prev = wp->prev;
-    up->count--;
-    event_free(wp->ev);
+    return (up->timeout * 1000);
 }
 
-/* upstream_rearm - wait for more, for the time that is left */
-static int upstream_rearm(UPSTREAM_WAIT *wp)
+/* upstream_read_start - a header to read from fd */
+void    upstream_read_start(UPSTREAM_READ *rd, int fd)
 {
-    int     ms = upstream_ms_left(&wp->deadline);
-    struct timeval left = {ms / 1000, (ms % 1000) * 1000};
-
-    /* Each wake-up would restart the event's timer: give it what is left. */
-    if (ms > 0 && event_add(wp->ev, &left) < 0)
-        ss_msg_fatal("cannot watch a client for its PROXY header");
-    return (ms > 0);
+    memset(rd, 0, sizeof(*rd));
+    rd->fd = fd;
+    rd->peek = 1;
+    rd->want = PROXY_V1_MAX;
 }
 
-/* upstream_event - more came, the peer went, or time is up */
-static void upstream_event(evutil_socket_t fd, short what, void *arg)
+/* upstream_read_events - how to watch for more of it */
+short   upstream_read_events(const UPSTREAM_READ *rd)
 {
-    UPSTREAM_WAIT *wp = arg;
-    UPSTREAM *up = wp->up;
-    PROXY_HEADER hdr;
-    const char *why = "timeout";
-    int     status = -1;
-
-    if ((what & EV_TIMEOUT) == 0
-        && (status = upstream_look((int) fd, &wp->want, &hdr, &why)) == 0) {
-        if ((what & EV_CLOSED) || upstream_hangup((int) fd)) {
-            status = -1;
-            why = "connection closed before the header ended";
-        } else if (upstream_rearm(wp)) {
-            return;                     /* the edge brought no whole header */
-        } else {
-            status = -1;
-        }
-    }
-    upstream_unlink(wp);
-    if (status > 0)
-        upstream_apply(&wp->client, &hdr);
-    up->done(&wp->client, status > 0 ? 0 : why, up->context);
-    myfree(wp);
-}
-
-/* upstream_start - the event loop, and who hears of each header */
-void    upstream_start(UPSTREAM *up, struct event_base *base,
-                               UPSTREAM_DONE done, void *context)
-{
-    int     need = EV_FEATURE_ET | EV_FEATURE_EARLY_CLOSE;
-
-    if (up->on && (event_base_get_features(base) & need) != need)
-        ss_msg_fatal("the event loop's %s backend cannot watch for a PROXY "
-                     "header (it needs edge triggering and early close)",
-                     event_base_get_method(base));
-    up->base = base;
-    up->done = done;
-    up->context = context;
+    (void) rd;
+    return (EV_READ | EV_CLOSED | EV_ET | EV_PERSIST);
 }
 
 /*
- * upstream_receive - a client's header, within ms (-1: the configured
- * timeout). A peer outside the networks is refused before anything is
- * read, handed over by a previous image or not.
+ * upstream_read_step - more came (what), or the first look (0): 1 the
+ * header was taken, 0 wait for more, -1 bad (*why)
  */
-void    upstream_receive(UPSTREAM *up, const SINGLE_SERVER_CLIENT *client,
-                                 long ms)
+int     upstream_read_step(UPSTREAM_READ *rd, short what, PROXY_HEADER *hdr,
+                                   const char **why)
 {
-    UPSTREAM_WAIT *wp;
-    SINGLE_SERVER_CLIENT copy = *client;
-    PROXY_HEADER hdr;
-    const char *why = UPSTREAM_UNTRUSTED;
-    size_t  want = PROXY_V1_MAX;
-    struct timeval limit;
-    int     status = -1;
+    int     status;
 
-    client_env_copy(&copy.env, &client->env);
-    if (ms < 0)
-        ms = up->timeout * 1000;
-    /* A proxy writes the header at once: it is often here already. */
-    if (!upstream_trusted(up, client)
-        || (status = upstream_look(client->in_fd, &want, &hdr, &why)) != 0) {
-        if (status > 0)
-            upstream_apply(&copy, &hdr);
-        up->done(&copy, status > 0 ? 0 : why, up->context);
-        return;
+    if (what & EV_TIMEOUT) {
+        *why = "timeout";
+        return (-1);
     }
-    wp = mymalloc(sizeof(*wp));
-    wp->up = up;
-    wp->client = copy;
-    client_env_copy(&wp->client.env, &copy.env);
-    wp->want = want;
-    upstream_deadline(&wp->deadline, ms);
-    limit.tv_sec = ms / 1000;
-    limit.tv_usec = (ms % 1000) * 1000;
-    if ((wp->ev = event_new(up->base, client->in_fd,
-                            EV_READ | EV_CLOSED | EV_ET | EV_PERSIST,
-                            upstream_event, wp)) == 0
-        || event_add(wp->ev, &limit) < 0)
-        ss_msg_fatal("cannot watch a client for its PROXY header");
-    wp->prev = 0;
-    wp->next = up->waiting;
-    if (up->waiting)
-        up->waiting->prev = wp;
-    up->waiting = wp;
-    up->count++;
+    if ((status = upstream_look(rd->fd, &rd->want, hdr, why)) != 0)
+        return (status);
+    if (what != 0 && ((what & EV_CLOSED) || upstream_hangup(rd->fd))) {
+        *why = "connection closed before the header ended";
+        return (-1);
+    }
+    return (0);
 }
 
-/* upstream_count - clients whose header is awaited */
-int     upstream_count(const UPSTREAM *up)
+/* upstream_read_end - done with it */
+void    upstream_read_end(UPSTREAM_READ *rd)
 {
-    return (up->count);
-}
-
-/* upstream_drop - the drain is over: close those still sending a header */
-void    upstream_drop(UPSTREAM *up)
-{
-    UPSTREAM_WAIT *wp;
-
-    while ((wp = up->waiting) != 0) {
-        ss_msg_warn("leaving: closing a client of %s still sending its "
-                    "PROXY header", wp->client.listener->display);
-        upstream_unlink(wp);
-        /* What it sent was only peeked at: a bare close would reset it. */
-        admit_close_now(wp->client.in_fd);
-        myfree(wp);
-    }
-}
-
-/* upstream_export - the clients awaited, for the next image */
-size_t  upstream_export(const UPSTREAM *up, HANDOVER *state,
-                                const SS_LISTENER *listeners)
-{
-    UPSTREAM_WAIT *wp;
-    HANDOVER_CLIENT hc;
-
-    for (wp = up->waiting; state && wp; wp = wp->next) {
-        memset(&hc, 0, sizeof(hc));
-        hc.fd = wp->client.in_fd;
-        hc.listener = (int) (wp->client.listener - listeners);
-        hc.header = 1;
-        hc.pause_ms = upstream_ms_left(&wp->deadline);
-        handover_add_client(state, &hc);
-    }
-    return ((size_t) up->count);
+    myfree(rd->buf);
+    rd->buf = 0;
 }
 
 /*

@@ -90,23 +90,31 @@
 
 #include "handover.h"
 #include "listener.h"
+#include "proxy.h"
 #include "single_server.h"
 
 typedef struct UPSTREAM UPSTREAM;
 
-typedef void (*UPSTREAM_DONE) (SINGLE_SERVER_CLIENT *, const char *, void *);
+typedef struct UPSTREAM_READ {
+    int     fd;
+    int     peek;                       /* a socket: look, take at the end */
+    size_t  want;                       /* peek: bytes to look at next */
+    size_t  have;                       /* not a socket: bytes taken, in buf */
+    unsigned char *buf;                 /* not a socket: null until needed */
+} UPSTREAM_READ;
 
 extern UPSTREAM *upstream_open(const char *, long, const char *);
 #define UPSTREAM_UNTRUSTED "peer not in upstream_proxy_networks"
 
 extern int upstream_on(const UPSTREAM *);
-extern void upstream_start(UPSTREAM *, struct event_base *, UPSTREAM_DONE,
-                                   void *);
-extern void upstream_receive(UPSTREAM *, const SINGLE_SERVER_CLIENT *, long);
-extern int upstream_count(const UPSTREAM *);
-extern void upstream_drop(UPSTREAM *);
-extern size_t upstream_export(const UPSTREAM *, HANDOVER *,
-                                      const SS_LISTENER *);
+extern int upstream_trusted(const UPSTREAM *, const SINGLE_SERVER_CLIENT *);
+extern void upstream_apply(SINGLE_SERVER_CLIENT *, const PROXY_HEADER *);
+extern long upstream_timeout_ms(const UPSTREAM *);
+extern void upstream_read_start(UPSTREAM_READ *, int);
+extern short upstream_read_events(const UPSTREAM_READ *);
+extern int upstream_read_step(UPSTREAM_READ *, short, PROXY_HEADER *,
+                                      const char **);
+extern void upstream_read_end(UPSTREAM_READ *);
 extern int upstream_read(UPSTREAM *, SINGLE_SERVER_CLIENT *, const char **);
 
 #endif

@@ -708,3 +708,65 @@ pause_across_step() {
 @test "the wall clock stepped 1000 s back before a re-execution: a handed-over in-flow pause still lasts its time, not 1000 s more" {
 	pause_across_step -1000
 }
+
+# linger_client ADDR DIR: connect, read the refusal message (then
+# DIR/refused), wait for DIR/go, send a line, and tell whether the server
+# end still took it ("acked": the kernel acknowledged it and the socket
+# is still open on our side) or reset the connection ("reset"); then
+# read on to the end: the message and "eof", or the error
+linger_client() {
+	python3 - "$1" "$2" <<-'PY'
+	import os, socket, struct, sys, time
+	host, port = sys.argv[1].rsplit(":", 1)
+	d = sys.argv[2]
+	s = socket.create_connection((host, int(port)), timeout=10)
+	got = b""
+	while not got.endswith(b"\r\n"):
+	    got += s.recv(100)
+	open(d + "/refused", "w").close()
+	end = time.monotonic() + 10
+	while not os.path.exists(d + "/go") and time.monotonic() < end:
+	    time.sleep(0.01)
+	s.send(b"more\n")
+	# the server's kernel either acknowledges the line (the socket is
+	# still someone's) or answers with a reset (closed): wait for either
+	state = "timeout"
+	while time.monotonic() < end:
+	    info = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+	    if info[0] == 7:                            # TCP_CLOSE: reset
+	        state = "reset"
+	        break
+	    if struct.unpack_from("I", info, 24)[0] == 0:   # tcpi_unacked
+	        state = "acked"
+	        break
+	    time.sleep(0.001)
+	print(state)
+	try:
+	    while True:
+	        b = s.recv(100)
+	        if not b:
+	            break
+	        got += b
+	    print(got.decode().strip(), "eof")
+	except OSError as e:
+	    print(got.decode().strip(), type(e).__name__)
+	PY
+}
+
+@test "a refused client lingering across a re-execution gets its message and a clean end of file, not a reset" {
+	local rules=$BATS_TEST_TMPDIR/rules
+	printf '127.0.0.1 deny go away\n' >"$rules"
+	start_server -v -L 127.0.0.1:0 -o access_rules="$rules" "$H/echo-line"
+	bg linger_client "$ADDR" "$D" >"$D/out"
+	local c=$BG_PID
+	wait_for_file "$D/refused"
+	kill -HUP "$SERVER_PID"
+	wait_reexecs 1
+	grep -q "PROXY header handed over, with 1 refused client(s) lingering" "$LOG"
+	: >"$D/go"
+	wait_status "$c" 5
+	cat "$D/out"
+	[ "$STATUS" -eq 0 ]
+	[ "$(cat "$D/out")" = "acked
+go away eof" ]
+}
