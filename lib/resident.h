@@ -2,9 +2,10 @@
 #define SS_RESIDENT_H
 
 /*
- * resident.h - resident mode's own state, shared by resident.c (listen,
- * accept, serve, leave) and reload.c (re-execute: check, hand over, take
- * over). Private to the library.
+ * resident.h - resident mode's own state, shared by resident.c (accept,
+ * serve, leave), resident_listen.c (the listening sockets, at start),
+ * reload.c (re-execute: check, hand over, take over) and master_policy.c.
+ * Private to the library.
  *
  *	void	resident_update(RESIDENT *rs);
  *		the one place that decides what to watch, and whether
@@ -24,6 +25,13 @@
  *		serve on what a previous image handed over.
  *	void	resident_client_env(RESIDENT *rs, SINGLE_SERVER_CLIENT *c);
  *		a new client's UCSPI variables.
+ *	void	resident_listeners(SKELETON *sk, int handed_over);
+ *	void	resident_tune(SKELETON *sk, int handed_over);
+ *		open or inherit the listening sockets; set their options.
+ *	int	resident_own(SKELETON *sk);
+ *		are they all ours, and can we run the program again?
+ *	void	resident_print_addresses(SKELETON *sk);
+ *		-1: each bound address on stdout, then stdout closed.
  *
  *	void	master_policy_start(RESIDENT *rs);
  *		master(8) mode: the policy below, and the status channel.
@@ -78,5 +86,9 @@ extern void resident_reexec_now(RESIDENT *);
 extern void resident_reload_events(RESIDENT *);
 extern void resident_take_over(RESIDENT *);
 extern void resident_client_env(RESIDENT *, SINGLE_SERVER_CLIENT *);
+extern int resident_own(SKELETON *);
+extern void resident_listeners(SKELETON *, int);
+extern void resident_tune(SKELETON *, int);
+extern void resident_print_addresses(SKELETON *);
 
 #endif
