@@ -26,6 +26,7 @@
 #include "admit.h"
 #include "child.h"
 #include "conv.h"
+#include "fdbase.h"
 #include "msg.h"
 #include "mymalloc.h"
 #include "notify.h"
@@ -132,7 +133,7 @@ static int single_server_stdio(SKELETON *sk)
     while ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0 && fd <= 2)
         if (fcntl(fd, F_SETFD, 0) < 0)
             ss_msg_fatal("fcntl /dev/null: %m");
-    if (fd < 0)
+    if ((fd = fdbase_lift(fd)) < 0)     /* ours: above the base */
         ss_msg_fatal("open /dev/null: %m");
     return (fd);                        /* still there after a chroot */
 }
@@ -462,9 +463,18 @@ int     skeleton_flow_pause(SKELETON *sk)
 /* skeleton_stderr_pipe - a pipe for a handler's stderr: we read fds[0] */
 static int skeleton_stderr_pipe(int fds[2])
 {
+    int     saved_errno;
+
     /* Only our end is non-blocking: the handler's writes must block. */
     if (pipe2(fds, O_CLOEXEC) < 0)
         return (-1);
+    /* Ours until the handover: above the base (fdbase.h). */
+    if ((fds[0] = fdbase_lift(fds[0])) < 0) {
+        saved_errno = errno;            /* EMFILE: the caller's case */
+        close(fds[1]);
+        errno = saved_errno;
+        return (-1);
+    }
     if (fcntl(fds[0], F_SETFL, O_NONBLOCK) < 0)
         ss_msg_fatal("fcntl O_NONBLOCK on a stderr pipe: %m");
     return (0);
@@ -728,6 +738,7 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
     char   *tag;
     int     reexecuted = single_server_undumpable();
 
+    fdbase_init(argc);                  /* before we open anything */
     sk.devnull = single_server_stdio(&sk);
     ss_msg_open(app->name ? app->name : argv[0]);
     sk.re.argc = argc;
@@ -777,8 +788,11 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
     ss_msg_cleanup(notify_stopping);
     if (sk.opts.debugger && !sk.re.handed_over)  /* once, not per re-execution */
         single_server_debugger();
+    /* libevent opens its epoll instance and signal pipe here: above too. */
+    fdbase_hold(sk.devnull);
     if ((sk.base = event_base_new()) == 0)
         ss_msg_fatal("event_base_new failed");
+    fdbase_release();
     return (sk.opts.stream ? stream_run(&sk, argc, argv)
             : resident_run(&sk, argc, argv));
 }
