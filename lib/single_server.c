@@ -570,12 +570,10 @@ static void skeleton_signal_event(evutil_socket_t sig, short what, void *arg)
     case SIGTERM:
     case SIGINT:
     case SIGHUP:
-        if (sk->opts.stream) {
-            ss_msg_info("signal %d -- passing it to the handler", (int) sig);
-            child_signal_all((int) sig);
-        } else {
+        if (sk->opts.stream)
+            stream_leave(sk, (int) sig);
+        else
             resident_leave(sk, (int) sig);
-        }
         break;
     case SIGUSR1:
         skeleton_status_log(sk);

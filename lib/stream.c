@@ -7,6 +7,14 @@
  * once, give up our own copies of the connection (so that the client
  * sees end-of-file when the handler closes it, not when we exit), and
  * leave with the handler's status.
+ *
+ * Before the handler the client may wait: for its PROXY header, read by
+ * the reader resident mode uses (upstream.h), and for its in-flow pause.
+ * Both waits are events in the loop (one for the header, with its
+ * deadline on the monotonic clock, one timer for the pause), so that a
+ * signal meanwhile is taken as resident mode takes it for a client in
+ * that state: a paused client is served at once, one still sending its
+ * header has until the end of the drain.
  */
 #include "config.h"
 
@@ -26,9 +34,29 @@
 #include "msg.h"
 #include "skeleton.h"
 #include "spawn_cmd.h"
+#include "timer.h"
 #include "watchdog.h"
 
 #define P single_server_params
+
+typedef enum STREAM_STATE {
+    STREAM_HEADER,                      /* its PROXY header is awaited */
+    STREAM_PAUSE,                       /* its in-flow pause */
+    STREAM_SERVE,                       /* admitted: start its handler */
+    STREAM_REFUSED,                     /* refused: close, exit 0 */
+    STREAM_DROPPED,                     /* the drain ended its header's wait */
+} STREAM_STATE;
+
+typedef struct STREAM_WAIT {
+    SKELETON *sk;
+    SINGLE_SERVER_CLIENT *client;
+    STREAM_STATE state;
+    UPSTREAM_READ rd;
+    struct event *ev;                   /* the header, or the pause */
+    struct timespec deadline;           /* the header's: CLOCK_MONOTONIC */
+    int     leaving;                    /* a signal came */
+    int     drained;                    /* the deadline is the drain's end */
+} STREAM_WAIT;
 
 /* stream_systemd_fd - fd 3 when systemd passed one connected socket */
 static int stream_systemd_fd(void)
@@ -146,13 +174,22 @@ static void stream_child_exit(pid_t pid, int status, void *context)
     event_base_loopbreak(sk->base);
 }
 
-/* stream_close - close the client's connection: an end of file, no reset */
-static void stream_close(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
+/*
+ * stream_close - close the client's connection: an end of file, no reset;
+ * at once (now) when we are leaving, after a refusal's message otherwise
+ */
+static void stream_close(SKELETON *sk, SINGLE_SERVER_CLIENT *client, int now)
 {
+    int     fd = -1;
+
     if (client->in_fd == client->out_fd)        /* a socket: fd 3 */
-        admit_close(sk->admit, client->in_fd);
+        fd = client->in_fd;
     else if (stream_same_file(0, 1))            /* inetd: fds 0 and 1 */
-        admit_close(sk->admit, 1);
+        fd = 1;
+    if (fd >= 0 && now)
+        admit_close_now(fd);
+    else if (fd >= 0)
+        admit_close(sk->admit, fd);
 }
 
 /*
@@ -170,32 +207,228 @@ static int stream_spawn_failed(SKELETON *sk, SINGLE_SERVER_CLIENT *client,
         status = SS_MSG_EXIT_SYSTEM;
     else
         status = err == ENOENT ? 127 : 126;
-    stream_close(sk, client);
+    stream_close(sk, client, 0);
     ss_msg_fatal_status(status, "cannot start handler%s%s: %s",
                         program ? " " : "", program ? program : "",
                         strerror(err));
 }
 
-/* stream_refused - a denied client: the message was written; close */
-static int stream_refused(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
+/*
+ * stream_refused - a denied client (the message was written), or one the
+ * drain ended: close
+ */
+static int stream_refused(SKELETON *sk, SINGLE_SERVER_CLIENT *client,
+                                  int now)
 {
     const SINGLE_SERVER_APP *app = sk->app;
 
-    stream_close(sk, client);
+    stream_close(sk, client, now);
     if (app->pre_exit)
         app->pre_exit(app->context);
     return (0);
 }
 
-/* stream_header - the PROXY header, when one is due: 0 refused */
-static int stream_header(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
+/* stream_end - the wait is over: serve, refused or dropped */
+static void stream_end(STREAM_WAIT *sw, STREAM_STATE state)
 {
-    const char *why;
+    sw->state = state;
+    if (sw->ev)
+        event_free(sw->ev);
+    sw->ev = 0;
+    upstream_read_end(&sw->rd);
+    event_base_loopbreak(sw->sk->base);
+}
 
-    if (!upstream_on(sk->upstream) || upstream_read(sk->upstream, client, &why))
-        return (1);
-    admit_header_refused(sk->admit, client, why);
-    return (0);
+/* stream_pause_event - the in-flow pause is over */
+static void stream_pause_event(evutil_socket_t fd, short what, void *arg)
+{
+    (void) fd;
+    (void) what;
+    stream_end(arg, STREAM_SERVE);
+}
+
+/* stream_admit - the client as it is now known: admit it, pause it */
+static void stream_admit(STREAM_WAIT *sw)
+{
+    SKELETON *sk = sw->sk;
+    struct timeval tv = {P.in_flow_delay, 0};
+
+    if (!admit_client(sk->admit, sw->client, 0)) {
+        stream_end(sw, STREAM_REFUSED);
+        return;
+    }
+    /* Leaving already (a header that ended in the drain): no pause. */
+    if (!skeleton_flow_pause(sk) || sw->leaving) {
+        stream_end(sw, STREAM_SERVE);
+        return;
+    }
+    sw->state = STREAM_PAUSE;
+    if ((sw->ev = evtimer_new(sk->base, stream_pause_event, sw)) == 0)
+        ss_msg_fatal("evtimer_new: out of memory");
+    timer_arm(sw->ev, &tv);
+}
+
+/* stream_drop - the drain is over: close a client still sending a header */
+static void stream_drop(STREAM_WAIT *sw)
+{
+    ss_msg_warn("leaving: closing the client still sending its PROXY header");
+    stream_end(sw, STREAM_DROPPED);
+}
+
+/* stream_header_done - the header was read (status 1), or it was bad */
+static void stream_header_done(STREAM_WAIT *sw, int status,
+                                       const PROXY_HEADER *hdr, const char *why)
+{
+    if (sw->ev)
+        event_free(sw->ev);
+    sw->ev = 0;
+    upstream_read_end(&sw->rd);
+    if (status > 0) {
+        upstream_apply(sw->client, hdr);
+        stream_admit(sw);
+    } else if (sw->drained) {
+        stream_drop(sw);
+    } else {
+        admit_header_refused(sw->sk->admit, sw->client, why);
+        stream_end(sw, STREAM_REFUSED);
+    }
+}
+
+/* stream_header_event - more came, the peer went, or time is up */
+static void stream_header_event(evutil_socket_t fd, short what, void *arg)
+{
+    STREAM_WAIT *sw = arg;
+    PROXY_HEADER hdr;
+    const char *why = "timeout";
+    int     status;
+
+    (void) fd;
+    if ((status = upstream_read_step(&sw->rd, what, &hdr, &why)) == 0) {
+        if (timer_until(sw->ev, &sw->deadline))
+            return;                     /* not all there yet */
+        status = -1;
+        why = "timeout";
+    }
+    stream_header_done(sw, status, &hdr, why);
+}
+
+/* stream_header_wait - the header is not all there: wait in the loop */
+static void stream_header_wait(STREAM_WAIT *sw)
+{
+    struct event_base *base = sw->sk->base;
+    int     need = EV_FEATURE_ET | EV_FEATURE_EARLY_CLOSE;
+
+    if (sw->rd.peek && (event_base_get_features(base) & need) != need)
+        ss_msg_fatal("the event loop's %s backend cannot watch a socket for "
+                     "a PROXY header", event_base_get_method(base));
+    timer_deadline(&sw->deadline, upstream_timeout_ms(sw->sk->upstream));
+    if ((sw->ev = event_new(base, sw->rd.fd, upstream_read_events(&sw->rd),
+                            stream_header_event, sw)) == 0)
+        ss_msg_fatal("cannot watch the client for its PROXY header");
+    (void) timer_until(sw->ev, &sw->deadline);
+}
+
+/* stream_header - the PROXY header, when one is due, then admission */
+static void stream_header(STREAM_WAIT *sw)
+{
+    UPSTREAM *up = sw->sk->upstream;
+    PROXY_HEADER hdr;
+    const char *why = UPSTREAM_UNTRUSTED;
+    int     status = -1;
+
+    if (!upstream_on(up)) {
+        stream_admit(sw);
+        return;
+    }
+    upstream_read_start(&sw->rd, sw->client->in_fd);
+    if (upstream_trusted(up, sw->client)
+        && (status = upstream_read_step(&sw->rd, 0, &hdr, &why)) == 0)
+        stream_header_wait(sw);
+    else
+        stream_header_done(sw, status, &hdr, why);
+}
+
+/*
+ * stream_signals - on: the signals into the loop (once); off: as they
+ * were before, for an in-process service
+ */
+static void stream_signals(SKELETON *sk, int on)
+{
+    size_t  i;
+
+    if (on) {
+        if (sk->signal_ev[0] == 0)
+            skeleton_signals(sk);
+        return;
+    }
+    for (i = 0; i < sizeof(sk->signal_ev) / sizeof(sk->signal_ev[0]); i++) {
+        if (sk->signal_ev[i])
+            event_free(sk->signal_ev[i]);       /* the old handler is back */
+        sk->signal_ev[i] = 0;
+    }
+}
+
+/* stream_wait - the header and the pause, if any: how the wait ended */
+static STREAM_STATE stream_wait(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
+{
+    STREAM_WAIT sw = {.sk = sk, .client = client, .state = STREAM_HEADER};
+
+    stream_header(&sw);
+    if (sw.state == STREAM_HEADER || sw.state == STREAM_PAUSE) {
+        sk->stream_wait = &sw;          /* for a signal: stream_leave() */
+        stream_signals(sk, 1);
+        if (event_base_dispatch(sk->base) < 0
+            || sw.state == STREAM_HEADER || sw.state == STREAM_PAUSE)
+            ss_msg_fatal("event loop failed");
+        sk->stream_wait = 0;
+    }
+    return (sw.state);
+}
+
+/* stream_drain - a signal during the header's wait: the drain's time only */
+static void stream_drain(STREAM_WAIT *sw, int sig)
+{
+    long    ms = P.drain_timeout * 1000;
+
+    if (ms == 0) {
+        ss_msg_info("signal %d -- exiting", sig);
+        stream_drop(sw);
+        return;
+    }
+    ss_msg_info("signal %d -- exiting after the client's PROXY header, "
+                "%lds at most", sig, P.drain_timeout);
+    if (timer_left(&sw->deadline) > ms) {
+        timer_deadline(&sw->deadline, ms);
+        sw->drained = 1;
+        (void) timer_until(sw->ev, &sw->deadline);
+    }
+}
+
+/*
+ * stream_leave - SIGTERM, SIGINT, SIGHUP: the handler's, once it runs;
+ * before, a paused client is served at once and one still sending its
+ * header has until the drain's end, as in resident mode
+ */
+void    stream_leave(SKELETON *sk, int sig)
+{
+    STREAM_WAIT *sw = sk->stream_wait;
+
+    if (sw == 0) {
+        ss_msg_info("signal %d -- passing it to the handler", sig);
+        child_signal_all(sig);
+        return;
+    }
+    if (sw->leaving) {
+        ss_msg_info("signal %d: already leaving", sig);
+        return;
+    }
+    sw->leaving = 1;
+    if (sw->state == STREAM_PAUSE) {
+        ss_msg_info("signal %d -- serving the paused client now", sig);
+        stream_end(sw, STREAM_SERVE);
+    } else if (sw->state == STREAM_HEADER) {
+        stream_drain(sw, sig);
+    }                                   /* else the wait just ended */
 }
 
 /* stream_run - serve the one client and leave */
@@ -203,6 +436,7 @@ int     stream_run(SKELETON *sk, int argc, char **argv)
 {
     const SINGLE_SERVER_APP *app = sk->app;
     SINGLE_SERVER_CLIENT client;
+    STREAM_STATE state;
     pid_t   pid;
 
     stream_client(sk, &client);
@@ -210,18 +444,17 @@ int     stream_run(SKELETON *sk, int argc, char **argv)
     skeleton_flow_open(sk, -1);
     skeleton_init_process(sk, argc, argv);
     /* Refused or denied: no token, no handler, exit 0. */
-    if (!stream_header(sk, &client) || !admit_client(sk->admit, &client, 0))
-        return (stream_refused(sk, &client));
-    if (skeleton_flow_pause(sk))
-        sleep((unsigned) P.in_flow_delay);
+    if ((state = stream_wait(sk, &client)) != STREAM_SERVE)
+        return (stream_refused(sk, &client, state == STREAM_DROPPED));
     watchdog_start(sk->base, P.daemon_timeout);
     if (app->service) {
+        stream_signals(sk, 0);          /* its own, as if we were not here */
         app->service(&client, app->context);
         if (app->pre_exit)
             app->pre_exit(app->context);
         return (0);
     }
-    skeleton_signals(sk);
+    stream_signals(sk, 1);
     child_init(sk->base, P.command_time_limit, stream_child_exit, sk);
     if ((pid = skeleton_spawn(sk, &client)) < 0)
         return (stream_spawn_failed(sk, &client, errno));
