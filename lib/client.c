@@ -59,6 +59,7 @@ void    client_table_init(CLIENT_TABLE *t, struct event_base *base,
     t->context = context;
     t->head = 0;
     memset(t->count, 0, sizeof(t->count));
+    t->linger_ms = CLIENT_LINGER_MS;
 }
 
 /* client_new - one more client, just accepted (fd -1: being passed) */
@@ -155,7 +156,7 @@ static void client_close_now(CLIENT *cl)
 /*
  * client_linger - a refused client: our end of file follows the message,
  * and what it still sends is read and dropped until its own end of file,
- * for ms (CLIENT_LINGER_MS when new) and CLIENT_LINGER_BYTES at most, so
+ * for ms (the table's linger_ms when new) and CLIENT_LINGER_BYTES at most, so
  * that it reads the message rather than a reset. With CLIENT_LINGER_MAX
  * lingering already, it is closed at once.
  */
@@ -182,7 +183,7 @@ void    client_linger(CLIENT *cl, long ms)
 static void client_refuse(CLIENT *cl)
 {
     cl->table->refused++;
-    client_linger(cl, CLIENT_LINGER_MS);
+    client_linger(cl, cl->table->linger_ms);
 }
 
 /* client_lingered - more to drop, its end, or time is up */
@@ -219,7 +220,8 @@ static void client_start(CLIENT *cl)
         return;
     }
     t->served++;
-    close(cl->c.in_fd);
+    if (cl->c.in_fd >= 0)               /* the handler has it now */
+        close(cl->c.in_fd);
     cl->c.in_fd = -1;
     if ((cl->pid = pid) > 0) {
         admit_bind(t->admit, (long) pid, &cl->ticket);  /* freed when reaped */
@@ -406,11 +408,10 @@ void    client_reaped(CLIENT_TABLE *t, pid_t pid)
 }
 
 /* client_drop - what it waits for will not come now: close, no reset */
-void    client_drop(CLIENT *cl, const char *why)
+void    client_drop(CLIENT *cl, const char *what)
 {
-    if (why)
-        ss_msg_warn("leaving: closing a client of %s %s",
-                    cl->c.listener ? cl->c.listener->display : "?", why);
+    if (what)
+        ss_msg_warn("leaving: closing %s", what);
     client_close_now(cl);
 }
 

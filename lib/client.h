@@ -64,7 +64,7 @@
  *	client_reaped() ends the STARTED client of a handler pid.
  *	client_drop() closes a client that waits for something that will
  *	not come now (the drain is over), with an end of file, not a
- *	reset; why is logged.
+ *	reset; "leaving: closing WHAT" is logged unless what is null.
  *
  *	client_linger() refuses a client: see LINGERING; ms is how long
  *	it may linger. client_resume() takes a client handed over by a
@@ -130,6 +130,7 @@ typedef struct CLIENT_TABLE {
     int     (*pause) (void *);          /* 1: take the in-flow pause */
     void   *pause_context;
     long    pause_ms;                   /* in_flow_delay */
+    long    linger_ms;                  /* a refused client's, at most */
     const char *service_name;
     CLIENT *head;
     int     count[CLIENT_NSTATES];

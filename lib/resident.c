@@ -473,18 +473,22 @@ static void resident_idle_event(evutil_socket_t fd, short what, void *arg)
  */
 static void resident_drop(RESIDENT *rs)
 {
+    char    what[300];
     CLIENT *cl;
     CLIENT *next;
 
     if (rs->policy)
         rs->policy->drop(rs);
     CLIENT_FOREACH(cl, next, rs->clients) {
-        if (cl->state == CLIENT_HEADER)
-            client_drop(cl, "still sending its PROXY header");
-        else if (cl->state == CLIENT_PAUSED)
-            client_drop(cl, "that no handler could be started for");
-        else if (cl->state == CLIENT_PASSING)
+        if (cl->state == CLIENT_HEADER || cl->state == CLIENT_PAUSED) {
+            snprintf(what, sizeof(what), "a client of %s %s",
+                     cl->c.listener->display, cl->state == CLIENT_HEADER ?
+                     "still sending its PROXY header" :
+                     "that no handler could be started for");
+            client_drop(cl, what);
+        } else if (cl->state == CLIENT_PASSING) {
             client_drop(cl, 0);
+        }
     }
 }
 

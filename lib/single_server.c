@@ -521,21 +521,16 @@ pid_t   skeleton_spawn(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
 }
 
 /*
- * skeleton_counters - the counters as STATUS= has them. In stream mode the
- * one client's handler runs whenever a signal is looked at (the loop only
- * runs after the spawn), and nothing is paused or refused then.
+ * skeleton_counters - the counters as STATUS= and SIGUSR1 say them: the
+ * client table's, in either mode
  */
 void    skeleton_counters(SKELETON *sk, char *buf, size_t len)
 {
     const CLIENT_TABLE *t = &sk->clients;
 
-    if (sk->opts.stream)
-        snprintf(buf, len, "served 1, running %d, paused 0, refused 0",
-                 child_count());
-    else
-        snprintf(buf, len, "served %ld, running %d, paused %d, refused %ld",
-                 t->served, client_count(t, CLIENT_STARTED),
-                 client_count(t, CLIENT_PAUSED), t->refused);
+    snprintf(buf, len, "served %ld, running %d, paused %d, refused %ld",
+             t->served, client_count(t, CLIENT_STARTED),
+             client_count(t, CLIENT_PAUSED), t->refused);
 }
 
 /* skeleton_pause - the in-flow bucket's say, for the client table */
@@ -550,6 +545,7 @@ void    skeleton_clients(SKELETON *sk, const CLIENT_HOOKS *hooks,
 {
     CLIENT_TABLE *t = &sk->clients;
 
+    upstream_loop_check(sk->upstream, sk->base);
     client_table_init(t, sk->base, hooks, context);
     t->admit = sk->admit;
     t->upstream = sk->upstream;
@@ -607,12 +603,10 @@ static void skeleton_signal_event(evutil_socket_t sig, short what, void *arg)
     case SIGTERM:
     case SIGINT:
     case SIGHUP:
-        if (sk->opts.stream) {
-            ss_msg_info("signal %d -- passing it to the handler", (int) sig);
-            child_signal_all((int) sig);
-        } else {
+        if (sk->opts.stream)
+            stream_leave(sk, (int) sig);
+        else
             resident_leave(sk, (int) sig);
-        }
         break;
     case SIGUSR1:
         skeleton_status_log(sk);

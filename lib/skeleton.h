@@ -17,7 +17,10 @@
  *	int	resident_run(SKELETON *sk, int argc, char **argv);
  *		the two modes; each returns the exit status.
  *	void	resident_leave(SKELETON *sk, int sig);
- *		a signal asked the resident loop to leave.
+ *	void	stream_leave(SKELETON *sk, int sig);
+ *		a signal asked the resident loop to leave; in stream mode,
+ *		the handler's once it runs, before that one that ends the
+ *		client's wait (its PROXY header, its in-flow pause).
  *	void	skeleton_admit_open(SKELETON *sk);
  *		read the access rules (before any chroot), and set up the
  *		per-source limit (resident mode only) and the PROXY step;
@@ -83,7 +86,6 @@ typedef struct SKELETON {
     UPSTREAM *upstream;                 /* the PROXY step: upstream.h */
     CLIENT_TABLE clients;               /* every client: client.h */
     struct RESIDENT *resident;          /* resident mode's state, or null */
-    int     stream_status;              /* stream mode: the handler's */
 } SKELETON;
 
 extern void skeleton_init_process(SKELETON *, int, char **);
@@ -92,6 +94,7 @@ extern void skeleton_counters(SKELETON *, char *, size_t);
 extern int stream_run(SKELETON *, int, char **);
 extern int resident_run(SKELETON *, int, char **);
 extern void resident_leave(SKELETON *, int);
+extern void stream_leave(SKELETON *, int);
 extern void skeleton_admit_open(SKELETON *);
 extern void skeleton_flow_open(SKELETON *, int);
 extern int skeleton_flow_pause(SKELETON *);

@@ -3,11 +3,13 @@
  *
  * The parser (proxy.c) is pure; this is the I/O around it. The one rule
  * is that the handler gets the byte stream that follows the header,
- * whole: so nothing is read before the header is known complete. In
- * resident mode the reader looks with MSG_PEEK, woken edge-triggered
- * (a level-triggered event would fire on for bytes left unread), and
- * reads the header's length at the end; in stream mode it reads exactly
- * what the header still lacks, which works on pipes and files too.
+ * whole: so nothing is read before the header is known complete. One
+ * reader serves both modes. On a socket it looks with MSG_PEEK, woken
+ * edge-triggered (a level-triggered event would fire on for bytes left
+ * unread), and reads the header's length at the end. A pipe, a fifo or
+ * a file cannot be looked at: there it reads exactly what the header
+ * still lacks, as much of that as FIONREAD says is there, so that a
+ * blocking pipe never blocks the loop.
  */
 #include "config.h"
 
@@ -17,6 +19,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +31,7 @@
 #include "mymalloc.h"
 #include "param.h"
 #include "proxy.h"
+#include "timer.h"
 #include "upstream.h"
 
 struct UPSTREAM {
@@ -65,42 +69,20 @@ int     upstream_on(const UPSTREAM *up)
     return (up->on);
 }
 
+/* upstream_timeout_ms - upstream_proxy_timeout, in milliseconds */
+long    upstream_timeout_ms(const UPSTREAM *up)
+{
+    return (up->timeout * 1000);
+}
+
 /* upstream_trusted - may this peer send a header? */
-int     upstream_trusted(const UPSTREAM *up,
-                                    const SINGLE_SERVER_CLIENT *client)
+int     upstream_trusted(const UPSTREAM *up, const SINGLE_SERVER_CLIENT *client)
 {
     if (up->networks == 0
         || (client->peer_len > 0 && client->peer.ss_family == AF_UNIX))
         return (1);
     return (access_match(up->networks, (const struct sockaddr *) &client->peer,
                          client->peer_len, -1) != 0);
-}
-
-/*
- * upstream_deadline - ms from now on the monotonic clock: a wall clock
- * set back would let a slow client keep its slot that much longer
- */
-static void upstream_deadline(struct timespec *deadline, long ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, deadline);
-    deadline->tv_sec += ms / 1000;
-    deadline->tv_nsec += (ms % 1000) * 1000000;
-    if (deadline->tv_nsec >= 1000000000) {
-        deadline->tv_sec++;
-        deadline->tv_nsec -= 1000000000;
-    }
-}
-
-/* upstream_ms_left - milliseconds to a deadline on the monotonic clock */
-static int upstream_ms_left(const struct timespec *deadline)
-{
-    struct timespec now;
-    long    ms;
-
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    ms = (deadline->tv_sec - now.tv_sec) * 1000
-        + (deadline->tv_nsec - now.tv_nsec) / 1000000;
-    return (ms < 0 ? 0 : (int) ms);
 }
 
 /* upstream_hangup - did the peer go (reset, or closed) meanwhile? */
@@ -117,8 +99,7 @@ static int upstream_hangup(int fd)
 }
 
 /* upstream_apply - the client is who the header says */
-void    upstream_apply(SINGLE_SERVER_CLIENT *client,
-                                   const PROXY_HEADER *hdr)
+void    upstream_apply(SINGLE_SERVER_CLIENT *client, const PROXY_HEADER *hdr)
 {
     char    host[INET6_ADDRSTRLEN];
     char    port[8];
@@ -182,32 +163,106 @@ static int upstream_look(int fd, size_t *want, PROXY_HEADER *hdr,
     }
 }
 
-/* upstream_timeout_ms - upstream_proxy_timeout */
-long    upstream_timeout_ms(const UPSTREAM *up)
-{
-    return (up->timeout * 1000);
-}
 
-/* upstream_read_start - a header to read from fd */
+/* upstream_read_start - begin to read the header of the client on fd */
 void    upstream_read_start(UPSTREAM_READ *rd, int fd)
 {
-    memset(rd, 0, sizeof(*rd));
+    struct stat st;
+
     rd->fd = fd;
-    rd->peek = 1;
+    rd->peek = fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
     rd->want = PROXY_V1_MAX;
+    rd->have = 0;
+    rd->buf = 0;
 }
 
-/* upstream_read_events - how to watch for more of it */
+/* upstream_read_events - how to wait for more on rd->fd, 0: it cannot */
 short   upstream_read_events(const UPSTREAM_READ *rd)
 {
-    (void) rd;
-    return (EV_READ | EV_CLOSED | EV_ET | EV_PERSIST);
+    struct stat st;
+
+    if (rd->peek)
+        return (EV_READ | EV_CLOSED | EV_ET | EV_PERSIST);
+    /* epoll refuses regular files and /dev/null: they never wait anyway. */
+    if (fstat(rd->fd, &st) == 0
+        && (S_ISFIFO(st.st_mode) || isatty(rd->fd)))
+        return (EV_READ | EV_PERSIST);
+    return (0);
 }
 
 /*
- * upstream_read_step - more came (what), or the first look (0): 1 the
- * header was taken, 0 wait for more, -1 bad (*why)
+ * upstream_lack - how much more to read without reading past the header:
+ * the first 15 bytes at once (no v1 header is shorter, and a v2 one has
+ * 16 before its length), then a v1 header a byte at a time (where it
+ * ends is known when it is read), a v2 one the length its 16 bytes give
  */
+static size_t upstream_lack(const unsigned char *buf, size_t have)
+{
+    if (have < 15)
+        return (15 - have);
+    if (buf[0] == 'P')
+        return (1);
+    if (have < 16)
+        return (16 - have);
+    return (proxy_need(buf, have) - have);
+}
+
+/*
+ * upstream_take - read into rd->buf at most what the header lacks, of
+ * what is there: the bytes taken, 0 none are (wait), -1 an end (*why)
+ */
+static ssize_t upstream_take(UPSTREAM_READ *rd, int waits, int woken,
+                                     const char **why)
+{
+    size_t  want = upstream_lack(rd->buf, rd->have);
+    ssize_t got;
+    int     avail;
+
+    /* A blocking pipe must not block the loop: take what is there. */
+    if (ioctl(rd->fd, FIONREAD, &avail) == 0) {
+        if (avail == 0 && (!waits || woken)) {
+            *why = "connection closed before the header ended";
+            return (-1);
+        }
+        if ((size_t) avail < want)
+            want = (size_t) avail;
+    } else if (waits) {
+        *why = "connection error";
+        return (-1);
+    }
+    if (want == 0)
+        return (0);
+    while ((got = read(rd->fd, rd->buf + rd->have, want)) < 0 && errno == EINTR)
+         /* void */ ;
+    if (got < 0 && waits && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return (0);
+    if (got <= 0)
+        *why = got == 0 ? "connection closed before the header ended"
+            : "connection error";
+    return (got > 0 ? got : -1);
+}
+
+/* upstream_read_bytes - a pipe, fifo, tty or file: read, never past it */
+static int upstream_read_bytes(UPSTREAM_READ *rd, short what,
+                                       PROXY_HEADER *hdr, const char **why)
+{
+    int     waits = upstream_read_events(rd) != 0;
+    int     woken = what != 0;
+    ssize_t got;
+    int     len;
+
+    if (rd->buf == 0)
+        rd->buf = mymalloc(PROXY_V2_MAX);
+    while ((len = proxy_parse(rd->buf, rd->have, hdr, why)) == 0) {
+        if ((got = upstream_take(rd, waits, woken, why)) <= 0)
+            return ((int) got);
+        rd->have += (size_t) got;
+        woken = 0;                      /* what is there now was read */
+    }
+    return (len > 0 ? 1 : -1);
+}
+
+/* upstream_read_step - read what came: 1 header, 0 wait, -1 *why */
 int     upstream_read_step(UPSTREAM_READ *rd, short what, PROXY_HEADER *hdr,
                                    const char **why)
 {
@@ -217,8 +272,11 @@ int     upstream_read_step(UPSTREAM_READ *rd, short what, PROXY_HEADER *hdr,
         *why = "timeout";
         return (-1);
     }
+    if (!rd->peek)
+        return (upstream_read_bytes(rd, what, hdr, why));
     if ((status = upstream_look(rd->fd, &rd->want, hdr, why)) != 0)
         return (status);
+    /* The first try looks only: a hangup shows as an event at once. */
     if (what != 0 && ((what & EV_CLOSED) || upstream_hangup(rd->fd))) {
         *why = "connection closed before the header ended";
         return (-1);
@@ -226,70 +284,24 @@ int     upstream_read_step(UPSTREAM_READ *rd, short what, PROXY_HEADER *hdr,
     return (0);
 }
 
-/* upstream_read_end - done with it */
+/* upstream_read_end - the reader is done: free what it holds */
 void    upstream_read_end(UPSTREAM_READ *rd)
 {
-    myfree(rd->buf);
+    if (rd->buf)
+        myfree(rd->buf);
     rd->buf = 0;
 }
 
 /*
- * upstream_step - how much more to read without reading past the header:
- * a v1 header a byte at a time (where it ends is known when it is read),
- * a v2 one its 16 bytes, then the length they give
+ * upstream_loop_check - once, at start: a socket's header is watched
+ * edge-triggered, with early close, which the loop's backend must offer
  */
-static size_t upstream_step(const unsigned char *buf, size_t have)
+void    upstream_loop_check(const UPSTREAM *up, struct event_base *base)
 {
-    if (have == 0 || buf[0] == 'P')
-        return (1);
-    if (have < 16)
-        return (16 - have);
-    return (proxy_need(buf, have) - have);
-}
+    int     need = EV_FEATURE_ET | EV_FEATURE_EARLY_CLOSE;
 
-/* upstream_read - stream mode: the header on client->in_fd, exactly */
-int     upstream_read(UPSTREAM *up, SINGLE_SERVER_CLIENT *client,
-                              const char **why)
-{
-    unsigned char *buf;
-    struct pollfd pfd = {client->in_fd, POLLIN, 0};
-    struct timespec deadline;
-    PROXY_HEADER hdr;
-    size_t  have = 0;
-    ssize_t got = 0;
-    int     len;
-    int     ready;
-    int     ms;
-
-    if (!upstream_trusted(up, client)) {
-        *why = UPSTREAM_UNTRUSTED;
-        return (0);
-    }
-    buf = mymalloc(PROXY_V2_MAX);
-    upstream_deadline(&deadline, up->timeout * 1000);
-    while ((len = proxy_parse(buf, have, &hdr, why)) == 0) {
-        if ((ms = upstream_ms_left(&deadline)) == 0
-            || (ready = poll(&pfd, 1, ms)) == 0) {
-            *why = "timeout";
-            break;
-        }
-        if (ready > 0 && (got = read(client->in_fd, buf + have,
-                                     upstream_step(buf, have))) > 0) {
-            have += (size_t) got;
-            continue;
-        }
-        if (ready > 0 && got == 0) {
-            *why = "connection closed before the header ended";
-            break;
-        }
-        if (errno != EINTR && errno != EAGAIN) {
-            *why = "connection error";
-            break;
-        }
-    }
-    myfree(buf);
-    if (len <= 0)
-        return (0);
-    upstream_apply(client, &hdr);
-    return (1);
+    if (up->on && (event_base_get_features(base) & need) != need)
+        ss_msg_fatal("the event loop's %s backend cannot watch for a PROXY "
+                     "header (it needs edge triggering and early close)",
+                     event_base_get_method(base));
 }
