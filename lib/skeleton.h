@@ -2,7 +2,8 @@
 #define SS_SKELETON_H
 
 /*
- * skeleton.h - state shared by single_server.c, stream.c and resident.c.
+ * skeleton.h - state shared by single_server.c, skeleton.c, stream.c and
+ * the resident files (resident.h).
  * Private to the library: applications see only single_server.h.
  *
  *	void	skeleton_init_process(SKELETON *sk, int argc, char **argv);
