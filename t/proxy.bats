@@ -475,6 +475,17 @@ s.close()' "$ADDR"
 
 # stream_fifo ARGS...: single-server -S -V, expecting a PROXY header, in
 # the background (SERVER_PID), ARGS before the handler proxy-show; its
+# stream_served IP PAYLOAD: the input ends (fd 8 closed); the server exits
+# 0, its handler having seen the client IP and, after the header, PAYLOAD
+stream_served() {
+	exec 8>&-
+	wait_status "$SERVER_PID" 5
+	[ "$STATUS" -eq 0 ]
+	output=$(cat "$OUT")
+	[ "$(var TCPREMOTEIP)" = "$1" ]
+	[ "$(payload)" = "$2" ]
+}
+
 # stdin a pipe that the test writes on fd 8 (and closes with "exec 8>&-"),
 # its stdout in $OUT, its stderr in $LOG
 stream_fifo() {
@@ -507,22 +518,13 @@ in_loop() {
 	printf 'PROXY TCP4 203.0.113.7 198.5' >&8
 	in_loop "$SERVER_PID"
 	printf '1.100.1 5555 443\r\nrest\n' >&8
-	exec 8>&-
-	wait_status "$SERVER_PID" 5
-	[ "$STATUS" -eq 0 ]
-	output=$(cat "$OUT")
-	[ "$(var TCPREMOTEIP)" = 203.0.113.7 ]
-	[ "$(payload)" = rest ]
+	stream_served 203.0.113.7 rest
 	rm "$BATS_TEST_TMPDIR/in.fifo"
 	stream_fifo
 	printf '\r\n\r\n\0\r\nQUIT\n\x21\x11\x00\x0c\xc0\x00' >&8
 	in_loop "$SERVER_PID"
 	printf '\x02\x01\xc0\x00\x02\x02\x00\x01\x00\x02next\n' >&8
-	exec 8>&-
-	wait_status "$SERVER_PID" 5
-	output=$(cat "$OUT")
-	[ "$(var TCPREMOTEIP)" = 192.0.2.1 ]
-	[ "$(payload)" = next ]
+	stream_served 192.0.2.1 next
 }
 
 @test "stream mode: a v2 header from a regular file is read without waiting for the file, and not a byte more" {
@@ -573,12 +575,7 @@ in_loop() {
 	kill -TERM "$SERVER_PID"
 	wait_for_log "signal 15 -- exiting after the client's PROXY header, 10s at most"
 	printf '198.51.100.1 5555 443\r\nlate\n' >&8
-	exec 8>&-
-	wait_status "$SERVER_PID" 5
-	[ "$STATUS" -eq 0 ]
-	output=$(cat "$OUT")
-	[ "$(var TCPREMOTEIP)" = 203.0.113.7 ]
-	[ "$(payload)" = late ]
+	stream_served 203.0.113.7 late
 }
 
 @test "stream mode: at the end of the drain a client still sending its header is closed, exit 0" {

@@ -66,6 +66,20 @@ static int rest(int fd)
 }
 
 /*
+ * begin - a pipe (sock: a socket pair) holding the first k bytes of hdr,
+ * and the reader's first step on it: what that step said
+ */
+static int begin(int fds[2], UPSTREAM_READ *rd, const void *hdr, size_t k,
+                         int sock, PROXY_HEADER *got, const char **why)
+{
+    if ((sock ? socketpair(AF_UNIX, SOCK_STREAM, 0, fds) : pipe(fds)) < 0)
+        exit(1);
+    put(fds[1], hdr, k);
+    upstream_read_start(rd, fds[0]);
+    return (upstream_read_step(rd, 0, got, why));
+}
+
+/*
  * split - the header cut after k bytes: the first step waits, the second
  * (woken) takes the header and leaves TAIL. sock: a socket pair, else a
  * pipe. Returns 1 when all is as it should be.
@@ -76,14 +90,9 @@ static int split(const unsigned char *hdr, size_t len, size_t k, int sock)
     PROXY_HEADER got;
     const char *why = 0;
     int     fds[2];
-    int     s1;
+    int     s1 = begin(fds, &rd, hdr, k, sock, &got, &why);
     int     s2;
 
-    if ((sock ? socketpair(AF_UNIX, SOCK_STREAM, 0, fds) : pipe(fds)) < 0)
-        return (0);
-    put(fds[1], hdr, k);
-    upstream_read_start(&rd, fds[0]);
-    s1 = upstream_read_step(&rd, 0, &got, &why);
     put(fds[1], hdr + k, len - k);
     put(fds[1], TAIL, strlen(TAIL));
     s2 = s1 == 0 ? upstream_read_step(&rd, EV_READ, &got, &why) : s1;
@@ -116,14 +125,9 @@ static void closed(const void *hdr, size_t k)
     PROXY_HEADER got;
     const char *why = 0;
     int     fds[2];
-    int     s1;
+    int     s1 = begin(fds, &rd, hdr, k, 0, &got, &why);
     int     s2;
 
-    if (pipe(fds) < 0)
-        exit(1);
-    put(fds[1], hdr, k);
-    upstream_read_start(&rd, fds[0]);
-    s1 = upstream_read_step(&rd, 0, &got, &why);
     close(fds[1]);
     s2 = upstream_read_step(&rd, EV_READ, &got, &why);
     upstream_read_end(&rd);
