@@ -79,28 +79,10 @@ static int access_bit(const ACCESS_KEY *key, int i)
     return ((key->w[i / 32] >> (31 - i % 32)) & 1);
 }
 
-/* access_clz - leading zero bits of x, which is not 0 */
+/* access_clz - leading zero bits of x, which is not 0 (gcc and clang) */
 static int access_clz(uint32_t x)
 {
-    int     n = 0;
-
-    if ((x & 0xffff0000u) == 0) {
-        n += 16;
-        x <<= 16;
-    }
-    if ((x & 0xff000000u) == 0) {
-        n += 8;
-        x <<= 8;
-    }
-    if ((x & 0xf0000000u) == 0) {
-        n += 4;
-        x <<= 4;
-    }
-    if ((x & 0xc0000000u) == 0) {
-        n += 2;
-        x <<= 2;
-    }
-    return (n + ((x & 0x80000000u) == 0));
+    return (__builtin_clz(x) - (int) (sizeof(unsigned) * 8 - 32));
 }
 
 /* access_common - the number of leading bits a and b share, at most max */
