@@ -27,7 +27,7 @@ static void client_now(struct timespec *ts)
 }
 
 /* client_deadline - the client's deadline, ms from now */
-void    client_deadline(CLIENT *cl, long ms)
+static void client_deadline(CLIENT *cl, long ms)
 {
     client_now(&cl->deadline);
     cl->deadline.tv_sec += ms / 1000;

@@ -160,6 +160,5 @@ extern CLIENT *client_adopt(CLIENT_TABLE *, pid_t);
 extern int client_busy(const CLIENT_TABLE *);
 extern int client_count(const CLIENT_TABLE *, CLIENT_STATE);
 extern long client_ms_left(const CLIENT *);
-extern void client_deadline(CLIENT *, long);
 
 #endif

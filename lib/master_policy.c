@@ -103,7 +103,7 @@ static void master_policy_drop(RESIDENT *rs)
     master_pass_cancel(&rs->sk->ma);
 }
 
-const RESIDENT_POLICY resident_master_policy = {
+static const RESIDENT_POLICY master_policy = {
     master_policy_may_accept, master_policy_accepted, master_policy_pass,
     master_policy_update, master_policy_stop, master_policy_drop,
 };
@@ -124,7 +124,7 @@ static void master_policy_locked(void *context)
 /* master_policy_start - the policy, the status channel, the lock's thread */
 void    master_policy_start(RESIDENT *rs)
 {
-    rs->policy = &resident_master_policy;
+    rs->policy = &master_policy;
     master_start(&rs->sk->ma, rs->sk->base, master_policy_gone,
                  master_policy_locked, rs);
 }

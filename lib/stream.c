@@ -316,6 +316,8 @@ void    stream_leave(SKELETON *sk, int sig)
     if (cl->state == CLIENT_PAUSED) {
         ss_msg_info("signal %d -- serving the paused client now", sig);
         client_start_now(cl);
+        /* Served in-process: done, and only the watchdog's timer is left. */
+        stream_changed(st);
     } else if (cl->state == CLIENT_HEADER) {
         stream_drain(st, sig);
     }                                   /* else refused: it is leaving */
