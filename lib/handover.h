@@ -15,6 +15,10 @@
  *	void	handover_add_client(HANDOVER *state, const HANDOVER_CLIENT *client);
  *	void	handover_add_source(HANDOVER *state, const HANDOVER_SOURCE *source);
  *	void	handover_free(HANDOVER *state);
+ *
+ *	char   *handover_format_lingering(const HANDOVER *state);
+ *	int	handover_parse_lingering(const char *text, HANDOVER *state,
+ *			char **err);
  * DESCRIPTION
  *	A resident server that holds its own listening sockets re-executes
  *	itself (same pid) instead of exiting, so that nobody is refused.
@@ -26,7 +30,6 @@
  *	    v1 pid=PID served=N [refused=N] [stderr_closed=1] [flow=FD]
  *	       [h=PID,MS,KILLING,LOGFD]... [l=PID,FD]... [k=PGID,MS]...
  *	       [p=FD,MS,LISTENER]... [x=FD,MS,LISTENER]...
- *	       [g=FD,MS,LISTENER]...
  *	       [s=PID,FAMILY,HEX]...
  *
  *	pid is the process the line is meant for (as LISTEN_PID: a stray
@@ -44,10 +47,7 @@
  *	SIGTERM, whose SIGKILL is due in MS milliseconds; each p= a client in its in-flow pause: its
  *	connection, the milliseconds left, and the index of its listener;
  *	each x= the same for a client still sending its PROXY header (none
- *	of which was read), MS the time left to send it; each g= a
- *	refused client whose message and end of file were sent, MS the
- *	time it may still linger (what it sends is read and dropped, so
- *	that it gets no reset);
+ *	of which was read), MS the time left to send it;
  *	each s= the source (see persource.h) whose per-source slot handler
  *	PID holds: the key's family (AF_INET, AF_INET6 or AF_UNIX as a
  *	number) and its 16 bytes in 32 lowercase hex digits.
@@ -58,6 +58,17 @@
  *	HANDOVER_ITEMS_MAX items), or nothing is taken. handover_add_child(),
  *	handover_add_client() and handover_add_source() append to a state
  *	that starts zeroed.
+ *
+ *	Refused clients that linger (their message and end of file sent,
+ *	what they still send read and dropped, so that they get no reset)
+ *	go in a variable of their own, HANDOVER_LINGER_ENV, as
+ *	"FD,MS,LISTENER" items (MS: the time each may still linger),
+ *	written by handover_format_lingering() (null: none linger) and
+ *	appended to a state by handover_parse_lingering(), as strictly: an
+ *	image from before they were handed over ignores that variable,
+ *	where it would refuse an item it does not know in the main line,
+ *	and exit (a downgrade). Such an image keeps their descriptors open,
+ *	unread, until it re-executes in turn.
  * DIAGNOSTICS
  *	handover_parse() returns 0, or -1 with *err (free with myfree())
  *	naming the first bad item; state is then empty.
@@ -68,6 +79,7 @@
 #include "persource.h"
 
 #define HANDOVER_ENV        "SINGLE_SERVER_HANDOVER"
+#define HANDOVER_LINGER_ENV "SINGLE_SERVER_LINGERING"
 #define HANDOVER_FD_MAX     (1 << 20)
 #define HANDOVER_ITEMS_MAX  100000
 
@@ -89,6 +101,7 @@ typedef struct HANDOVER_CLIENT {
                                         /* pause_ms is the time it has left */
     int     linger;                     /* refused, lingering: pause_ms is */
                                         /* the time it may still linger */
+                                        /* (HANDOVER_LINGER_ENV) */
 } HANDOVER_CLIENT;
 
 typedef struct HANDOVER_SOURCE {
@@ -116,5 +129,7 @@ extern void handover_add_child(HANDOVER *, const HANDOVER_CHILD *);
 extern void handover_add_client(HANDOVER *, const HANDOVER_CLIENT *);
 extern void handover_add_source(HANDOVER *, const HANDOVER_SOURCE *);
 extern void handover_free(HANDOVER *);
+extern char *handover_format_lingering(const HANDOVER *);
+extern int handover_parse_lingering(const char *, HANDOVER *, char **);
 
 #endif

@@ -311,12 +311,13 @@ static char **reexec_environ(SKELETON *sk, const HANDOVER *st)
     size_t  i;
     char  **env;
     char   *text = handover_format(st);
+    char   *lingering = handover_format_lingering(st);
     char   *names = mystrdup("");
     char   *tmp;
 
     while (environ[n])
         n++;
-    env = mycalloc(n + 9, sizeof(char *));
+    env = mycalloc(n + 10, sizeof(char *));
     memcpy(env, environ, n * sizeof(char *));
     for (i = 0; i < sk->listeners.count; i++) {
         tmp = myasprintf("%s%s%s", names, i ? ":" : "",
@@ -329,6 +330,8 @@ static char **reexec_environ(SKELETON *sk, const HANDOVER *st)
     env[n++] = myasprintf("LISTEN_PID=%ld", (long) getpid());
     env[n++] = myasprintf("LISTEN_FDNAMES=%s", names);
     env[n++] = myasprintf("%s=%s", HANDOVER_ENV, text);
+    if (lingering)
+        env[n++] = myasprintf("%s=%s", HANDOVER_LINGER_ENV, lingering);
     env[n++] = myasprintf("%s=%ld", REEXEC_COUNT_ENV, sk->re.count + 1);
     env[n++] = myasprintf("%s=%s", REEXEC_PROGRAM_ENV, sk->re.self_path);
     if (reexec_warned)
@@ -336,6 +339,7 @@ static char **reexec_environ(SKELETON *sk, const HANDOVER *st)
     if (notify_socket_path())
         env[n++] = myasprintf("NOTIFY_SOCKET=%s", notify_socket_path());
     myfree(text);
+    myfree(lingering);
     myfree(names);
     return (env);
 }
@@ -680,15 +684,20 @@ void    reexec_exec(SKELETON *sk, HANDOVER *st)
 int     reexec_take(HANDOVER *st)
 {
     const char *text = getenv(HANDOVER_ENV);
+    const char *lingering = getenv(HANDOVER_LINGER_ENV);
     char   *err;
 
     memset(st, 0, sizeof(*st));
     st->flow_fd = -1;
-    if (text == 0)
+    if (text == 0) {
+        unsetenv(HANDOVER_LINGER_ENV);  /* stray: no handover came */
         return (0);
-    if (handover_parse(text, st, &err) < 0)
+    }
+    if (handover_parse(text, st, &err) < 0
+        || (lingering && handover_parse_lingering(lingering, st, &err) < 0))
         ss_msg_fatal("%s", err);
     unsetenv(HANDOVER_ENV);
+    unsetenv(HANDOVER_LINGER_ENV);
     if (st->pid != getpid()) {
         ss_msg_warn("%s is meant for pid %ld, not for us -- ignored",
                  HANDOVER_ENV, (long) st->pid);

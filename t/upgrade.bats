@@ -204,3 +204,28 @@ held_client() {
 	[ "$STATUS" -eq 0 ]
 	[ "$(grep -c 'TCPREMOTEIP=203.0.113.7|.*|--|many$' "$D/burst")" -eq 60 ]
 }
+
+# downgrade: the previous release's program renamed over $BIN, then SIGHUP
+downgrade() {
+	cp "$OLD_SS" "$BIN.old"
+	mv "$BIN.old" "$BIN"
+	kill -HUP "$SERVER_PID"
+}
+
+@test "a downgrade to the previous release while a refused client lingers: the old program takes over and serves on" {
+	local rules=$BATS_TEST_TMPDIR/rules
+	printf '127.0.0.2 deny go away\n* allow\n' >"$rules"
+	cp "$SS" "$BIN"
+	SS=$BIN start_server -v -L 127.0.0.1:0 -o access_rules="$rules" \
+		"$H/echo-line"
+	# refused, and still connected: it lingers (2 s) while the exec comes
+	bg client "$ADDR" --bind 127.0.0.2 --hold 5 >"$D/refused.out"
+	wait_for_log "deny 127.0.0.2"
+	downgrade
+	reexec_after 0
+	grep -q "with 1 refused client(s) lingering" "$LOG"
+	! grep -E 'fatal|panic' "$LOG" || false
+	runs_new		# the file at $BIN: the old program now
+	run -0 client "$ADDR" --send 'after\n'
+	[ "$output" = after ]
+}

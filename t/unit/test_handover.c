@@ -92,34 +92,50 @@ static void round_trip(void)
 
 /*
  * round_trip_linger - a refused client still lingering goes across, with
- * the time it may still linger, told apart from paused and header ones
+ * the time it may still linger, in a variable of its own (an older image
+ * ignores that one, where it would refuse an item it does not know)
  */
 static void round_trip_linger(void)
 {
     HANDOVER in = {.pid = 4242, .flow_fd = -1};
     HANDOVER_CLIENT g1 = {12, 1500, 2, 0, 1};
     HANDOVER_CLIENT p1 = {13, 0, 0, 0, 0};
+    HANDOVER_CLIENT g2 = {14, 0, 0, 0, 1};
     HANDOVER out;
     char   *text;
+    char   *lingering;
     char   *err = 0;
 
+    ok(handover_format_lingering(&in) == 0, "none linger: no variable");
     handover_add_client(&in, &g1);
     handover_add_client(&in, &p1);
+    handover_add_client(&in, &g2);
     text = handover_format(&in);
-    ok(strcmp(text, "v1 pid=4242 served=0 g=12,1500,2 p=13,0,0") == 0,
-       "format, a lingering client: %s", text);
-    ok(handover_parse(text, &out, &err) == 0 && out.nclients == 2
-       && out.clients[0].fd == 12 && out.clients[0].pause_ms == 1500
-       && out.clients[0].listener == 2 && out.clients[0].linger
-       && !out.clients[0].header && !out.clients[1].linger
-       && !out.clients[1].header, "lingering clients survive");
-    handover_free(&out);
-    ok(handover_parse("v1 pid=9 g=2,10,0", &out, &err) < 0,
-       "a lingering client's fd below 3 is refused");
+    lingering = handover_format_lingering(&in);
+    ok(strcmp(text, "v1 pid=4242 served=0 p=13,0,0") == 0,
+       "the main line leaves them out: %s", text);
+    ok(strcmp(lingering, "12,1500,2 14,0,0") == 0,
+       "their own variable: %s", lingering);
+    ok(handover_parse(text, &out, &err) == 0
+       && handover_parse_lingering(lingering, &out, &err) == 0
+       && out.nclients == 3 && !out.clients[0].linger
+       && out.clients[1].fd == 12 && out.clients[1].pause_ms == 1500
+       && out.clients[1].listener == 2 && out.clients[1].linger
+       && !out.clients[1].header && out.clients[2].fd == 14
+       && out.clients[2].linger, "lingering clients survive");
+    ok(handover_parse_lingering("15,1,0 2,10,0", &out, &err) < 0
+       && out.nclients == 3 && err
+       && strcmp(err, HANDOVER_LINGER_ENV ": bad item \"2,10,0\"") == 0,
+       "a lingering client's fd below 3 is refused, nothing taken: %s", err);
     myfree(err);
+    err = 0;
+    handover_free(&out);
+    ok(handover_parse("v1 pid=9 g=12,10,0", &out, &err) < 0,
+       "the main line has no g= items: %s", err);
+    myfree(err);
+    myfree(lingering);
     myfree(text);
     handover_free(&in);
-    handover_free(&out);
 }
 
 /*
