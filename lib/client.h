@@ -127,6 +127,7 @@ typedef struct CLIENT_TABLE {
     void   *context;
     ADMIT  *admit;                      /* the rules, the per-source limit */
     UPSTREAM *upstream;                 /* the PROXY step */
+    int     may_peek;                   /* upstream_may_peek() */
     int     (*pause) (void *);          /* 1: take the in-flow pause */
     void   *pause_context;
     long    pause_ms;                   /* in_flow_delay */

@@ -109,8 +109,8 @@ void    skeleton_clients(SKELETON *sk, const CLIENT_HOOKS *hooks,
 {
     CLIENT_TABLE *t = &sk->clients;
 
-    upstream_loop_check(sk->upstream, sk->base);
     client_table_init(t, sk->base, hooks, context);
+    t->may_peek = upstream_may_peek(sk->base);
     t->admit = sk->admit;
     t->upstream = sk->upstream;
     t->pause = skeleton_pause;

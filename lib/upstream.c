@@ -164,13 +164,21 @@ static int upstream_look(int fd, size_t *want, PROXY_HEADER *hdr,
 }
 
 
-/* upstream_read_start - begin to read the header of the client on fd */
-void    upstream_read_start(UPSTREAM_READ *rd, int fd)
+/*
+ * upstream_read_start - begin to read the header of the client on fd;
+ * a socket is looked at when the loop can watch it edge-triggered
+ * (may_peek), else read exactly as a pipe is
+ */
+void    upstream_read_start(UPSTREAM_READ *rd, int fd, int may_peek)
 {
     struct stat st;
+    int     sock;
 
+    sock = fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
     rd->fd = fd;
-    rd->peek = fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+    rd->peek = sock && may_peek;
+    /* epoll refuses regular files and /dev/null: they never wait anyway. */
+    rd->waits = sock || S_ISFIFO(st.st_mode) || isatty(fd);
     rd->want = PROXY_V1_MAX;
     rd->have = 0;
     rd->buf = 0;
@@ -179,15 +187,9 @@ void    upstream_read_start(UPSTREAM_READ *rd, int fd)
 /* upstream_read_events - how to wait for more on rd->fd, 0: it cannot */
 short   upstream_read_events(const UPSTREAM_READ *rd)
 {
-    struct stat st;
-
     if (rd->peek)
         return (EV_READ | EV_CLOSED | EV_ET | EV_PERSIST);
-    /* epoll refuses regular files and /dev/null: they never wait anyway. */
-    if (fstat(rd->fd, &st) == 0
-        && (S_ISFIFO(st.st_mode) || isatty(rd->fd)))
-        return (EV_READ | EV_PERSIST);
-    return (0);
+    return (rd->waits ? EV_READ | EV_PERSIST : 0);
 }
 
 /*
@@ -246,7 +248,7 @@ static ssize_t upstream_take(UPSTREAM_READ *rd, int waits, int woken,
 static int upstream_read_bytes(UPSTREAM_READ *rd, short what,
                                        PROXY_HEADER *hdr, const char **why)
 {
-    int     waits = upstream_read_events(rd) != 0;
+    int     waits = rd->waits;
     int     woken = what != 0;
     ssize_t got;
     int     len;
@@ -293,15 +295,13 @@ void    upstream_read_end(UPSTREAM_READ *rd)
 }
 
 /*
- * upstream_loop_check - once, at start: a socket's header is watched
- * edge-triggered, with early close, which the loop's backend must offer
+ * upstream_may_peek - can the loop watch a socket as the reader looks at
+ * one: edge-triggered (a level-triggered event would fire on for bytes
+ * left unread), with early close? Asked once, at start.
  */
-void    upstream_loop_check(const UPSTREAM *up, struct event_base *base)
+int     upstream_may_peek(struct event_base *base)
 {
     int     need = EV_FEATURE_ET | EV_FEATURE_EARLY_CLOSE;
 
-    if (up->on && (event_base_get_features(base) & need) != need)
-        ss_msg_fatal("the event loop's %s backend cannot watch for a PROXY "
-                     "header (it needs edge triggering and early close)",
-                     event_base_get_method(base));
+    return ((event_base_get_features(base) & need) == need);
 }

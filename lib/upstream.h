@@ -13,8 +13,7 @@
  *			const char *networks);
  *	int	upstream_on(const UPSTREAM *up);
  *
- *	void	upstream_loop_check(const UPSTREAM *up,
- *			struct event_base *base);
+ *	int	upstream_may_peek(struct event_base *base);
  *
  *	long	upstream_timeout_ms(const UPSTREAM *up);
  *	int	upstream_trusted(const UPSTREAM *up,
@@ -22,7 +21,7 @@
  *	void	upstream_apply(SINGLE_SERVER_CLIENT *client,
  *			const PROXY_HEADER *hdr);
  *
- *	void	upstream_read_start(UPSTREAM_READ *rd, int fd);
+ *	void	upstream_read_start(UPSTREAM_READ *rd, int fd, int may_peek);
  *	short	upstream_read_events(const UPSTREAM_READ *rd);
  *	int	upstream_read_step(UPSTREAM_READ *rd, short what,
  *			PROXY_HEADER *hdr, const char **why);
@@ -51,9 +50,11 @@
  *	anyone may without a list. Any other is refused before anything
  *	is read, with the reason UPSTREAM_UNTRUSTED.
  *
- *	upstream_loop_check(), once at start, exits when the protocol is
- *	on and the event loop's backend cannot watch a socket as the
- *	reader needs (edge-triggered, with early close).
+ *	upstream_may_peek(), asked once at start, says whether the event
+ *	loop's backend can watch a socket as the peeking reader needs
+ *	(edge-triggered, with early close: epoll); without it (poll or
+ *	select, as EVENT_NOEPOLL asks libevent) a socket is read exactly
+ *	as a pipe is.
  *
  *	The client table (client.h) keeps each client's reader, event and
  *	deadline (on the monotonic clock), in both modes. While a header
@@ -73,7 +74,8 @@
  *
  *	The reader, for either mode: upstream_read_start() begins to read
  *	the header of the client on fd (nothing is read yet; a socket is
- *	told from a pipe, fifo, tty or file here, once).
+ *	told from a pipe, fifo, tty or file here, once; a socket is looked
+ *	at only with may_peek, upstream_may_peek()'s answer).
  *	upstream_read_step() reads what is there and never blocks; what
  *	is 0 on the first try, else the flags the event on rd->fd fired
  *	with. It returns 1 when the header was taken, exactly (not a byte
@@ -84,16 +86,14 @@
  *	header ended" (an end of file, a reset, a hangup), "connection
  *	error", or the parser's reason. upstream_read_events() gives the
  *	libevent flags to watch rd->fd with: EV_READ | EV_CLOSED | EV_ET |
- *	EV_PERSIST for a socket (looked at as resident mode above
- *	describes, so the event loop needs edge triggering and early
- *	close), EV_READ | EV_PERSIST for a pipe, fifo or tty (read
+ *	EV_PERSIST for a socket looked at (as above), EV_READ |
+ *	EV_PERSIST for a socket not looked at, a pipe, fifo or tty (read
  *	exactly what the header still lacks, as much of it as FIONREAD
  *	says is there: a version 1 header a byte at a time past its first
  *	15, a version 2 one its 16 bytes and then the length they give),
  *	and 0 for what cannot be waited for (a regular file, /dev/null),
  *	for which step never says wait: a file read to its end has ended.
- *	On a pipe, fifo or tty a wake-up with nothing to read is an end
- *	of file. The timeout is the caller's (event_add()), as is the
+ *	There a wake-up with nothing to read is an end of file. The timeout is the caller's (event_add()), as is the
  *	deadline it keeps.
  *	upstream_read_end() frees what the reader holds (the buffer of a
  *	pipe or file); it does not close fd.
@@ -114,6 +114,7 @@ typedef struct UPSTREAM_READ {
                                         /* the header at the end */
     size_t  want;                       /* peek: how many bytes to look at next */
     size_t  have;                       /* not a socket: bytes taken so far, in buf */
+    int     waits;                      /* a socket, pipe, fifo or tty */
     unsigned char *buf;                 /* not a socket: null until needed */
 } UPSTREAM_READ;
 
@@ -121,11 +122,11 @@ extern UPSTREAM *upstream_open(const char *, long, const char *);
 #define UPSTREAM_UNTRUSTED "peer not in upstream_proxy_networks"
 
 extern int upstream_on(const UPSTREAM *);
-extern void upstream_loop_check(const UPSTREAM *, struct event_base *);
+extern int upstream_may_peek(struct event_base *);
 extern long upstream_timeout_ms(const UPSTREAM *);
 extern int upstream_trusted(const UPSTREAM *, const SINGLE_SERVER_CLIENT *);
 extern void upstream_apply(SINGLE_SERVER_CLIENT *, const PROXY_HEADER *);
-extern void upstream_read_start(UPSTREAM_READ *, int);
+extern void upstream_read_start(UPSTREAM_READ *, int, int);
 extern short upstream_read_events(const UPSTREAM_READ *);
 extern int upstream_read_step(UPSTREAM_READ *, short, PROXY_HEADER *,
                                       const char **);

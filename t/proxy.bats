@@ -446,6 +446,21 @@ s.close()' "$ADDR"
 	[ "$(payload)" = next ]
 }
 
+@test "without epoll (EVENT_NOEPOLL: poll, level-triggered) the header is read exactly, in both modes" {
+	SS_WRAP="env EVENT_NOEPOLL=1" serve -o upstream_proxy_timeout=30s
+	run pc "$ADDR" "$V1" --split 5 --pause 0.05 --send 'poll v1\n'
+	[ "$status" -eq 0 ]
+	[ "$(var TCPREMOTEIP)" = 203.0.113.7 ]
+	[ "$(payload)" = "poll v1" ]
+	run pc "$ADDR" hex:"50524f5859205443503420" --timeout 5
+	wait_for_log "refuse 127.0.0.1 (PROXY header: connection closed before the header ended)" 10
+	run bash -c "printf 'PROXY TCP6 2001:db8::5 2001:db8::6 1 2\r\nrest\n' |
+		EVENT_NOEPOLL=1 '$SS' -S -o upstream_proxy_protocol=haproxy '$H/proxy-show'"
+	[ "$status" -eq 0 ]
+	[ "$(var TCPREMOTEIP)" = 2001:db8::5 ]
+	[ "$(payload)" = rest ]
+}
+
 @test "stream mode: a peer outside upstream_proxy_networks is refused, one inside is served" {
 	run bash -c "printf 'PROXY TCP4 203.0.113.7 198.51.100.1 1 2\r\nrest\n' |
 		'$SS' -S -V --remote=192.0.2.9:5 -o upstream_proxy_protocol=haproxy \

@@ -66,8 +66,9 @@ static int rest(int fd)
 }
 
 /*
- * begin - a pipe (sock: a socket pair) holding the first k bytes of hdr,
- * and the reader's first step on it: what that step said
+ * begin - a pipe (sock: a socket pair, looked at with 1, read exactly
+ * with 2) holding the first k bytes of hdr, and the reader's first step
+ * on it: what that step said
  */
 static int begin(int fds[2], UPSTREAM_READ *rd, const void *hdr, size_t k,
                          int sock, PROXY_HEADER *got, const char **why)
@@ -75,14 +76,14 @@ static int begin(int fds[2], UPSTREAM_READ *rd, const void *hdr, size_t k,
     if ((sock ? socketpair(AF_UNIX, SOCK_STREAM, 0, fds) : pipe(fds)) < 0)
         exit(1);
     put(fds[1], hdr, k);
-    upstream_read_start(rd, fds[0]);
+    upstream_read_start(rd, fds[0], sock == 1);
     return (upstream_read_step(rd, 0, got, why));
 }
 
 /*
  * split - the header cut after k bytes: the first step waits, the second
- * (woken) takes the header and leaves TAIL. sock: a socket pair, else a
- * pipe. Returns 1 when all is as it should be.
+ * (woken) takes the header and leaves TAIL. sock: as begin() has it.
+ * Returns 1 when all is as it should be.
  */
 static int split(const unsigned char *hdr, size_t len, size_t k, int sock)
 {
@@ -97,7 +98,7 @@ static int split(const unsigned char *hdr, size_t len, size_t k, int sock)
     put(fds[1], TAIL, strlen(TAIL));
     s2 = s1 == 0 ? upstream_read_step(&rd, EV_READ, &got, &why) : s1;
     upstream_read_end(&rd);
-    s2 = s1 == 0 && s2 == 1 && rd.peek == sock && rest(fds[0]);
+    s2 = s1 == 0 && s2 == 1 && rd.peek == (sock == 1) && rest(fds[0]);
     if (!s2)
         printf("# cut after %zu of %zu: %d then %s\n", k, len, s1,
                why ? why : "(no reason)");
@@ -115,7 +116,7 @@ static void every_cut(const char *name, const void *hdr, size_t len, int sock)
     for (k = 0; k < len && good; k++)
         good = split(hdr, len, k, sock);
     ok(good, "%s on a %s, cut at every byte: read whole, not a byte more",
-       name, sock ? "socket" : "pipe");
+       name, sock == 1 ? "socket" : sock ? "socket read exactly" : "pipe");
 }
 
 /* closed - a pipe closed k bytes into a header: the reader says so */
@@ -154,7 +155,7 @@ static int from_file(const void *hdr, size_t len, size_t keep, int *status,
     if (keep == len)
         put(fd, TAIL, strlen(TAIL));
     lseek(fd, 0, SEEK_SET);
-    upstream_read_start(&rd, fd);
+    upstream_read_start(&rd, fd, 1);
     events = upstream_read_events(&rd);
     *status = upstream_read_step(&rd, 0, &got, why);
     upstream_read_end(&rd);
@@ -187,7 +188,7 @@ static void others(void)
 
     if (pipe(fds) < 0)
         exit(1);
-    upstream_read_start(&rd, fds[0]);
+    upstream_read_start(&rd, fds[0], 1);
     ok(upstream_read_events(&rd) == (EV_READ | EV_PERSIST),
        "a pipe is watched level-triggered");
     ok(upstream_read_step(&rd, 0, &got, &why) == 0, "an empty pipe: wait");
@@ -195,7 +196,7 @@ static void others(void)
        && strcmp(why, "timeout") == 0, "EV_TIMEOUT: \"timeout\"");
     upstream_read_end(&rd);
     put(fds[1], "GET / HTTP/1.0\r\n", 16);
-    upstream_read_start(&rd, fds[0]);
+    upstream_read_start(&rd, fds[0], 1);
     ok(upstream_read_step(&rd, 0, &got, &why) == -1
        && strcmp(why, "not a PROXY header") == 0, "a bad header: the reason");
     upstream_read_end(&rd);
@@ -203,9 +204,12 @@ static void others(void)
     close(fds[1]);
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) < 0)
         exit(1);
-    upstream_read_start(&rd, fds[0]);
+    upstream_read_start(&rd, fds[0], 1);
     ok(upstream_read_events(&rd) == (EV_READ | EV_CLOSED | EV_ET | EV_PERSIST),
        "a socket is looked at, edge-triggered");
+    upstream_read_start(&rd, fds[0], 0);
+    ok(upstream_read_events(&rd) == (EV_READ | EV_PERSIST) && !rd.peek,
+       "without edge triggering a socket is read as a pipe is");
     close(fds[0]);
     close(fds[1]);
 }
@@ -221,6 +225,8 @@ int     main(void)
     every_cut("v2 with a TLV", v2long, n2, 0);
     every_cut("v1 TCP4", v1, sizeof(v1) - 1, 1);
     every_cut("v2 with a TLV", v2long, n2, 1);
+    every_cut("v1 TCP4", v1, sizeof(v1) - 1, 2);
+    every_cut("v2 with a TLV", v2long, n2, 2);
     closed(v1, 0);
     closed(v1, 20);
     closed(v2long, 100);
