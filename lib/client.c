@@ -223,12 +223,14 @@ static void client_start(CLIENT *cl)
     if (cl->c.in_fd >= 0)               /* the handler has it now */
         close(cl->c.in_fd);
     cl->c.in_fd = -1;
-    if ((cl->pid = pid) > 0) {
+    if ((cl->pid = pid) > 0)
         admit_bind(t->admit, (long) pid, &cl->ticket);  /* freed when reaped */
-    } else {
+    else
         admit_release(t->admit, &cl->ticket);
+    if (t->hooks->started)
+        t->hooks->started(cl, t->context);
+    if (pid == 0)
         client_move(cl, CLIENT_DONE);   /* served in-process, and over */
-    }
 }
 
 /* client_judge - the client is who it is: the rules, a pause, a start */

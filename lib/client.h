@@ -51,7 +51,10 @@
  *	starts the handler (its pid; 0 served in-process; -1 and errno),
  *	admitted() hears of each admitted client (max_use counts it),
  *	nostart() of a handler that could not start (it returns the
- *	milliseconds to wait before a retry, or -1: refuse the client), and
+ *	milliseconds to wait before a retry, or -1: refuse the client),
+ *	started() of a client handed to the application once the process's
+ *	own copy of its connection is closed (cl->pid: its handler, 0
+ *	served in-process), and
  *	changed() runs after a client moved on in the event loop (the
  *	mode decides what to watch). Counters: served (handed to the
  *	application) and refused (denied, bad header, no handler).
@@ -118,6 +121,7 @@ typedef struct CLIENT_HOOKS {
     pid_t   (*start) (CLIENT *, void *);
     void    (*admitted) (CLIENT *, void *);
     long    (*nostart) (CLIENT *, int, void *);     /* ms to a retry, -1 */
+    void    (*started) (CLIENT *, void *);          /* our copy closed */
     void    (*changed) (void *);
 } CLIENT_HOOKS;
 

@@ -73,11 +73,13 @@ static int reload_proxied_now(RESIDENT *rs)
     CLIENT *next;
     int     n = 0;
 
-    CLIENT_FOREACH(cl, next, rs->clients)
+    CLIENT_FOREACH(cl, next, rs->clients) {
         if (cl->state == CLIENT_PAUSED && cl->c.proxy_len > 0)
-        client_start_now(cl);
-    CLIENT_FOREACH(cl, next, rs->clients)
+            client_start_now(cl);
+    }
+    CLIENT_FOREACH(cl, next, rs->clients) {
         n += cl->state == CLIENT_PAUSED && cl->c.proxy_len > 0;
+    }
     return (n);
 }
 
@@ -119,6 +121,23 @@ static void reload_export(RESIDENT *rs, HANDOVER *st)
     }
 }
 
+/* reload_log - what is handed over, as the log has always said it */
+static void reload_log(RESIDENT *rs, const HANDOVER *st)
+{
+    int     lingering = client_count(rs->clients, CLIENT_LINGERING);
+    char    also[64] = "";
+
+    /* Said only when there are some: the line is the same as ever else. */
+    if (lingering > 0)
+        snprintf(also, sizeof(also), ", with %d refused client(s) lingering",
+                 lingering);
+    ss_msg_info("re-executing %s: %zu handler(s), %d paused client(s) and "
+                "%d still sending a PROXY header handed over%s",
+                rs->sk->re.self_path, st->nchildren,
+                client_count(rs->clients, CLIENT_PAUSED),
+                client_count(rs->clients, CLIENT_HEADER), also);
+}
+
 /*
  * resident_reexec_now - hand everything in flight to a new image of us.
  * A signal that libevent caught but whose callback has not run yet would
@@ -136,8 +155,6 @@ void    resident_reexec_now(RESIDENT *rs)
     sigset_t all;
     sigset_t old;
     char   *why;
-    int     lingering;
-    char    also[64] = "";
 
     sigfillset(&all);
     sigprocmask(SIG_BLOCK, &all, &old);
@@ -166,15 +183,7 @@ void    resident_reexec_now(RESIDENT *rs)
     child_export(&st);
     reload_export(rs, &st);
     (void) admit_export(sk->admit, &st);
-    /* Said only when there are some: the line is the same as ever else. */
-    if ((lingering = client_count(rs->clients, CLIENT_LINGERING)) > 0)
-        snprintf(also, sizeof(also), ", with %d refused client(s) lingering",
-                 lingering);
-    ss_msg_info("re-executing %s: %zu handler(s), %d paused client(s) and "
-                "%d still sending a PROXY header handed over%s",
-                sk->re.self_path, st.nchildren,
-                client_count(rs->clients, CLIENT_PAUSED),
-                client_count(rs->clients, CLIENT_HEADER), also);
+    reload_log(rs, &st);
     reexec_exec(sk, &st);               /* returns only to exit */
 }
 
@@ -307,7 +316,7 @@ static void reload_import(RESIDENT *rs, const HANDOVER *st)
             ss_msg_fatal("handover: client fd %d: %m", hc->fd);
         cl = client_new(rs->clients, hc->fd, &sk->listeners.items[hc->listener]);
         reload_peer(&cl->c);
-        resident_client_env(rs, &cl->c);
+        resident_client_env(&cl->c);
         client_resume(cl, hc->linger ? CLIENT_LINGERING : hc->header ?
                       CLIENT_HEADER : CLIENT_PAUSED, hc->pause_ms);
     }

@@ -121,8 +121,9 @@ static void resident_finish(RESIDENT *rs)
 
     if (rs->finished)
         return;
-    CLIENT_FOREACH(cl, next, rs->clients)
+    CLIENT_FOREACH(cl, next, rs->clients) {
         client_drop(cl, 0);             /* only lingering ones are left */
+    }
     if (rs->status_ev && evtimer_pending(rs->status_ev, 0))
         resident_status_event(-1, 0, rs);   /* the last change too */
     if (app->pre_exit)
@@ -188,7 +189,7 @@ void    resident_stop(RESIDENT *rs)
 }
 
 /* resident_client_env - the UCSPI variables, from what is precomputed */
-void    resident_client_env(RESIDENT *rs, SINGLE_SERVER_CLIENT *client)
+void    resident_client_env(SINGLE_SERVER_CLIENT *client)
 {
     const SS_LISTENER *lp = client->listener;
     struct sockaddr_storage local;
@@ -196,7 +197,6 @@ void    resident_client_env(RESIDENT *rs, SINGLE_SERVER_CLIENT *client)
     char    host[INET6_ADDRSTRLEN];
     char    port[8];
 
-    (void) rs;
     if (lp->family == AF_UNIX) {
         client_env_unix(&client->env, lp->unix_path, client->in_fd);
     } else if (lp->local_fixed) {
@@ -320,11 +320,23 @@ static pid_t resident_start(CLIENT *cl, void *context)
         app->service(&cl->c, app->context);
     else if ((pid = skeleton_spawn(rs->sk, &cl->c)) < 0)
         return (-1);
+    return (pid);
+}
+
+/*
+ * resident_started - the hook for a client handed to the application,
+ * our copy of its connection closed: -v says so, and the application's
+ * loop() runs, as the process goes back to waiting
+ */
+static void resident_started(CLIENT *cl, void *context)
+{
+    RESIDENT *rs = context;
+    const SINGLE_SERVER_APP *app = rs->sk->app;
+
     if (ss_msg_verbose)
-        resident_log_client(&cl->c, pid);
+        resident_log_client(&cl->c, cl->pid);
     if (app->loop)
         app->loop(app->context);
-    return (pid);
 }
 
 /* resident_admitted - the hook for each admitted client: max_use counts */
@@ -354,7 +366,8 @@ static void resident_changed(void *context)
 }
 
 static const CLIENT_HOOKS resident_hooks = {
-    resident_start, resident_admitted, resident_nostart_hook, resident_changed,
+    resident_start, resident_admitted, resident_nostart_hook, resident_started,
+    resident_changed,
 };
 
 /* resident_accept_error - what an accept() failure means */
@@ -401,7 +414,7 @@ static void resident_accepted(RESIDENT *rs, SS_LISTENER *lp, int conn,
     client_pass(cl, conn);
     memcpy(&cl->c.peer, peer, sizeof(cl->c.peer));
     cl->c.peer_len = peer_len;
-    resident_client_env(rs, &cl->c);
+    resident_client_env(&cl->c);
     client_run(cl, 0);
 }
 
@@ -550,9 +563,10 @@ void    resident_leave(SKELETON *sk, int sig)
              client_busy(rs->clients));
     rs->leaving = 1;
     resident_stop(rs);
-    CLIENT_FOREACH(cl, next, rs->clients)
+    CLIENT_FOREACH(cl, next, rs->clients) {
         if (cl->state == CLIENT_PAUSED)
-        client_start_now(cl);           /* a retry that fails pauses again */
+            client_start_now(cl);       /* a retry that fails pauses again */
+    }
     if (client_busy(rs->clients) > 0) {
         if (P.drain_timeout > 0) {
             timer_arm(rs->drain_ev, &tv);
@@ -616,18 +630,17 @@ static void resident_ready(RESIDENT *rs)
                  P.max_idle, P.process_limit);
 }
 
-/* resident_run - the resident loop */
-int     resident_run(SKELETON *sk, int argc, char **argv)
+/*
+ * resident_open - what is done once, before privileges are dropped: the
+ * listeners, the rules, the in-flow bucket, master(8)'s lock
+ */
+static void resident_open(RESIDENT *rs, int argc, char **argv)
 {
-    static RESIDENT resident;
-    RESIDENT *rs = &resident;
+    SKELETON *sk = rs->sk;
 
     if (!sk->opts.allow_tty && isatty(0))
         ss_msg_usage("do not run this command by hand (use -d to allow a "
                   "terminal on stdin, or -S for stream mode)");
-    rs->sk = sk;
-    rs->clients = &sk->clients;
-    sk->resident = rs;
     resident_listeners(sk, sk->re.handed_over);
     resident_tune(sk, sk->re.handed_over);
     skeleton_admit_open(sk);
@@ -640,6 +653,18 @@ int     resident_run(SKELETON *sk, int argc, char **argv)
     if (rs->own && sk->idle_given && P.max_idle > 0 && !sk->re.handed_over)
         ss_msg_warn("max_idle %lds has no effect: every listener is our own, "
                     "and leaving would leave nobody listening", P.max_idle);
+}
+
+/* resident_run - the resident loop */
+int     resident_run(SKELETON *sk, int argc, char **argv)
+{
+    static RESIDENT resident;
+    RESIDENT *rs = &resident;
+
+    rs->sk = sk;
+    rs->clients = &sk->clients;
+    sk->resident = rs;
+    resident_open(rs, argc, argv);
     resident_events(rs);
     skeleton_clients(sk, &resident_hooks, rs);
     if (sk->ma.on)

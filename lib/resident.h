@@ -23,7 +23,7 @@
  *		reload.c's timers.
  *	void	resident_take_over(RESIDENT *rs);
  *		serve on what a previous image handed over.
- *	void	resident_client_env(RESIDENT *rs, SINGLE_SERVER_CLIENT *c);
+ *	void	resident_client_env(SINGLE_SERVER_CLIENT *c);
  *		a new client's UCSPI variables.
  *	void	resident_listeners(SKELETON *sk, int handed_over);
  *	void	resident_tune(SKELETON *sk, int handed_over);
@@ -85,7 +85,7 @@ extern void resident_reload(RESIDENT *, const char *, int);
 extern void resident_reexec_now(RESIDENT *);
 extern void resident_reload_events(RESIDENT *);
 extern void resident_take_over(RESIDENT *);
-extern void resident_client_env(RESIDENT *, SINGLE_SERVER_CLIENT *);
+extern void resident_client_env(SINGLE_SERVER_CLIENT *);
 extern int resident_own(SKELETON *);
 extern void resident_listeners(SKELETON *, int);
 extern void resident_tune(SKELETON *, int);

@@ -260,7 +260,7 @@ static void stream_changed(void *context)
 }
 
 static const CLIENT_HOOKS stream_hooks = {
-    stream_start, 0, stream_nostart, stream_changed,
+    stream_start, 0, stream_nostart, 0, stream_changed,
 };
 
 /* stream_drain_event - the drain is over: drop a client still sending */
