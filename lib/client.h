@@ -23,13 +23,16 @@
  *	int	client_busy(const CLIENT_TABLE *t);
  *	int	client_count(const CLIENT_TABLE *t, CLIENT_STATE state);
  *	long	client_ms_left(const CLIENT *cl);
+ *	void	client_deadline(CLIENT *cl, long ms);
  *	CLIENT_FOREACH(cl, next, t) { ... }
  * DESCRIPTION
  *	Every client the process is responsible for is a CLIENT in one
  *	table, in one of these states; client_run() is the one function
- *	that moves a client on, and the only one that changes its state:
+ *	that moves a client on as far as it goes, the others below bring
+ *	it what it cannot see for itself, and client_move() (static) is
+ *	the only place its state changes:
  *
- *	    accepted --> [passing] --> [header] --> admitted --> [paused]
+ *	    [passing] --> accepted --> [header] --> admitted --> [paused]
  *	        --> started --> done
  *	    refused anywhere before started: --> lingering --> done
  *
@@ -57,13 +60,16 @@
  *	application) and refused (denied, bad header, no handler).
  *
  *	client_new() makes an ACCEPTED client (fd -1: a PASSING one,
- *	whose descriptor client_pass() brings, or -1 if none came).
+ *	whose descriptor client_pass() brings, or -1 if none came;
+ *	resident mode makes every accepted client so, and passes it its
+ *	connection at once unless master(8)'s pass transport brings it).
  *	client_run() moves it on as far as it can go now; what is the
  *	event that woke it (0: none). client_start_now() ends a pause
  *	(leaving, or a re-execution that cannot hand the client over).
  *	client_reaped() ends the STARTED client of a handler pid.
  *	client_drop() closes a client that waits for something that will
- *	not come now (the drain is over), with an end of file, not a
+ *	not come now (the drain is over, or the process leaves with
+ *	refused clients still lingering), with an end of file, not a
  *	reset; "leaving: closing WHAT" is logged unless what is null.
  *
  *	client_linger() refuses a client: see LINGERING; ms is how long
@@ -75,7 +81,8 @@
  *
  *	client_busy() counts the clients being served or waiting to be
  *	(every state but LINGERING); client_count() those in one state.
- *	client_ms_left() is the time left to a client's deadline.
+ *	client_ms_left() is the time left to a client's deadline;
+ *	client_deadline() sets it ms from now, on the monotonic clock.
  *--*/
 
 #include <sys/types.h>

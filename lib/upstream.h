@@ -84,12 +84,12 @@
  *	header ended" (an end of file, a reset, a hangup), "connection
  *	error", or the parser's reason. upstream_read_events() gives the
  *	libevent flags to watch rd->fd with: EV_READ | EV_CLOSED | EV_ET |
- *	EV_PERSIST for a socket (looked at as resident mode above
- *	describes, so the event loop needs edge triggering and early
- *	close), EV_READ | EV_PERSIST for a pipe, fifo or tty (read
- *	exactly what the header still lacks, as much of it as FIONREAD
- *	says is there: a version 1 header a byte at a time past its first
- *	15, a version 2 one its 16 bytes and then the length they give),
+ *	EV_PERSIST for a socket (looked at as described above, so the
+ *	event loop needs edge triggering and early close), EV_READ |
+ *	EV_PERSIST for a pipe, fifo or tty (read exactly what the header
+ *	still lacks, as much of it as FIONREAD says is there: a version 1
+ *	header a byte at a time past its first 15, a version 2 one its 16
+ *	bytes and then the length they give),
  *	and 0 for what cannot be waited for (a regular file, /dev/null),
  *	for which step never says wait: a file read to its end has ended.
  *	On a pipe, fifo or tty a wake-up with nothing to read is an end
