@@ -201,12 +201,13 @@ int     admit_drain(int fd, size_t *total)
 }
 
 /*
- * admit_close - close a refused client's connection (stream mode: in
- * resident mode the client table lingers in its event loop). Closing a
- * socket with unread input resets it, and the client may then lose the
- * message before it reads it: so the message is followed by our end of
- * file, and what the client still sends is read and dropped until its
- * own end of file, a second and ADMIT_LINGER_BYTES at most.
+ * admit_close - close a client's connection without an event loop (stream
+ * mode, whose handler could not start, right before exiting: a refused
+ * client lingers in the client table's loop instead). Closing a socket
+ * with unread input resets it, and the client may then lose what it was
+ * sent before it reads it: so our end of file goes first, and what the
+ * client still sends is read and dropped until its own end of file, a
+ * second and ADMIT_LINGER_BYTES at most.
  */
 void    admit_close(int fd)
 {

@@ -42,8 +42,9 @@
  *	written to client->out_fd without waiting (what does not fit in
  *	the socket buffer is lost), the refusal is logged at info level,
  *	at most once a second per source with a count of those not logged,
- *	and 0 is returned: the caller closes the connection with
- *	admit_close() and starts nothing.
+ *	and 0 is returned: the caller starts nothing, and closes the
+ *	connection so that the message reaches it (the client table
+ *	lingers: client.h).
  *
  *	Behind a proxy (client->proxy_len > 0) logs name the client as
  *	"CLIENT via PROXY", unless the header kept the connection's own
@@ -54,11 +55,12 @@
  *	(at most once a second per source): "service NAME: refuse SOURCE
  *	(PROXY header: WHY)". The caller closes the connection.
  *
- *	admit_close() closes a refused client's connection so that the
- *	message reaches it, in stream mode (resident mode's client table
- *	lingers in its event loop: client.h): our end of file follows the
- *	message, and what the client still sends is read and dropped until
- *	its end of file, a second and 64 kB at most.
+ *	admit_close() closes a client's connection with an end of file,
+ *	not a reset, without an event loop (stream mode, when the handler
+ *	could not start, right before exiting; a refused client lingers
+ *	in the client table's loop instead: client.h): our end of file
+ *	goes first, and what the client still sends is read and dropped
+ *	until its end of file, a second and 64 kB at most.
  *
  *	admit_drain() reads and drops what a refused client sent, adding
  *	the count to *total: 0 at its end (or an error), 1 when more may

@@ -294,7 +294,7 @@ static void client_begin_header(CLIENT *cl, long ms)
         return;
     }
     client_move(cl, CLIENT_HEADER);
-    upstream_read_start(&cl->rd, cl->c.in_fd, t->may_peek);
+    upstream_read_start(&cl->rd, cl->c.in_fd, t->read_how);
     client_deadline(cl, ms);
     client_header(cl, 0);               /* a proxy sends it at once */
 }

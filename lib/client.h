@@ -27,9 +27,11 @@
  * DESCRIPTION
  *	Every client the process is responsible for is a CLIENT in one
  *	table, in one of these states; client_run() is the one function
- *	that moves a client on, and the only one that changes its state:
+ *	that moves a client on as far as it goes, the others below bring
+ *	it what it cannot see for itself, and client_move() (static) is
+ *	the only place its state changes:
  *
- *	    accepted --> [passing] --> [header] --> admitted --> [paused]
+ *	    [passing] --> accepted --> [header] --> admitted --> [paused]
  *	        --> started --> done
  *	    refused anywhere before started: --> lingering --> done
  *
@@ -60,13 +62,16 @@
  *	application) and refused (denied, bad header, no handler).
  *
  *	client_new() makes an ACCEPTED client (fd -1: a PASSING one,
- *	whose descriptor client_pass() brings, or -1 if none came).
+ *	whose descriptor client_pass() brings, or -1 if none came;
+ *	resident mode makes every accepted client so, and passes it its
+ *	connection at once unless master(8)'s pass transport brings it).
  *	client_run() moves it on as far as it can go now; what is the
  *	event that woke it (0: none). client_start_now() ends a pause
  *	(leaving, or a re-execution that cannot hand the client over).
  *	client_reaped() ends the STARTED client of a handler pid.
  *	client_drop() closes a client that waits for something that will
- *	not come now (the drain is over), with an end of file, not a
+ *	not come now (the drain is over, or the process leaves with
+ *	refused clients still lingering), with an end of file, not a
  *	reset; "leaving: closing WHAT" is logged unless what is null.
  *
  *	client_linger() refuses a client: see LINGERING; ms is how long
@@ -78,7 +83,8 @@
  *
  *	client_busy() counts the clients being served or waiting to be
  *	(every state but LINGERING); client_count() those in one state.
- *	client_ms_left() is the time left to a client's deadline.
+ *	client_ms_left() is the time left to a client's deadline, which
+ *	is kept on the monotonic clock.
  *--*/
 
 #include <sys/types.h>
@@ -131,7 +137,7 @@ typedef struct CLIENT_TABLE {
     void   *context;
     ADMIT  *admit;                      /* the rules, the per-source limit */
     UPSTREAM *upstream;                 /* the PROXY step */
-    int     may_peek;                   /* upstream_may_peek() */
+    int     read_how;                   /* upstream_read_start()'s how */
     int     (*pause) (void *);          /* 1: take the in-flow pause */
     void   *pause_context;
     long    pause_ms;                   /* in_flow_delay */
@@ -146,7 +152,6 @@ typedef struct CLIENT_TABLE {
 #define CLIENT_LINGER_MS    2000        /* a refused client's end of file */
 #define CLIENT_LINGER_MAX   256         /* refused clients lingering at once */
 #define CLIENT_LINGER_BYTES 65536       /* read and dropped, at most */
-#define CLIENT_RETRY_MS     1000        /* a handler that could not start */
 
 #define CLIENT_FOREACH(cl, nx, t) \
     for ((cl) = (t)->head; (cl) && ((nx) = (cl)->next, 1); (cl) = (nx))

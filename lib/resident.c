@@ -667,6 +667,7 @@ int     resident_run(SKELETON *sk, int argc, char **argv)
     resident_open(rs, argc, argv);
     resident_events(rs);
     skeleton_clients(sk, &resident_hooks, rs);
+    sk->clients.read_how |= UPSTREAM_SOCKET;   /* accepted: all sockets */
     if (sk->ma.on)
         master_policy_start(rs);
     skeleton_signals(sk);

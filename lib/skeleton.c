@@ -110,7 +110,7 @@ void    skeleton_clients(SKELETON *sk, const CLIENT_HOOKS *hooks,
     CLIENT_TABLE *t = &sk->clients;
 
     client_table_init(t, sk->base, hooks, context);
-    t->may_peek = upstream_may_peek(sk->base);
+    t->read_how = upstream_may_peek(sk->base) ? UPSTREAM_MAY_PEEK : 0;
     t->admit = sk->admit;
     t->upstream = sk->upstream;
     t->pause = skeleton_pause;

@@ -24,7 +24,8 @@
  *		client's wait (its PROXY header, its in-flow pause).
  *	void	skeleton_admit_open(SKELETON *sk);
  *		read the access rules (before any chroot), and set up the
- *		per-source limit (resident mode only) and the PROXY step;
+ *		per-source limit (resident mode only, not under master(8))
+ *		and the PROXY step;
  *		exit 100 when the rules or the upstream_proxy_ parameters
  *		are bad.
  *	void	skeleton_flow_open(SKELETON *sk, int fd);

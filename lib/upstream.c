@@ -165,20 +165,29 @@ static int upstream_look(int fd, size_t *want, PROXY_HEADER *hdr,
 
 
 /*
- * upstream_read_start - begin to read the header of the client on fd;
- * a socket is looked at when the loop can watch it edge-triggered
- * (may_peek), else read exactly as a pipe is
+ * upstream_read_start - begin to read the header of the client on fd.
+ * how: UPSTREAM_MAY_PEEK, a socket may be looked at (the loop can watch
+ * it edge-triggered), else it is read exactly as a pipe is;
+ * UPSTREAM_SOCKET, the caller knows fd is a socket (no fstat() then:
+ * resident mode's clients all are).
  */
-void    upstream_read_start(UPSTREAM_READ *rd, int fd, int may_peek)
+void    upstream_read_start(UPSTREAM_READ *rd, int fd, int how)
 {
     struct stat st;
-    int     sock;
+    int     sock = 1;
+    int     fifo = 0;
 
-    sock = fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+    if ((how & UPSTREAM_SOCKET) == 0) {
+        sock = fifo = 0;
+        if (fstat(fd, &st) == 0) {
+            sock = S_ISSOCK(st.st_mode);
+            fifo = S_ISFIFO(st.st_mode);
+        }
+    }
     rd->fd = fd;
-    rd->peek = sock && may_peek;
+    rd->peek = sock && (how & UPSTREAM_MAY_PEEK);
     /* epoll refuses regular files and /dev/null: they never wait anyway. */
-    rd->waits = sock || S_ISFIFO(st.st_mode) || isatty(fd);
+    rd->waits = sock || fifo || isatty(fd);
     rd->want = PROXY_V1_MAX;
     rd->have = 0;
     rd->buf = 0;

@@ -21,7 +21,7 @@
  *	void	upstream_apply(SINGLE_SERVER_CLIENT *client,
  *			const PROXY_HEADER *hdr);
  *
- *	void	upstream_read_start(UPSTREAM_READ *rd, int fd, int may_peek);
+ *	void	upstream_read_start(UPSTREAM_READ *rd, int fd, int how);
  *	short	upstream_read_events(const UPSTREAM_READ *rd);
  *	int	upstream_read_step(UPSTREAM_READ *rd, short what,
  *			PROXY_HEADER *hdr, const char **why);
@@ -74,8 +74,9 @@
  *
  *	The reader, for either mode: upstream_read_start() begins to read
  *	the header of the client on fd (nothing is read yet; a socket is
- *	told from a pipe, fifo, tty or file here, once; a socket is looked
- *	at only with may_peek, upstream_may_peek()'s answer).
+ *	told from a pipe, fifo, tty or file here, once, unless how has
+ *	UPSTREAM_SOCKET: the caller knows; a socket is looked at only
+ *	when how has UPSTREAM_MAY_PEEK, upstream_may_peek()'s answer).
  *	upstream_read_step() reads what is there and never blocks; what
  *	is 0 on the first try, else the flags the event on rd->fd fired
  *	with. It returns 1 when the header was taken, exactly (not a byte
@@ -93,8 +94,9 @@
  *	15, a version 2 one its 16 bytes and then the length they give),
  *	and 0 for what cannot be waited for (a regular file, /dev/null),
  *	for which step never says wait: a file read to its end has ended.
- *	There a wake-up with nothing to read is an end of file. The timeout is the caller's (event_add()), as is the
- *	deadline it keeps.
+ *	There a wake-up with nothing to read is an end of file. The
+ *	timeout is the caller's (event_add()), as is the deadline it
+ *	keeps.
  *	upstream_read_end() frees what the reader holds (the buffer of a
  *	pipe or file); it does not close fd.
  *--*/
@@ -126,6 +128,9 @@ extern int upstream_may_peek(struct event_base *);
 extern long upstream_timeout_ms(const UPSTREAM *);
 extern int upstream_trusted(const UPSTREAM *, const SINGLE_SERVER_CLIENT *);
 extern void upstream_apply(SINGLE_SERVER_CLIENT *, const PROXY_HEADER *);
+#define UPSTREAM_MAY_PEEK   1           /* the loop can watch edge-triggered */
+#define UPSTREAM_SOCKET     2           /* fd is a socket: no fstat() */
+
 extern void upstream_read_start(UPSTREAM_READ *, int, int);
 extern short upstream_read_events(const UPSTREAM_READ *);
 extern int upstream_read_step(UPSTREAM_READ *, short, PROXY_HEADER *,

@@ -76,7 +76,7 @@ static int begin(int fds[2], UPSTREAM_READ *rd, const void *hdr, size_t k,
     if ((sock ? socketpair(AF_UNIX, SOCK_STREAM, 0, fds) : pipe(fds)) < 0)
         exit(1);
     put(fds[1], hdr, k);
-    upstream_read_start(rd, fds[0], sock == 1);
+    upstream_read_start(rd, fds[0], sock == 1 ? UPSTREAM_MAY_PEEK : 0);
     return (upstream_read_step(rd, 0, got, why));
 }
 
@@ -155,7 +155,7 @@ static int from_file(const void *hdr, size_t len, size_t keep, int *status,
     if (keep == len)
         put(fd, TAIL, strlen(TAIL));
     lseek(fd, 0, SEEK_SET);
-    upstream_read_start(&rd, fd, 1);
+    upstream_read_start(&rd, fd, UPSTREAM_MAY_PEEK);
     events = upstream_read_events(&rd);
     *status = upstream_read_step(&rd, 0, &got, why);
     upstream_read_end(&rd);
@@ -188,15 +188,20 @@ static void others(void)
 
     if (pipe(fds) < 0)
         exit(1);
-    upstream_read_start(&rd, fds[0], 1);
+    upstream_read_start(&rd, fds[0], UPSTREAM_MAY_PEEK);
     ok(upstream_read_events(&rd) == (EV_READ | EV_PERSIST),
        "a pipe is watched level-triggered");
     ok(upstream_read_step(&rd, 0, &got, &why) == 0, "an empty pipe: wait");
     ok(upstream_read_step(&rd, EV_TIMEOUT, &got, &why) == -1
        && strcmp(why, "timeout") == 0, "EV_TIMEOUT: \"timeout\"");
     upstream_read_end(&rd);
+    upstream_read_start(&rd, fds[0], UPSTREAM_MAY_PEEK | UPSTREAM_SOCKET);
+    ok(rd.peek && upstream_read_events(&rd) == (EV_READ | EV_CLOSED | EV_ET
+                                                 | EV_PERSIST),
+       "told it is a socket, the reader does not look for itself");
+    upstream_read_end(&rd);
     put(fds[1], "GET / HTTP/1.0\r\n", 16);
-    upstream_read_start(&rd, fds[0], 1);
+    upstream_read_start(&rd, fds[0], UPSTREAM_MAY_PEEK);
     ok(upstream_read_step(&rd, 0, &got, &why) == -1
        && strcmp(why, "not a PROXY header") == 0, "a bad header: the reason");
     upstream_read_end(&rd);
@@ -204,7 +209,7 @@ static void others(void)
     close(fds[1]);
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) < 0)
         exit(1);
-    upstream_read_start(&rd, fds[0], 1);
+    upstream_read_start(&rd, fds[0], UPSTREAM_MAY_PEEK);
     ok(upstream_read_events(&rd) == (EV_READ | EV_CLOSED | EV_ET | EV_PERSIST),
        "a socket is looked at, edge-triggered");
     upstream_read_start(&rd, fds[0], 0);
