@@ -30,7 +30,6 @@
 
 #define ADMIT_LOG_SLOTS 256             /* sources remembered for the log */
 #define ADMIT_SOURCE_LEN (2 * INET6_ADDRSTRLEN + 16)   /* "CLIENT via PROXY" */
-#define ADMIT_LINGER_BYTES 65536        /* read and dropped, at most */
 #define ADMIT_LINGER_POLL_MS 1000       /* without an event loop */
 
 /* Every assignment of a rule finds a place in a client's variables. */

@@ -86,6 +86,8 @@
 #include "persource.h"
 #include "single_server.h"
 
+#define ADMIT_LINGER_BYTES 65536        /* a refused client's, dropped */
+
 typedef struct ADMIT ADMIT;
 
 typedef struct ADMIT_TICKET {

@@ -156,7 +156,7 @@ static void client_close_now(CLIENT *cl)
 /*
  * client_linger - a refused client: our end of file follows the message,
  * and what it still sends is read and dropped until its own end of file,
- * for ms (the table's linger_ms when new) and CLIENT_LINGER_BYTES at most, so
+ * for ms (the table's linger_ms when new) and ADMIT_LINGER_BYTES at most, so
  * that it reads the message rather than a reset. With CLIENT_LINGER_MAX
  * lingering already, it is closed at once.
  */
@@ -191,7 +191,7 @@ static void client_lingered(CLIENT *cl, short what)
 {
     /* A client that keeps sending does not keep the socket. */
     if ((what & EV_READ) && admit_drain(cl->c.in_fd, &cl->drained)
-        && cl->drained < CLIENT_LINGER_BYTES && client_ms_left(cl) > 0)
+        && cl->drained < ADMIT_LINGER_BYTES && client_ms_left(cl) > 0)
         return;
     close(cl->c.in_fd);
     client_move(cl, CLIENT_DONE);

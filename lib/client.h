@@ -77,7 +77,8 @@
  *	client_linger() refuses a client: see LINGERING; ms is how long
  *	it may linger. client_resume() takes a client handed over by a
  *	previous image back into HEADER (ms left to send it), PAUSED
- *	(judged again by the rules read now; ms left of its pause) or
+ *	(judged again by the rules read now; ms left of its pause; it was
+ *	counted by admitted() in the image that admitted it, not again) or
  *	LINGERING; client_adopt() makes a STARTED client of a handler the
  *	previous image started.
  *
@@ -151,7 +152,6 @@ typedef struct CLIENT_TABLE {
 
 #define CLIENT_LINGER_MS    2000        /* a refused client's end of file */
 #define CLIENT_LINGER_MAX   256         /* refused clients lingering at once */
-#define CLIENT_LINGER_BYTES 65536       /* read and dropped, at most */
 
 #define CLIENT_FOREACH(cl, nx, t) \
     for ((cl) = (t)->head; (cl) && ((nx) = (cl)->next, 1); (cl) = (nx))

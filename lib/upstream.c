@@ -20,18 +20,15 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "access.h"
 #include "addr.h"
-#include "admit.h"
 #include "client_env.h"
 #include "msg.h"
 #include "mymalloc.h"
 #include "param.h"
 #include "proxy.h"
-#include "timer.h"
 #include "upstream.h"
 
 struct UPSTREAM {

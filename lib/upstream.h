@@ -103,8 +103,6 @@
 
 #include <event2/event.h>
 
-#include "handover.h"
-#include "listener.h"
 #include "proxy.h"
 #include "single_server.h"
 
