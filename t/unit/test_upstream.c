@@ -3,8 +3,9 @@
  * socket and a regular file: a header split at every byte boundary is
  * read whole at the second step and not a byte past it; a pipe or a
  * socket closed in the middle, a bad header, a timeout and a short file
- * are refused with their reasons. Deterministic: nothing waits (a step
- * that would block hangs the test rather than passing it).
+ * are refused with their reasons. Deterministic: nothing waits; a step
+ * that would block is ended by an alarm, and the test fails rather than
+ * hangs.
  */
 #include "config.h"
 
@@ -225,6 +226,7 @@ int     main(void)
     static const char v1u[] = "PROXY UNKNOWN\r\n";
     size_t  n2 = v2_long();
 
+    alarm(20);                          /* a step that blocks: fail, not hang */
     every_cut("v1 TCP4", v1, sizeof(v1) - 1, 0);
     every_cut("v1 UNKNOWN (the shortest)", v1u, sizeof(v1u) - 1, 0);
     every_cut("v2 with a TLV", v2long, n2, 0);
