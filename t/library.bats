@@ -194,7 +194,7 @@ hello calls=6" ]
 	[ "$status" -eq 0 ]
 	echo paused >"$in"
 	LOG=$BATS_TEST_TMPDIR/server.log
-	"$ECHO" -S -v "${flow[@]}" -o echo_banner=second <"$in" >"$out" \
+	"$ECHO" -S -v -V "${flow[@]}" -o echo_banner=second <"$in" >"$out" \
 		2>"$LOG" 3>&- &
 	SERVER_PID=$!
 	BG_PIDS+=("$SERVER_PID")
