@@ -1,17 +1,9 @@
 /*
  * access.c - access rules: who may connect, and what its handler is told
  *
- * The lookup structure is a path-compressed binary trie per kind of key
- * (IPv4, IPv6, uid), its nodes in one array and linked by index, so that
- * a realloc() moves nothing that matters and access_free() frees a
- * handful of blocks. Each node holds a prefix; an inner node that only
- * joins two branches holds no rule. Prefix lengths grow strictly on the
- * way down, so an insertion or a lookup visits at most bits + 1 nodes,
- * whatever the number of rules, and nothing recurses. Duplicates fall
- * out of the insertion: the same prefix lands on the same node.
- *
- * uids live in a trie of their own as 32-bit keys that are always full
- * length: the same code, a bounded lookup, no hash to flood.
+ * The parser of access(3): rules files and network lists become a rule
+ * set through the few calls of access_trie.h, which holds the rules and
+ * answers the lookups (access_match() is there).
  *
  * The text is hostile (a fuzz target feeds it): every line is bounded
  * and copied into a buffer of ours before anything reads it as a string,
@@ -25,52 +17,15 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <pwd.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "access.h"
+#include "access_trie.h"
 #include "conv.h"
 #include "mymalloc.h"
-
-#define ACCESS_V4       0               /* the tries, by kind of key */
-#define ACCESS_V6       1
-#define ACCESS_UID      2
-#define ACCESS_ANY      3               /* "*": no trie */
-#define ACCESS_TRIES    3
-
-/* The largest uid: (uid_t) -1 means "none" to the kernel. */
-#define ACCESS_UID_MAX  ((long) (LONG_MAX < 4294967294 ? LONG_MAX : 4294967294))
-
-typedef struct ACCESS_KEY {
-    uint32_t w[4];                      /* most significant bit first */
-} ACCESS_KEY;
-
-typedef struct ACCESS_NODE {
-    ACCESS_KEY key;                     /* the prefix, later bits zero */
-    uint32_t child[2];                  /* by the bit after it; 0: none */
-    uint32_t rule;                      /* index + 1 in rules; 0: none */
-    int     plen;                       /* prefix length in bits */
-} ACCESS_NODE;
-
-struct ACCESS {
-    ACCESS_RULE *rules;
-    size_t  nrules;
-    size_t  rules_size;
-    ACCESS_NODE *nodes;                 /* nodes[0] unused: 0 is "none" */
-    size_t  nnodes;
-    size_t  nodes_size;
-    uint32_t root[ACCESS_TRIES];
-    size_t  any;                        /* the "*" rule, index + 1 */
-};
-
-typedef struct ACCESS_PATTERN {
-    int     kind;                       /* ACCESS_V4 ... ACCESS_ANY */
-    ACCESS_KEY key;
-    int     plen;
-} ACCESS_PATTERN;
 
 typedef struct ACCESS_CTX {
     const char *label;                  /* the file, in messages */
@@ -81,12 +36,8 @@ typedef struct ACCESS_CTX {
     size_t  size;
 } ACCESS_CTX;
 
-static const int access_bits[ACCESS_TRIES] = {32, 128, 32};
-
 #define ACCESS_STR(n) ACCESS_STR2(n)
 #define ACCESS_STR2(n) #n
-
-static char *access_no_env[] = {0};     /* shared by rules without */
 
 /* access_space - white space within a line */
 static int access_space(int c)
@@ -131,173 +82,6 @@ static int access_error(ACCESS_CTX *ctx, const char *what,
     *ctx->err = myasprintf("%s%s: %s \"%s\"%s", ctx->label, where, what,
                            shown, tail);
     return (-1);
-}
-
-/* access_key_bytes - a key from an address in network byte order */
-static void access_key_bytes(ACCESS_KEY *key, const unsigned char *bytes,
-                                     size_t len)
-{
-    size_t  i;
-
-    memset(key, 0, sizeof(*key));
-    for (i = 0; i < len; i++)
-        key->w[i / 4] |= (uint32_t) bytes[i] << (24 - 8 * (i % 4));
-}
-
-/* access_mask - clear the bits of key after the first plen */
-static void access_mask(ACCESS_KEY *key, int plen)
-{
-    int     i;
-    int     keep;
-
-    for (i = 0; i < 4; i++) {
-        keep = plen - 32 * i;
-        if (keep <= 0)
-            key->w[i] = 0;
-        else if (keep < 32)
-            key->w[i] &= ~(0xffffffffu >> keep);
-    }
-}
-
-/* access_bit - bit i of key */
-static int access_bit(const ACCESS_KEY *key, int i)
-{
-    return ((key->w[i / 32] >> (31 - i % 32)) & 1);
-}
-
-/* access_clz - leading zero bits of x, which is not 0 */
-static int access_clz(uint32_t x)
-{
-    int     n = 0;
-
-    if ((x & 0xffff0000u) == 0) {
-        n += 16;
-        x <<= 16;
-    }
-    if ((x & 0xff000000u) == 0) {
-        n += 8;
-        x <<= 8;
-    }
-    if ((x & 0xf0000000u) == 0) {
-        n += 4;
-        x <<= 4;
-    }
-    if ((x & 0xc0000000u) == 0) {
-        n += 2;
-        x <<= 2;
-    }
-    return (n + ((x & 0x80000000u) == 0));
-}
-
-/* access_common - the number of leading bits a and b share, at most max */
-static int access_common(const ACCESS_KEY *a, const ACCESS_KEY *b, int max)
-{
-    int     n = 0;
-    int     i;
-    uint32_t x;
-
-    for (i = 0; i < 4 && n < max; i++, n += 32)
-        if ((x = a->w[i] ^ b->w[i]) != 0) {
-            n += access_clz(x);
-            break;
-        }
-    return (n < max ? n : max);
-}
-
-/* access_within - whether key starts with the prefix of node n */
-static int access_within(const ACCESS_NODE *n, const ACCESS_KEY *key)
-{
-    int     left = n->plen;
-    int     i;
-    uint32_t x;
-
-    for (i = 0; left > 0; i++, left -= 32) {
-        x = n->key.w[i] ^ key->w[i];
-        if ((left < 32 ? x >> (32 - left) : x) != 0)
-            return (0);
-    }
-    return (1);
-}
-
-/* access_node - a new node; the caller reserved room for it */
-static uint32_t access_node(ACCESS *acc, const ACCESS_KEY *key, int plen,
-                                    size_t rule)
-{
-    ACCESS_NODE *node = acc->nodes + acc->nnodes;
-
-    node->key = *key;
-    access_mask(&node->key, plen);
-    node->child[0] = node->child[1] = 0;
-    node->rule = (uint32_t) rule;
-    node->plen = plen;
-    return ((uint32_t) acc->nnodes++);
-}
-
-/* access_reserve - room for two more nodes, so that pointers into them hold */
-static void access_reserve(ACCESS *acc)
-{
-    if (acc->nnodes + 2 > acc->nodes_size) {
-        acc->nodes_size *= 2;
-        acc->nodes = myrealloc(acc->nodes,
-                               acc->nodes_size * sizeof(ACCESS_NODE));
-    }
-}
-
-/* access_insert - add a prefix to a trie: 0, or the rule already there */
-static size_t access_insert(ACCESS *acc, int trie, const ACCESS_KEY *key,
-                                    int plen, size_t rule)
-{
-    uint32_t *slot = acc->root + trie;
-    ACCESS_NODE *n;
-    uint32_t fork;
-    int     common;
-
-    access_reserve(acc);
-    while (*slot != 0) {
-        n = acc->nodes + *slot;
-        common = access_common(&n->key, key, n->plen < plen ? n->plen : plen);
-        if (common == n->plen && common == plen) {
-            if (n->rule == 0)                   /* an inner node: fill it */
-                n->rule = (uint32_t) rule;
-            return (n->rule == rule ? 0 : n->rule);
-        }
-        if (common == n->plen) {                /* below n: go down */
-            slot = n->child + access_bit(key, common);
-            continue;
-        }
-        if (common == plen) {                   /* above n: the new parent */
-            fork = access_node(acc, key, plen, rule);
-        } else {                                /* beside n: a fork */
-            fork = access_node(acc, key, common, 0);
-            acc->nodes[fork].child[access_bit(key, common)] =
-                access_node(acc, key, plen, rule);
-        }
-        acc->nodes[fork].child[access_bit(&n->key, common)] = *slot;
-        *slot = fork;
-        return (0);
-    }
-    *slot = access_node(acc, key, plen, rule);
-    return (0);
-}
-
-/* access_lookup - the rule of the longest prefix of key in a trie, or 0 */
-static size_t access_lookup(const ACCESS *acc, int trie, const ACCESS_KEY *key)
-{
-    uint32_t i = acc->root[trie];
-    const ACCESS_NODE *n;
-    size_t  best = 0;
-
-    while (i != 0) {
-        n = acc->nodes + i;
-        if (!access_within(n, key))
-            break;
-        if (n->rule != 0)
-            best = n->rule;
-        if (n->plen == access_bits[trie])
-            break;
-        i = n->child[access_bit(key, n->plen)];
-    }
-    return (best);
 }
 
 /* access_uid - "uid:N" or "uid:NAME" */
@@ -459,18 +243,6 @@ static int access_name_cmp(const void *a, const void *b)
     return ((*x == '=' ? 0 : *x) - (*y == '=' ? 0 : *y));
 }
 
-/* access_env_free - release a rule's environment */
-static void access_env_free(char **env)
-{
-    char  **cpp;
-
-    if (env == 0 || env == access_no_env)
-        return;
-    for (cpp = env; *cpp != 0; cpp++)
-        myfree(*cpp);
-    myfree(env);
-}
-
 /* access_env_unique - each NAME at most once (sorted: no quadratic scan) */
 static int access_env_unique(ACCESS_CTX *ctx, char **env, size_t n)
 {
@@ -522,35 +294,6 @@ static int access_env(ACCESS_CTX *ctx, char *text, char ***envp)
     return (0);
 }
 
-/* access_rule_free - release what a rule holds */
-static void access_rule_free(ACCESS_RULE *rule)
-{
-    myfree((void *) rule->message);
-    access_env_free(rule->env);
-}
-
-/* access_place - a pattern into its trie: 0, or the rule already there */
-static size_t access_place(ACCESS *acc, const ACCESS_PATTERN *pat,
-                                   size_t rule)
-{
-    if (pat->kind != ACCESS_ANY)
-        return (access_insert(acc, pat->kind, &pat->key, pat->plen, rule));
-    if (acc->any != 0)
-        return (acc->any);
-    acc->any = rule;
-    return (0);
-}
-
-/* access_add - append a rule */
-static void access_add(ACCESS *acc, const ACCESS_RULE *rule)
-{
-    if (acc->nrules == acc->rules_size) {
-        acc->rules_size *= 2;
-        acc->rules = myrealloc(acc->rules, acc->rules_size * sizeof(*rule));
-    }
-    acc->rules[acc->nrules++] = *rule;
-}
-
 /* access_word - end the word at text, return the start of the next */
 static char *access_word(char *text)
 {
@@ -570,7 +313,7 @@ static int access_rule(ACCESS *acc, ACCESS_CTX *ctx, char *line)
     char   *rest = access_word(line);
     char   *action = rest;
     char    tail[40];
-    size_t  dup;
+    const ACCESS_RULE *dup;
 
     if (access_pattern(ctx, line, &pat) < 0)
         return (-1);
@@ -588,10 +331,9 @@ static int access_rule(ACCESS *acc, ACCESS_CTX *ctx, char *line)
         return (access_error(ctx, "unknown action", action, strlen(action),
                              " (expected allow or deny)"));
     }
-    if ((dup = access_place(acc, &pat, acc->nrules + 1)) != 0) {
+    if ((dup = access_place(acc, &pat)) != 0) {
         access_rule_free(&rule);
-        snprintf(tail, sizeof(tail), " (also on line %d)",
-                 acc->rules[dup - 1].line);
+        snprintf(tail, sizeof(tail), " (also on line %d)", dup->line);
         return (access_error(ctx, "duplicate pattern", line, strlen(line),
                              tail));
     }
@@ -627,19 +369,6 @@ static int access_line(ACCESS *acc, ACCESS_CTX *ctx, const char *text,
     if (*line == 0 || *line == '#')
         return (0);
     return (access_rule(acc, ctx, line));
-}
-
-/* access_new - an empty rule set */
-static ACCESS *access_new(void)
-{
-    ACCESS *acc = mycalloc(1, sizeof(*acc));
-
-    acc->rules_size = 16;
-    acc->rules = mymalloc(acc->rules_size * sizeof(*acc->rules));
-    acc->nodes_size = 16;
-    acc->nodes = mymalloc(acc->nodes_size * sizeof(*acc->nodes));
-    acc->nnodes = 1;                    /* index 0 means "none" */
-    return (acc);
 }
 
 /* access_parse - rules from text */
@@ -694,80 +423,11 @@ ACCESS *access_networks(const char *list, const char *label, char **err)
             access_free(acc);
             return (0);
         }
-        if (access_place(acc, &pat, acc->nrules + 1) == 0)
+        if (access_place(acc, &pat) == 0)
             access_add(acc, &rule);
     }
     myfree(copy);
     return (acc);
-}
-
-/* access_peer_key - the trie and key for a peer; -1: none applies */
-static int access_peer_key(const struct sockaddr *peer, socklen_t len,
-                                   long uid, ACCESS_KEY *key)
-{
-    struct sockaddr_in sin;
-    struct sockaddr_in6 sin6;
-    int     family = AF_UNSPEC;
-
-    if (peer != 0 && len >= sizeof(sa_family_t))
-        family = peer->sa_family;
-
-    if (family == AF_INET) {
-        if (len < sizeof(sin))
-            return (-1);
-        memcpy(&sin, peer, sizeof(sin));
-        access_key_bytes(key, (unsigned char *) &sin.sin_addr, 4);
-        return (ACCESS_V4);
-    }
-    if (family == AF_INET6) {
-        if (len < sizeof(sin6))
-            return (-1);
-        memcpy(&sin6, peer, sizeof(sin6));
-        if (IN6_IS_ADDR_V4MAPPED(&sin6.sin6_addr)) {
-            access_key_bytes(key, sin6.sin6_addr.s6_addr + 12, 4);
-            return (ACCESS_V4);
-        }
-        access_key_bytes(key, sin6.sin6_addr.s6_addr, 16);
-        return (ACCESS_V6);
-    }
-    if (uid < 0 || uid > ACCESS_UID_MAX)
-        return (-1);
-    memset(key, 0, sizeof(*key));
-    key->w[0] = (uint32_t) uid;
-    return (ACCESS_UID);
-}
-
-/* access_match - the rule that decides for a peer, or null */
-const ACCESS_RULE *access_match(const ACCESS *acc, const struct sockaddr *peer,
-                                        socklen_t len, long uid)
-{
-    ACCESS_KEY key;
-    int     trie = access_peer_key(peer, len, uid, &key);
-    size_t  found = trie < 0 ? 0 : access_lookup(acc, trie, &key);
-
-    if (found == 0)
-        found = acc->any;
-    return (found ? acc->rules + found - 1 : 0);
-}
-
-/* access_count - the number of rules */
-size_t  access_count(const ACCESS *acc)
-{
-    return (acc->nrules);
-}
-
-/* access_free - release everything */
-void    access_free(ACCESS *acc)
-{
-    size_t  i;
-
-    if (acc == 0)
-        return;
-    for (i = 0; i < acc->nrules; i++)
-        access_rule_free(acc->rules + i);
-    myfree(acc->rules);
-    myfree(acc->nodes);
-    myfree(acc);
 }
 
 /* access_getpwnam - a user's uid from the password database */

@@ -30,9 +30,6 @@
 
 #define ADMIT_LOG_SLOTS 256             /* sources remembered for the log */
 #define ADMIT_SOURCE_LEN (2 * INET6_ADDRSTRLEN + 16)   /* "CLIENT via PROXY" */
-#define ADMIT_LINGER_SEC 2              /* a refused client's end of file */
-#define ADMIT_LINGER_MAX 256            /* refused clients lingering at once */
-#define ADMIT_LINGER_BYTES 65536        /* read and dropped, at most */
 #define ADMIT_LINGER_POLL_MS 1000       /* without an event loop */
 
 /* Every assignment of a rule finds a place in a client's variables. */
@@ -44,22 +41,12 @@ typedef struct ADMIT_LOG_SLOT {
     long    held;                       /* denials not logged since */
 } ADMIT_LOG_SLOT;
 
-typedef struct ADMIT_LINGER {
-    struct ADMIT *admit;
-    struct event *ev;
-    long long deadline;                 /* closed then, whatever comes */
-                                        /* (monotonic ms: admit_now_ms) */
-    size_t  drained;                    /* bytes read and dropped */
-} ADMIT_LINGER;
-
 struct ADMIT {
     ACCESS *rules;                      /* or null: everyone */
     long    limit;                      /* per_source_limit, 0 = none */
     int     v6_prefix;                  /* per_source_ipv6_prefix */
     const char *limit_message;          /* per_source_message, or null */
     PERSOURCE *sources;                 /* with a limit */
-    struct event_base *base;            /* refused clients linger here */
-    int     lingering;
     ADMIT_LOG_SLOT *log;                /* ADMIT_LOG_SLOTS, at 1st denial */
 };
 
@@ -198,7 +185,7 @@ void    admit_header_refused(ADMIT *admit, const SINGLE_SERVER_CLIENT *client,
  * admit_drain - read and drop what the client sent, adding the count to
  * *total: 0 at its end (or an error), 1 when more may come
  */
-static int admit_drain(int fd, size_t *total)
+int     admit_drain(int fd, size_t *total)
 {
     char    buf[4096];
     ssize_t got;
@@ -213,54 +200,17 @@ static int admit_drain(int fd, size_t *total)
 }
 
 /*
- * admit_now_ms - the monotonic clock in milliseconds: a linger's end is
- * not moved by a wall clock step. Read for refused clients only, as they
- * start to linger and as they send more.
+ * admit_close - close a client's connection without an event loop (stream
+ * mode, whose handler could not start, right before exiting: a refused
+ * client lingers in the client table's loop instead). Closing a socket
+ * with unread input resets it, and the client may then lose what it was
+ * sent before it reads it: so our end of file goes first, and what the
+ * client still sends is read and dropped until its own end of file, a
+ * second and ADMIT_LINGER_BYTES at most.
  */
-static long long admit_now_ms(void)
+void    admit_close(int fd)
 {
-    struct timespec ts;
-
-    if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
-        ss_msg_fatal("clock_gettime CLOCK_MONOTONIC: %m");
-    return ((long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
-/*
- * admit_linger_event - input to drop, its end, or time is up: close. A
- * client that keeps sending does not keep the socket: the deadline and
- * the byte count hold whatever the event's own timer does (each read
- * starts it again).
- */
-static void admit_linger_event(evutil_socket_t fd, short what, void *arg)
-{
-    ADMIT_LINGER *lp = arg;
-
-    if ((what & EV_READ) && admit_drain((int) fd, &lp->drained)
-        && lp->drained < ADMIT_LINGER_BYTES
-        && admit_now_ms() < lp->deadline)
-        return;
-    event_free(lp->ev);
-    close((int) fd);
-    lp->admit->lingering--;
-    myfree(lp);
-}
-
-/*
- * admit_close - close a refused client's connection. Closing a socket
- * with unread input resets it, and the client may then lose the message
- * before it reads it: so the message is followed by our end of file,
- * and what the client still sends is read and dropped until its own end
- * of file, for ADMIT_LINGER_SEC and ADMIT_LINGER_BYTES at most, in the
- * event loop; with ADMIT_LINGER_MAX lingering already, it is closed at
- * once. Without an event loop (stream mode: one client, nothing else to
- * do) it waits a second at most.
- */
-void    admit_close(ADMIT *admit, int fd)
-{
-    struct timeval limit = {ADMIT_LINGER_SEC, 0};
     struct pollfd pfd = {fd, POLLIN, 0};
-    ADMIT_LINGER *lp;
     size_t  drained = 0;
     int     waited;
 
@@ -268,49 +218,11 @@ void    admit_close(ADMIT *admit, int fd)
         close(fd);
         return;
     }
-    if (admit->base) {
-        /* Too many at once: the loop must not wait; they may be reset. */
-        if (admit->lingering >= ADMIT_LINGER_MAX) {
-            (void) admit_drain(fd, &drained);
-            close(fd);
-            return;
-        }
-        lp = mycalloc(1, sizeof(*lp));
-        lp->admit = admit;
-        lp->deadline = admit_now_ms() + ADMIT_LINGER_SEC * 1000;
-        if ((lp->ev = event_new(admit->base, fd, EV_READ | EV_PERSIST,
-                                admit_linger_event, lp)) == 0
-            || event_add(lp->ev, &limit) < 0)
-            ss_msg_fatal("cannot watch a refused connection");
-        admit->lingering++;
-        return;
-    }
-    /* Stream mode: one client, nothing else to do meanwhile. */
     for (waited = 0; waited < ADMIT_LINGER_POLL_MS; waited += 50)
         if (!admit_drain(fd, &drained) || drained >= ADMIT_LINGER_BYTES
             || poll(&pfd, 1, 50) < 0)
             break;
     close(fd);
-}
-
-/*
- * admit_close_now - close without lingering: the event loop is about to
- * end. Input that is already here is dropped first, since closing with
- * unread input would reset the connection.
- */
-void    admit_close_now(int fd)
-{
-    size_t  drained = 0;
-
-    if (shutdown(fd, SHUT_WR) == 0)
-        (void) admit_drain(fd, &drained);
-    close(fd);
-}
-
-/* admit_start - refused connections linger in this event loop from now on */
-void    admit_start(ADMIT *admit, struct event_base *base)
-{
-    admit->base = base;
 }
 
 /* admit_deny_write - the message, without waiting; what does not fit is lost */

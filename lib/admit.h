@@ -18,9 +18,8 @@
  *	void	admit_reap(ADMIT *admit, long pid);
  *	void	admit_header_refused(ADMIT *admit,
  *			const SINGLE_SERVER_CLIENT *client, const char *why);
- *	void	admit_start(ADMIT *admit, struct event_base *base);
- *	void	admit_close(ADMIT *admit, int fd);
- *	void	admit_close_now(int fd);
+ *	void	admit_close(int fd);
+ *	int	admit_drain(int fd, size_t *total);
  *	size_t	admit_export(const ADMIT *admit, HANDOVER *state);
  *	void	admit_import(ADMIT *admit, const HANDOVER *state);
  *	void	admit_free(ADMIT *admit);
@@ -43,8 +42,9 @@
  *	written to client->out_fd without waiting (what does not fit in
  *	the socket buffer is lost), the refusal is logged at info level,
  *	at most once a second per source with a count of those not logged,
- *	and 0 is returned: the caller closes the connection with
- *	admit_close() and starts nothing.
+ *	and 0 is returned: the caller starts nothing, and closes the
+ *	connection so that the message reaches it (the client table
+ *	lingers: client.h).
  *
  *	Behind a proxy (client->proxy_len > 0) logs name the client as
  *	"CLIENT via PROXY", unless the header kept the connection's own
@@ -55,19 +55,16 @@
  *	(at most once a second per source): "service NAME: refuse SOURCE
  *	(PROXY header: WHY)". The caller closes the connection.
  *
- *	admit_close() closes a refused client's connection so that the
- *	message reaches it: our end of file follows the message, and what
- *	the client still sends is read and dropped until its end of file
- *	(closing with unread input would reset the connection), for 2
- *	seconds and 64 kB at most, in the event loop given to
- *	admit_start(); with 256 lingering already, it is closed at once.
- *	Without an event loop (stream mode) it waits a second at most.
+ *	admit_close() closes a client's connection with an end of file,
+ *	not a reset, without an event loop (stream mode, when the handler
+ *	could not start, right before exiting; a refused client lingers
+ *	in the client table's loop instead: client.h): our end of file
+ *	goes first, and what the client still sends is read and dropped
+ *	until its end of file, a second and 64 kB at most.
  *
- *	admit_close_now() closes an admitted client's connection that no
- *	handler will serve (the process is leaving) without waiting: our
- *	end of file is sent, and what the client sent that is already
- *	here (64 kB at most) is read and dropped, so that the client sees
- *	an end of file rather than a reset.
+ *	admit_drain() reads and drops what a refused client sent, adding
+ *	the count to *total: 0 at its end (or an error), 1 when more may
+ *	come.
  *
  *	admit_bind() gives the ticket's slot to the handler pid, which
  *	admit_reap() frees when that process was reaped, however it ended.
@@ -89,6 +86,8 @@
 #include "persource.h"
 #include "single_server.h"
 
+#define ADMIT_LINGER_BYTES 65536        /* a refused client's, dropped */
+
 typedef struct ADMIT ADMIT;
 
 typedef struct ADMIT_TICKET {
@@ -103,9 +102,8 @@ extern void admit_release(ADMIT *, ADMIT_TICKET *);
 extern void admit_reap(ADMIT *, long);
 extern void admit_header_refused(ADMIT *, const SINGLE_SERVER_CLIENT *,
                                          const char *);
-extern void admit_start(ADMIT *, struct event_base *);
-extern void admit_close(ADMIT *, int);
-extern void admit_close_now(int);
+extern void admit_close(int);
+extern int admit_drain(int, size_t *);
 extern size_t admit_export(const ADMIT *, HANDOVER *);
 extern void admit_import(ADMIT *, const HANDOVER *);
 extern void admit_free(ADMIT *);

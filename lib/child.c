@@ -31,6 +31,7 @@
 #include <event2/event.h>
 
 #include "child.h"
+#include "fdbase.h"
 #include "handover.h"
 #include "reexec.h"
 #include "msg.h"
@@ -358,7 +359,7 @@ static int child_log_export(pid_t pid)
     if (lp->len > 0)                    /* the next image starts afresh */
         child_log_emit(lp, lp->buf, lp->len);
     lp->len = 0;
-    fd = dup(lp->fd);                   /* child_log_close() closes lp->fd */
+    fd = fdbase_dup(lp->fd);            /* child_log_close() closes lp->fd */
     child_log_close(lp);
     if (fd < 0)
         ss_msg_fatal("dup stderr pipe: %m");
@@ -401,17 +402,21 @@ void    child_import(const HANDOVER *state)
 {
     const HANDOVER_CHILD *hc;
     size_t  i;
+    int     log_fd;
 
     for (i = 0; i < state->nchildren; i++) {
         hc = state->children + i;
-        if (hc->log_fd >= 0 && fcntl(hc->log_fd, F_SETFD, FD_CLOEXEC) < 0)
+        /* An image before the descriptor base may have left it low. */
+        if ((log_fd = hc->log_fd) >= 0
+            && ((log_fd = fdbase_lift(log_fd)) < 0
+                || fcntl(log_fd, F_SETFD, FD_CLOEXEC) < 0))
             ss_msg_fatal("handover: stderr pipe fd %d: %m", hc->log_fd);
-        if (hc->reaped && hc->log_fd >= 0)
-            child_log_add(hc->pid, hc->log_fd);
+        if (hc->reaped && log_fd >= 0)
+            child_log_add(hc->pid, log_fd);
         else if (hc->reaped)
             child_linger(hc->pid, hc->timer_ms);
         else
-            child_track(hc->pid, hc->log_fd, hc->timer_ms, hc->killing);
+            child_track(hc->pid, log_fd, hc->timer_ms, hc->killing);
     }
 }
 

@@ -26,23 +26,6 @@ void    client_env_clear(SS_CLIENT_ENV *env)
     env->vars[0] = 0;
 }
 
-/* client_env_copy - copy, pointing the copy's vars at its own buffers */
-void    client_env_copy(SS_CLIENT_ENV *dst, const SS_CLIENT_ENV *src)
-{
-    int     i;
-
-    for (i = 0; i < src->count; i++) {
-        memcpy(dst->buf[i], src->buf[i], SS_CLIENT_ENV_LEN);
-        dst->vars[i] = dst->buf[i];
-    }
-    dst->count = src->count;
-    /* The rule's strings live as long as the rules: shared, not copied. */
-    for (i = 0; i < src->nrule; i++)
-        dst->vars[dst->count + i] = src->vars[src->count + i];
-    dst->nrule = src->nrule;
-    dst->vars[dst->count + dst->nrule] = 0;
-}
-
 /* client_env_has - is NAME (of "NAME=value") among the client variables? */
 static int client_env_has(const SS_CLIENT_ENV *env, const char *var)
 {

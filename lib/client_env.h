@@ -20,7 +20,6 @@
  *	void	client_env_proxy(SS_CLIENT_ENV *env,
  *			const struct sockaddr *proxy, socklen_t len);
  *	void	client_env_clear(SS_CLIENT_ENV *env);
- *	void	client_env_copy(SS_CLIENT_ENV *dst, const SS_CLIENT_ENV *src);
  *	void	client_env_rule(SS_CLIENT_ENV *env, char *const *assignments);
  * DESCRIPTION
  *	A SS_CLIENT_ENV holds up to SS_CLIENT_ENV_MAX "NAME=value" strings in fixed
@@ -42,8 +41,8 @@
  *	address of the proxy that sent a PROXY header, after the TCP or
  *	UNIX set; nothing when it is no IPv4 or IPv6 address.
  *
- *	client_env_copy() copies a SS_CLIENT_ENV; a plain structure copy would
- *	leave the copy's vars pointing into the original's buffers.
+ *	env->vars points into env itself: a SS_CLIENT_ENV is never copied
+ *	(each client has one, in its one CLIENT: client.h).
  *
  *	client_env_rule() appends the "NAME=value" assignments of the allow
  *	rule that admitted the client (at most SS_CLIENT_ENV_RULE_MAX), after
@@ -67,7 +66,6 @@ extern void client_env_from_fd(SS_CLIENT_ENV *, int);
 extern void client_env_proxy(SS_CLIENT_ENV *, const struct sockaddr *,
                                      socklen_t);
 extern void client_env_clear(SS_CLIENT_ENV *);
-extern void client_env_copy(SS_CLIENT_ENV *, const SS_CLIENT_ENV *);
 extern void client_env_rule(SS_CLIENT_ENV *, char *const *);
 
 #endif

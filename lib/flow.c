@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdbase.h"
 #include "flow.h"
 #include "msg.h"
 #include "mymalloc.h"
@@ -96,10 +97,12 @@ FLOW   *flow_adopt(int fd, const char *dir, const char *service, long rate,
                            long burst)
 {
     FLOW   *flow = mycalloc(1, sizeof(*flow));
+    int     moved;
 
-    if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+    /* An image before the descriptor base may have left it low. */
+    if ((moved = fdbase_lift(fd)) < 0 || fcntl(moved, F_SETFD, FD_CLOEXEC) < 0)
         ss_msg_fatal("in-flow state fd %d: %m", fd);
-    flow->fd = fd;
+    flow->fd = moved;
     flow->path = state_path(dir, service, "flow");
     flow->rate = rate;
     flow->burst = burst;

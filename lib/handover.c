@@ -89,7 +89,8 @@ char   *handover_format(const HANDOVER *state)
                             cp->log_fd);
     }
     for (i = 0; i < state->nclients; i++) {
-        pp = state->clients + i;
+        if ((pp = state->clients + i)->linger)
+            continue;                   /* handover_format_lingering() */
         len += snprintf(buf + len, size - len, " %s=%d,%ld,%d",
                         pp->header ? "x" : "p", pp->fd, pp->pause_ms,
                         pp->listener);
@@ -156,6 +157,10 @@ static int handover_source(char *text, HANDOVER_SOURCE *sp)
     return (0);
 }
 
+/* A client's three numbers: its connection, milliseconds, its listener. */
+static const long p_min[] = {3, 0, 0};
+static const long p_max[] = {HANDOVER_FD_MAX, HANDOVER_MS_MAX, HANDOVER_ITEMS_MAX};
+
 /* handover_item - one "name=value" item into state; -1 if bad */
 static int handover_item(char *item, HANDOVER *state)
 {
@@ -165,8 +170,6 @@ static int handover_item(char *item, HANDOVER *state)
     static const long l_max[] = {0x7fffffff, HANDOVER_FD_MAX};
     static const long k_min[] = {2, 0};
     static const long k_max[] = {0x7fffffff, HANDOVER_MS_MAX};
-    static const long p_min[] = {3, 0, 0};
-    static const long p_max[] = {HANDOVER_FD_MAX, HANDOVER_MS_MAX, HANDOVER_ITEMS_MAX};
     long    v[4];
     HANDOVER_CHILD child;
     HANDOVER_CLIENT client;
@@ -190,7 +193,8 @@ static int handover_item(char *item, HANDOVER *state)
         state->stderr_closed = 1;
     } else if ((strncmp(item, "p=", 2) == 0 || strncmp(item, "x=", 2) == 0)
                && handover_numbers(item + 2, 3, p_min, p_max, v) == 0) {
-        client = (HANDOVER_CLIENT) {(int) v[0], v[1], (int) v[2], *item == 'x'};
+        client = (HANDOVER_CLIENT) {(int) v[0], v[1], (int) v[2], *item == 'x',
+        0};
         handover_add_client(state, &client);
     } else if (strncmp(item, "pid=", 4) == 0 && state->pid == 0
                && conv_long(item + 4, 2, 0x7fffffff, v) == CONV_OK) {
@@ -214,7 +218,7 @@ static int handover_item(char *item, HANDOVER *state)
  * handover_bad_item - *err names an item: its first 40 bytes, in one line
  * whatever the variable holds (the error is logged)
  */
-static void handover_bad_item(const char *item, char **err)
+static void handover_bad_item(const char *var, const char *item, char **err)
 {
     char    shown[41];
     size_t  i;
@@ -223,7 +227,7 @@ static void handover_bad_item(const char *item, char **err)
         shown[i] = (unsigned char) item[i] < 0x20 || item[i] == 0x7f ?
             '?' : item[i];
     shown[i] = 0;
-    *err = myasprintf("%s: bad item \"%s\"", HANDOVER_ENV, shown);
+    *err = myasprintf("%s: bad item \"%s\"", var, shown);
 }
 
 /* handover_parse - read the line handover_format() wrote */
@@ -245,7 +249,7 @@ int     handover_parse(const char *text, HANDOVER *state, char **err)
         char   *saved = mystrdup(item);
 
         if (++count > HANDOVER_ITEMS_MAX || handover_item(item, state) < 0) {
-            handover_bad_item(saved, err);
+            handover_bad_item(HANDOVER_ENV, saved, err);
             myfree(saved);
             myfree(copy);
             handover_free(state);
@@ -270,4 +274,67 @@ void    handover_free(HANDOVER *state)
     myfree(state->sources);
     memset(state, 0, sizeof(*state));
     state->flow_fd = -1;
+}
+
+/*
+ * handover_format_lingering - the lingering clients, "FD,MS,LISTENER"
+ * each, space-separated; null when there are none. A variable of their
+ * own: an image from before they were handed over ignores it, where it
+ * would refuse an item it does not know in the main line, and exit.
+ */
+char   *handover_format_lingering(const HANDOVER *state)
+{
+    size_t  size = 1;
+    char   *buf;
+    size_t  len = 0;
+    size_t  i;
+    const HANDOVER_CLIENT *pp;
+
+    for (i = 0; i < state->nclients; i++)
+        size += state->clients[i].linger ? HANDOVER_ITEM_MAX : 0;
+    if (size == 1)
+        return (0);
+    buf = mymalloc(size);
+    buf[0] = 0;
+    for (i = 0; i < state->nclients; i++) {
+        if (!(pp = state->clients + i)->linger)
+            continue;
+        len += snprintf(buf + len, size - len, "%s%d,%ld,%d", len ? " " : "",
+                        pp->fd, pp->pause_ms, pp->listener);
+    }
+    return (buf);
+}
+
+/*
+ * handover_parse_lingering - the lingering clients that
+ * handover_format_lingering() wrote, appended to state: 0, or -1 with
+ * *err (the state's clients then as they were)
+ */
+int     handover_parse_lingering(const char *text, HANDOVER *state, char **err)
+{
+    char   *copy = mystrdup(text);
+    char   *cursor = copy;
+    char   *item;
+    size_t  before = state->nclients;
+    size_t  count = 0;
+    HANDOVER_CLIENT client;
+    long    v[3];
+
+    while ((item = strsep(&cursor, " ")) != 0) {
+        char   *saved = mystrdup(item);
+
+        if (++count > HANDOVER_ITEMS_MAX
+            || handover_numbers(item, 3, p_min, p_max, v) < 0) {
+            handover_bad_item(HANDOVER_LINGER_ENV, saved, err);
+            myfree(saved);
+            myfree(copy);
+            state->nclients = before;
+            return (-1);
+        }
+        myfree(saved);
+        client = (HANDOVER_CLIENT) {(int) v[0], v[1], (int) v[2], 0, 1};
+        handover_add_client(state, &client);
+    }
+    myfree(copy);
+    return (0);
 }

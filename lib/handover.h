@@ -15,6 +15,10 @@
  *	void	handover_add_client(HANDOVER *state, const HANDOVER_CLIENT *client);
  *	void	handover_add_source(HANDOVER *state, const HANDOVER_SOURCE *source);
  *	void	handover_free(HANDOVER *state);
+ *
+ *	char   *handover_format_lingering(const HANDOVER *state);
+ *	int	handover_parse_lingering(const char *text, HANDOVER *state,
+ *			char **err);
  * DESCRIPTION
  *	A resident server that holds its own listening sockets re-executes
  *	itself (same pid) instead of exiting, so that nobody is refused.
@@ -54,6 +58,17 @@
  *	HANDOVER_ITEMS_MAX items), or nothing is taken. handover_add_child(),
  *	handover_add_client() and handover_add_source() append to a state
  *	that starts zeroed.
+ *
+ *	Refused clients that linger (their message and end of file sent,
+ *	what they still send read and dropped, so that they get no reset)
+ *	go in a variable of their own, HANDOVER_LINGER_ENV, as
+ *	"FD,MS,LISTENER" items (MS: the time each may still linger),
+ *	written by handover_format_lingering() (null: none linger) and
+ *	appended to a state by handover_parse_lingering(), as strictly: an
+ *	image from before they were handed over ignores that variable,
+ *	where it would refuse an item it does not know in the main line,
+ *	and exit (a downgrade). Such an image keeps their descriptors open,
+ *	unread, until it re-executes in turn.
  * DIAGNOSTICS
  *	handover_parse() returns 0, or -1 with *err (free with myfree())
  *	naming the first bad item; state is then empty.
@@ -64,6 +79,7 @@
 #include "persource.h"
 
 #define HANDOVER_ENV        "SINGLE_SERVER_HANDOVER"
+#define HANDOVER_LINGER_ENV "SINGLE_SERVER_LINGERING"
 #define HANDOVER_FD_MAX     (1 << 20)
 #define HANDOVER_ITEMS_MAX  100000
 
@@ -83,6 +99,9 @@ typedef struct HANDOVER_CLIENT {
     int     listener;                   /* index of its listener */
     int     header;                     /* still sending its PROXY header: */
                                         /* pause_ms is the time it has left */
+    int     linger;                     /* refused, lingering: pause_ms is */
+                                        /* the time it may still linger */
+                                        /* (HANDOVER_LINGER_ENV) */
 } HANDOVER_CLIENT;
 
 typedef struct HANDOVER_SOURCE {
@@ -110,5 +129,7 @@ extern void handover_add_child(HANDOVER *, const HANDOVER_CHILD *);
 extern void handover_add_client(HANDOVER *, const HANDOVER_CLIENT *);
 extern void handover_add_source(HANDOVER *, const HANDOVER_SOURCE *);
 extern void handover_free(HANDOVER *);
+extern char *handover_format_lingering(const HANDOVER *);
+extern int handover_parse_lingering(const char *, HANDOVER *, char **);
 
 #endif

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "conv.h"
+#include "fdbase.h"
 #include "master.h"
 #include "msg.h"
 #include "mymalloc.h"
@@ -223,7 +224,9 @@ static void master_lock_thread_start(MASTER *ma, struct event_base *base)
     sigset_t old;
     int     err;
 
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ma->lock_sock) < 0)
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ma->lock_sock) < 0
+        || (ma->lock_sock[0] = fdbase_lift(ma->lock_sock[0])) < 0
+        || (ma->lock_sock[1] = fdbase_lift(ma->lock_sock[1])) < 0)
         ss_msg_fatal("accept lock: socketpair: %m");
     if ((ma->lock_ev = event_new(base, ma->lock_sock[0], EV_READ | EV_PERSIST,
                                  master_lock_event, ma)) == 0

@@ -35,7 +35,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +46,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdbase.h"
 #include "msg.h"
 
 int     ss_msg_verbose;
@@ -71,10 +71,11 @@ static long ss_msg_gmtoff;		/* of the last local time */
  * The log socket: /dev/log, or a log server's (ss_msg_log_server). It
  * is kept across chroot; ss_msg_log_ok says a socket answered at start,
  * ss_msg_syslog_fd is -1 between a lost connection and the next one.
+ * It lives above the descriptor base (fdbase.h): the listeners put on
+ * fds 3.. for a re-execution never replace it, and the line that a
+ * failed execve() logs goes where it should.
  */
 static int ss_msg_syslog_fd = -1;
-static dev_t ss_msg_log_dev;		/* what that fd is: a caller */
-static ino_t ss_msg_log_ino;		/* may have dup2()ed over it */
 static int ss_msg_log_ok;
 static int ss_msg_log_type;		/* SOCK_DGRAM or SOCK_STREAM */
 static int ss_msg_log_dgram_only;
@@ -257,14 +258,12 @@ static int ss_msg_connect(void)
 	return (-1);
     }
     for (i = 0; i < (ss_msg_log_dgram_only ? 1 : 2); i++) {
-	fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	fd = fdbase_lift(socket(AF_UNIX, types[i] | SOCK_CLOEXEC
+				| SOCK_NONBLOCK, 0));
 	if (fd < 0)
 	    continue;
-	if (connect(fd, (struct sockaddr *) &sun, sizeof(sun)) == 0
-	    && fstat(fd, &st) == 0) {
+	if (connect(fd, (struct sockaddr *) &sun, sizeof(sun)) == 0) {
 	    ss_msg_log_type = types[i];
-	    ss_msg_log_dev = st.st_dev;
-	    ss_msg_log_ino = st.st_ino;
 	    return (fd);
 	}
 	close(fd);
@@ -272,23 +271,10 @@ static int ss_msg_connect(void)
     return (-1);
 }
 
-/* ss_msg_is_log_socket - is fd still the socket ss_msg_connect() made? */
-static int ss_msg_is_log_socket(int fd)
-{
-    struct stat st;
-
-    return (fstat(fd, &st) == 0 && st.st_dev == ss_msg_log_dev
-	    && st.st_ino == ss_msg_log_ino);
-}
-
-/*
- * ss_msg_disconnect - forget the log socket; try again at the next line.
- * The fd is closed only if it is still ours: one that a caller dup2()ed
- * over (a listener put in place for an exec) is not ours to close.
- */
+/* ss_msg_disconnect - forget the log socket; try again at the next line */
 static void ss_msg_disconnect(void)
 {
-    if (ss_msg_syslog_fd >= 0 && ss_msg_is_log_socket(ss_msg_syslog_fd))
+    if (ss_msg_syslog_fd >= 0)
 	(void) close(ss_msg_syslog_fd);
     ss_msg_syslog_fd = -1;
     ss_msg_log_retry = 0;
@@ -411,9 +397,6 @@ int     ss_msg_log_server(const char *path, const char *host)
 	errno = ENAMETOOLONG;
 	return (-1);
     }
-    /* Asked before ss_msg_connect() says what the new socket is. */
-    if (old >= 0 && !ss_msg_is_log_socket(old))
-	old = -1;
     memcpy(saved, ss_msg_log_path, sizeof(saved));
     snprintf(ss_msg_log_path, sizeof(ss_msg_log_path), "%s", path);
     ss_msg_log_dgram_only = 1;
@@ -432,30 +415,6 @@ int     ss_msg_log_server(const char *path, const char *host)
     snprintf(ss_msg_log_host, sizeof(ss_msg_log_host), "%.*s",
 	     (int) strcspn(host, "."), host);
     return (0);
-}
-
-/*
- * ss_msg_log_fd_above - move the log socket to an fd of at least min
- * (still close-on-exec), so that a caller may dup2() onto every fd below
- * min: the listeners put on fds 3.. for a re-execution. 0, or -1 (errno).
- */
-int     ss_msg_log_fd_above(int min)
-{
-    int     fd;
-    int     ret = 0;
-
-    /* Not under a line being sent: logging is thread-safe. */
-    (void) pthread_mutex_lock(&ss_msg_lock);
-    if (ss_msg_syslog_fd >= 0 && ss_msg_syslog_fd < min) {
-	if ((fd = fcntl(ss_msg_syslog_fd, F_DUPFD_CLOEXEC, min)) < 0) {
-	    ret = -1;
-	} else {
-	    (void) close(ss_msg_syslog_fd);
-	    ss_msg_syslog_fd = fd;
-	}
-    }
-    (void) pthread_mutex_unlock(&ss_msg_lock);
-    return (ret);
 }
 
 /*

@@ -14,7 +14,6 @@
  *	void	ss_msg_syslog(const char *tag, int facility);
  *	void	ss_msg_stderr(int mode);
  *	int	ss_msg_log_server(const char *path, const char *host);
- *	int	ss_msg_log_fd_above(int min);
  *
  *	void	ss_msg_info(const char *fmt, ...);
  *	void	ss_msg_warn(const char *fmt, ...);
@@ -70,12 +69,9 @@
  *	set, syslog then staying as it was. The non-blocking send and the
  *	count of dropped lines are as for syslog.
  *
- *	ss_msg_log_fd_above() moves the log socket (when there is one) to an
- *	fd of at least min, close-on-exec as before: every fd below min is
- *	then free for the caller to dup2() onto (the listeners arranged on
- *	fds 3.. for a re-execution). It returns 0, or -1 with errno set. A
- *	log socket that was replaced all the same (dup2() onto its fd) is
- *	never closed here: a failed send just makes a new one.
+ *	Every log socket is made at or above the descriptor base
+ *	(fdbase.h), out of the way of the listeners that a re-execution
+ *	puts on fds 3 and up.
  *
  *	ss_msg_stderr() chooses what is copied to stderr: SS_MSG_STDERR_NONE,
  *	SS_MSG_STDERR_PROBLEMS (warning and worse) or SS_MSG_STDERR_ALL (-V).
@@ -128,7 +124,6 @@ extern void ss_msg_open(const char *);
 extern void ss_msg_syslog(const char *, int);
 extern void ss_msg_stderr(int);
 extern int ss_msg_log_server(const char *, const char *);
-extern int ss_msg_log_fd_above(int);
 extern void ss_msg_cleanup(void (*)(void));
 extern int ss_msg_facility(const char *);
 extern void ss_msg_usage_hint(const char *);

@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "fdbase.h"
 #include "msg.h"
 #include "mymalloc.h"
 #include "notify.h"
@@ -36,7 +37,8 @@ void    notify_init(void)
         memcpy(sun.sun_path, path, len);
         if (path[0] == '@')
             sun.sun_path[0] = 0;
-        if ((notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0
+        if ((notify_fd = fdbase_lift(socket(AF_UNIX, SOCK_DGRAM
+                                            | SOCK_CLOEXEC, 0))) < 0
             || connect(notify_fd, (struct sockaddr *) &sun,
                        offsetof(struct sockaddr_un, sun_path) + len) < 0) {
             ss_msg_warn("NOTIFY_SOCKET %s: %m", path);

@@ -46,6 +46,7 @@
 
 #include "child.h"
 #include "conv.h"
+#include "fdbase.h"
 #include "msg.h"
 #include "mymalloc.h"
 #include "notify.h"
@@ -228,17 +229,28 @@ int     reexec_room(SKELETON *sk, size_t items, char **why)
             open_fds++;
         closedir(dir);
     }
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
-        && open_fds + (long) sk->listeners.count + 2 > (long) rl.rlim_cur) {
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+        return (1);
+    if (open_fds + (long) sk->listeners.count + 2 > (long) rl.rlim_cur) {
         *why = myasprintf("%ld of %ld descriptors in use", open_fds,
                           (long) rl.rlim_cur);
+        return (0);
+    }
+    /* Stderr pipes are passed on from above the base (fdbase.h). */
+    if ((long) rl.rlim_cur <= fdbase_get()) {
+        *why = myasprintf("the descriptor limit %ld is at or below the "
+                          "descriptor base %d", (long) rl.rlim_cur,
+                          fdbase_get());
         return (0);
     }
     return (1);
 }
 
-/* reexec_fd_above - fd moved to at least min, kept across exec */
-static int reexec_fd_above(int fd, int min)
+/*
+ * reexec_keep - fd at or above min, open across exec. Only a client is
+ * ever moved: what is ours is above the descriptor base already.
+ */
+static int reexec_keep(int fd, int min)
 {
     int     moved;
 
@@ -255,31 +267,34 @@ static int reexec_fd_above(int fd, int min)
 
 /*
  * reexec_arrange - the listeners on fds 3.. as LISTEN_FDS wants them,
- * every fd the handover names above those and open across exec. The log
- * socket goes above them too: a first image opened it on a low fd, and
- * the line that a failed execve() logs must not go to a listener (nor
- * close it). Should that move fail, msg.c still never closes an fd that
- * is no longer its socket. After this only msg.c may run: the dup2()s
- * put listeners where /dev/null and the event base's descriptors were
- * (fds 3 up to the first free one above the listeners).
+ * every fd the handover names above those and open across exec.
+ *
+ * Why the dup2()s clobber nothing of ours: every descriptor the tool
+ * keeps for itself (/dev/null, the log socket, the event loop's, the
+ * stderr pipes, the in-flow file) lives at or above the descriptor
+ * base, which is above 3 + the listener count (fdbase.h). Below it are
+ * only fds 0-2, listeners, clients (and what was inherited without a
+ * meaning, which nothing uses): the listeners are copied out of each
+ * other's way first, and the clients moved above the listeners' range.
+ * So when execve() fails, the line saying so reaches the log, and the
+ * image carries on with its loop intact.
  */
 static void reexec_arrange(SKELETON *sk, HANDOVER *st)
 {
-    int     base = 3 + (int) sk->listeners.count;
+    int     above = 3 + (int) sk->listeners.count;
     int    *tmp = mycalloc(sk->listeners.count + 1, sizeof(int));
     size_t  i;
 
-    (void) ss_msg_log_fd_above(base);
     for (i = 0; i < st->nchildren; i++)
         if (st->children[i].log_fd >= 0)
-            st->children[i].log_fd = reexec_fd_above(st->children[i].log_fd, base);
+            st->children[i].log_fd = reexec_keep(st->children[i].log_fd, above);
     for (i = 0; i < st->nclients; i++)
-        st->clients[i].fd = reexec_fd_above(st->clients[i].fd, base);
+        st->clients[i].fd = reexec_keep(st->clients[i].fd, above);
     if (st->flow_fd >= 0)
-        st->flow_fd = reexec_fd_above(st->flow_fd, base);
+        st->flow_fd = reexec_keep(st->flow_fd, above);
     /* Copies first: a listener may sit where another one must go. */
     for (i = 0; i < sk->listeners.count; i++)
-        if ((tmp[i] = fcntl(sk->listeners.items[i].fd, F_DUPFD_CLOEXEC, base)) < 0)
+        if ((tmp[i] = fcntl(sk->listeners.items[i].fd, F_DUPFD_CLOEXEC, above)) < 0)
             ss_msg_fatal("re-execute: dup listener: %m");
     for (i = 0; i < sk->listeners.count; i++) {
         if (dup2(tmp[i], 3 + (int) i) < 0)
@@ -296,12 +311,13 @@ static char **reexec_environ(SKELETON *sk, const HANDOVER *st)
     size_t  i;
     char  **env;
     char   *text = handover_format(st);
+    char   *lingering = handover_format_lingering(st);
     char   *names = mystrdup("");
     char   *tmp;
 
     while (environ[n])
         n++;
-    env = mycalloc(n + 9, sizeof(char *));
+    env = mycalloc(n + 10, sizeof(char *));
     memcpy(env, environ, n * sizeof(char *));
     for (i = 0; i < sk->listeners.count; i++) {
         tmp = myasprintf("%s%s%s", names, i ? ":" : "",
@@ -314,6 +330,8 @@ static char **reexec_environ(SKELETON *sk, const HANDOVER *st)
     env[n++] = myasprintf("LISTEN_PID=%ld", (long) getpid());
     env[n++] = myasprintf("LISTEN_FDNAMES=%s", names);
     env[n++] = myasprintf("%s=%s", HANDOVER_ENV, text);
+    if (lingering)
+        env[n++] = myasprintf("%s=%s", HANDOVER_LINGER_ENV, lingering);
     env[n++] = myasprintf("%s=%ld", REEXEC_COUNT_ENV, sk->re.count + 1);
     env[n++] = myasprintf("%s=%s", REEXEC_PROGRAM_ENV, sk->re.self_path);
     if (reexec_warned)
@@ -321,6 +339,7 @@ static char **reexec_environ(SKELETON *sk, const HANDOVER *st)
     if (notify_socket_path())
         env[n++] = myasprintf("NOTIFY_SOCKET=%s", notify_socket_path());
     myfree(text);
+    myfree(lingering);
     myfree(names);
     return (env);
 }
@@ -520,7 +539,7 @@ static int reexec_running_copy(SKELETON *sk)
     reexec_stamp_file(sk->re.self_path, now, sizeof(now));
     if (strncmp(sk->re.stamp, now, strlen(now)) != 0)
         return (-1);                    /* an upgrade: copy the new one */
-    if ((fd = open("/proc/self/exe", O_PATH | O_CLOEXEC)) < 0)
+    if ((fd = fdbase_lift(open("/proc/self/exe", O_PATH | O_CLOEXEC))) < 0)
         return (-1);
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 0
         && (st.st_mode & 07777) == S_IXUSR && st.st_uid == geteuid())
@@ -550,7 +569,7 @@ static int reexec_image(SKELETON *sk, char **why)
         return (-1);
     if ((image = reexec_running_copy(sk)) >= 0)
         return (image);
-    if ((in = open(sk->re.self_path, O_RDONLY | O_CLOEXEC)) < 0) {
+    if ((in = fdbase_lift(open(sk->re.self_path, O_RDONLY | O_CLOEXEC))) < 0) {
         if (errno != EACCES)
             *why = myasprintf("open: %m");
         return (-1);
@@ -558,6 +577,7 @@ static int reexec_image(SKELETON *sk, char **why)
     fd = memfd_create(name, MFD_CLOEXEC | MFD_EXEC);
     if (fd < 0 && errno == EINVAL)
         fd = memfd_create(name, MFD_CLOEXEC);   /* before Linux 6.3 */
+    fd = fdbase_lift(fd);               /* ours, like every other (fdbase.h) */
     if (fd < 0) {
         *why = reexec_why_memfd("memfd_create");
         close(in);
@@ -568,7 +588,7 @@ static int reexec_image(SKELETON *sk, char **why)
         *why = reexec_why_memfd("fchmod");
     else if (reexec_copy(in, fd, why) == 0) {
         snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-        if ((image = open(path, O_PATH | O_CLOEXEC)) < 0)
+        if ((image = fdbase_lift(open(path, O_PATH | O_CLOEXEC))) < 0)
             *why = myasprintf("open %s: %m", path);
     }
     close(in);
@@ -627,7 +647,6 @@ void    reexec_exec(SKELETON *sk, HANDOVER *st)
     int     image;
 
     reexec_arrange(sk, st);
-    /* After the listeners took fds 3..: the copy cannot be in their way. */
     if ((image = reexec_image(sk, &why)) < 0 && why) {
         reexec_exposed(sk, why);
         myfree(why);
@@ -665,15 +684,20 @@ void    reexec_exec(SKELETON *sk, HANDOVER *st)
 int     reexec_take(HANDOVER *st)
 {
     const char *text = getenv(HANDOVER_ENV);
+    const char *lingering = getenv(HANDOVER_LINGER_ENV);
     char   *err;
 
     memset(st, 0, sizeof(*st));
     st->flow_fd = -1;
-    if (text == 0)
+    if (text == 0) {
+        unsetenv(HANDOVER_LINGER_ENV);  /* stray: no handover came */
         return (0);
-    if (handover_parse(text, st, &err) < 0)
+    }
+    if (handover_parse(text, st, &err) < 0
+        || (lingering && handover_parse_lingering(lingering, st, &err) < 0))
         ss_msg_fatal("%s", err);
     unsetenv(HANDOVER_ENV);
+    unsetenv(HANDOVER_LINGER_ENV);
     if (st->pid != getpid()) {
         ss_msg_warn("%s is meant for pid %ld, not for us -- ignored",
                  HANDOVER_ENV, (long) st->pid);

@@ -3,10 +3,10 @@
  * and the one way a handler is started
  *
  * The skeleton owns everything that is the same for every server: the
- * command line, the parameter table, logging, privileges, --check, the
- * choice of mode, and skeleton_spawn(), which both modes use to start a
- * handler with its stderr and process group as configured (child.c then
- * tracks it). The modes themselves live in stream.c and resident.c.
+ * command line, the parameter table, logging, privileges, --check and the
+ * choice of mode. What both modes use while they serve (starting a
+ * handler, signals, the client table, the counters) is in skeleton.c;
+ * the modes themselves live in stream.c and resident.c.
  */
 #include "config.h"
 
@@ -26,6 +26,7 @@
 #include "admit.h"
 #include "child.h"
 #include "conv.h"
+#include "fdbase.h"
 #include "msg.h"
 #include "mymalloc.h"
 #include "notify.h"
@@ -132,7 +133,7 @@ static int single_server_stdio(SKELETON *sk)
     while ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0 && fd <= 2)
         if (fcntl(fd, F_SETFD, 0) < 0)
             ss_msg_fatal("fcntl /dev/null: %m");
-    if (fd < 0)
+    if ((fd = fdbase_lift(fd)) < 0)     /* ours: above the base */
         ss_msg_fatal("open /dev/null: %m");
     return (fd);                        /* still there after a chroot */
 }
@@ -459,148 +460,6 @@ int     skeleton_flow_pause(SKELETON *sk)
     return (1);
 }
 
-/* skeleton_stderr_pipe - a pipe for a handler's stderr: we read fds[0] */
-static int skeleton_stderr_pipe(int fds[2])
-{
-    /* Only our end is non-blocking: the handler's writes must block. */
-    if (pipe2(fds, O_CLOEXEC) < 0)
-        return (-1);
-    if (fcntl(fds[0], F_SETFL, O_NONBLOCK) < 0)
-        ss_msg_fatal("fcntl O_NONBLOCK on a stderr pipe: %m");
-    return (0);
-}
-
-/* skeleton_spawn - the application's spawn, its stderr as configured */
-pid_t   skeleton_spawn(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
-{
-    int     fds[2] = {-1, -1};
-    pid_t   pid;
-    int     saved_errno;
-
-    client->new_group = sk->new_group;
-    client->err_fd = -1;
-    if (sk->handler_stderr == SKELETON_STDERR_NULL)
-        client->err_fd = sk->devnull;
-    else if (sk->handler_stderr == SKELETON_STDERR_LOG) {
-        if (skeleton_stderr_pipe(fds) == 0) {
-            client->err_fd = fds[1];
-            sk->pipe_warned = 0;
-        } else if (errno == EMFILE || errno == ENFILE) {
-            /* Two more fds per client would wedge a server at its limit. */
-            if (!sk->pipe_warned)
-                ss_msg_warn("no pipe for a handler's stderr: %m -- it goes to "
-                         "/dev/null until pipes can be made again");
-            sk->pipe_warned = 1;
-            client->err_fd = sk->devnull;
-        } else {
-            return (-1);
-        }
-    }
-    pid = sk->app->spawn(client, sk->app->context);
-    saved_errno = errno;
-    if (fds[1] >= 0)
-        close(fds[1]);                  /* the handler has it now */
-    if (pid < 0) {
-        if (fds[0] >= 0)
-            close(fds[0]);
-        errno = saved_errno;
-        return (-1);
-    }
-    child_add(pid, fds[0]);
-    return (pid);
-}
-
-/*
- * skeleton_counters - the counters as STATUS= has them. In stream mode the
- * one client's handler runs whenever a signal is looked at (the loop only
- * runs after the spawn), and nothing is paused or refused then.
- */
-void    skeleton_counters(SKELETON *sk, char *buf, size_t len)
-{
-    snprintf(buf, len, "served %ld, running %d, paused %d, refused %ld",
-             sk->opts.stream ? 1 : sk->served,
-             child_count() + sk->busy_in_process, sk->npending, sk->refused);
-}
-
-/*
- * skeleton_started - this image's start, RFC 3339: formatted only when
- * asked, so that a start pays nothing for the time zone
- */
-static void skeleton_started(const SKELETON *sk, char *buf, size_t len)
-{
-    struct tm tm;
-    size_t  n;
-
-    if (localtime_r(&sk->started, &tm) == 0
-        || (n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S%z", &tm)) < 5) {
-        snprintf(buf, len, "%lld (epoch)", (long long) sk->started);
-        return;
-    }
-    /* +0100 becomes +01:00 */
-    memmove(buf + n - 1, buf + n - 2, 3);
-    buf[n - 2] = ':';
-}
-
-/* skeleton_status_log - SIGUSR1: the counters, for those without systemd */
-static void skeleton_status_log(SKELETON *sk)
-{
-    char    counters[100];
-    char    started[40];
-
-    skeleton_counters(sk, counters, sizeof(counters));
-    skeleton_started(sk, started, sizeof(started));
-    ss_msg_info("status: %s; this image started %s, %ld re-execution(s) "
-                "before it", counters, started, sk->re.count);
-}
-
-/*
- * skeleton_signal_event - every signal we handle, in one place. Stream
- * mode passes what would end a process to the handler, whose client it
- * is; SIGUSR1 and SIGUSR2 are the tool's own in every mode.
- */
-static void skeleton_signal_event(evutil_socket_t sig, short what, void *arg)
-{
-    SKELETON *sk = arg;
-
-    (void) what;
-    switch (sig) {
-    case SIGCHLD:
-        child_reap();
-        break;
-    case SIGTERM:
-    case SIGINT:
-    case SIGHUP:
-        if (sk->opts.stream) {
-            ss_msg_info("signal %d -- passing it to the handler", (int) sig);
-            child_signal_all((int) sig);
-        } else {
-            resident_leave(sk, (int) sig);
-        }
-        break;
-    case SIGUSR1:
-        skeleton_status_log(sk);
-        break;
-    case SIGUSR2:
-        if (ss_msg_verbose)
-            ss_msg_info("signal %d (SIGUSR2) -- ignored", (int) sig);
-        break;
-    }
-}
-
-/* skeleton_signals - the signals of skeleton_signal_event() into the loop */
-void    skeleton_signals(SKELETON *sk)
-{
-    static const int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1,
-    SIGUSR2};
-    size_t  i;
-
-    for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-        if ((sk->signal_ev[i] = evsignal_new(sk->base, sigs[i],
-                                             skeleton_signal_event, sk)) == 0
-            || event_add(sk->signal_ev[i], 0) < 0)
-            ss_msg_fatal("cannot watch signal %d", sigs[i]);
-}
-
 /*
  * single_server_check - --check: everything start-up does up to binding
  * and serving (addresses resolved, handler found), then exit 0
@@ -701,6 +560,7 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
     char   *tag;
     int     reexecuted = single_server_undumpable();
 
+    fdbase_init(argc);                  /* before we open anything */
     sk.devnull = single_server_stdio(&sk);
     ss_msg_open(app->name ? app->name : argv[0]);
     sk.re.argc = argc;
@@ -750,8 +610,11 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
     ss_msg_cleanup(notify_stopping);
     if (sk.opts.debugger && !sk.re.handed_over)  /* once, not per re-execution */
         single_server_debugger();
+    /* libevent opens its epoll instance and signal pipe here: above too. */
+    fdbase_hold(sk.devnull);
     if ((sk.base = event_base_new()) == 0)
         ss_msg_fatal("event_base_new failed");
+    fdbase_release();
     return (sk.opts.stream ? stream_run(&sk, argc, argv)
             : resident_run(&sk, argc, argv));
 }

@@ -53,7 +53,10 @@
  * .IP service(client, context)
  *	serve one client in this process (client->in_fd, client->out_fd);
  *	the skeleton closes the connection when it returns. Clients are
- *	served one at a time.
+ *	served one at a time. The SINGLE_SERVER_CLIENT given to service
+ *	and spawn is the skeleton's, valid until the call returns: use it
+ *	through the pointer, never copy it by value (client->env points
+ *	into itself).
  * .IP spawn(client, context)
  *	start a child process that serves the client and return its pid
  *	(-1 with errno set on failure), with client->in_fd and out_fd on

@@ -2,7 +2,8 @@
 #define SS_SKELETON_H
 
 /*
- * skeleton.h - state shared by single_server.c, stream.c and resident.c.
+ * skeleton.h - state shared by single_server.c, skeleton.c, stream.c and
+ * the resident files (resident.h).
  * Private to the library: applications see only single_server.h.
  *
  *	void	skeleton_init_process(SKELETON *sk, int argc, char **argv);
@@ -17,10 +18,14 @@
  *	int	resident_run(SKELETON *sk, int argc, char **argv);
  *		the two modes; each returns the exit status.
  *	void	resident_leave(SKELETON *sk, int sig);
- *		a signal asked the resident loop to leave.
+ *	void	stream_leave(SKELETON *sk, int sig);
+ *		a signal asked the resident loop to leave; in stream mode,
+ *		the handler's once it runs, before that one that ends the
+ *		client's wait (its PROXY header, its in-flow pause).
  *	void	skeleton_admit_open(SKELETON *sk);
  *		read the access rules (before any chroot), and set up the
- *		per-source limit (resident mode only) and the PROXY step;
+ *		per-source limit (resident mode only, not under master(8))
+ *		and the PROXY step;
  *		exit 100 when the rules or the upstream_proxy_ parameters
  *		are bad.
  *	void	skeleton_flow_open(SKELETON *sk, int fd);
@@ -34,6 +39,10 @@
  *		the application's spawn(), with the child's stderr as
  *		handler_stderr says and its own process group; tracked by
  *		child.c. -1 with errno set on failure.
+ *	void	skeleton_clients(SKELETON *sk, const CLIENT_HOOKS *hooks,
+ *			void *context);
+ *		the client table (client.h), with the mode's hooks, the
+ *		admission and PROXY steps and the in-flow pause.
  */
 
 #include <time.h>
@@ -41,6 +50,7 @@
 #include <event2/event.h>
 
 #include "admit.h"
+#include "client.h"
 #include "flow.h"
 #include "reexec.h"
 #include "listener.h"
@@ -76,29 +86,8 @@ typedef struct SKELETON {
     FLOW   *flow;                       /* in-flow bucket, or null */
     ADMIT  *admit;                      /* access rules: admit.h */
     UPSTREAM *upstream;                 /* the PROXY step: upstream.h */
-    /* stream mode */
-    int     stream_status;              /* exit status from the handler */
-    /* resident mode */
-    long    use_count;                  /* clients accepted */
-    long    served;                     /* clients handed to the application */
-    long    refused;                    /* clients refused (rules, limits) */
-    char    status_sent[128];           /* the last STATUS= sent */
-    struct event *status_ev;            /* STATUS= at most once a second */
-    int     watching;                   /* listeners armed */
-    int     stopping;                   /* no more accepts: max_use, signal */
-    int     leaving;                    /* a signal came */
-    int     backoff;                    /* accept ran out of descriptors */
-    int     backoff_warned;             /* said so; cleared by an accept */
-    int     own;                        /* every listener is ours alone: */
-                                        /* re-execute, never leave */
-    int     finished;                   /* resident_finish() was called */
-    struct event *linger_ev;            /* leaving: groups still due SIGKILL */
-    int     busy_in_process;            /* an in-process service runs */
-    struct RESIDENT_PENDING *pending;   /* clients in their in-flow pause */
-    int     npending;
-    struct event *idle_ev;              /* max_idle */
-    struct event *drain_ev;             /* drain_timeout */
-    struct event *backoff_ev;           /* EMFILE/ENFILE pause */
+    CLIENT_TABLE clients;               /* every client: client.h */
+    struct RESIDENT *resident;          /* resident mode's state, or null */
 } SKELETON;
 
 extern void skeleton_init_process(SKELETON *, int, char **);
@@ -107,9 +96,11 @@ extern void skeleton_counters(SKELETON *, char *, size_t);
 extern int stream_run(SKELETON *, int, char **);
 extern int resident_run(SKELETON *, int, char **);
 extern void resident_leave(SKELETON *, int);
+extern void stream_leave(SKELETON *, int);
 extern void skeleton_admit_open(SKELETON *);
 extern void skeleton_flow_open(SKELETON *, int);
 extern int skeleton_flow_pause(SKELETON *);
 extern pid_t skeleton_spawn(SKELETON *, SINGLE_SERVER_CLIENT *);
+extern void skeleton_clients(SKELETON *, const CLIENT_HOOKS *, void *);
 
 #endif

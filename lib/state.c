@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fdbase.h"
 #include "mymalloc.h"
 #include "param.h"
 #include "state.h"
@@ -92,8 +93,9 @@ int     state_open(const char *dir, const char *service, const char *suffix,
         return (-1);
     name = state_name(service, suffix);
     path = myasprintf("%s/%s", dir, name);
-    fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK
-                | O_CLOEXEC, 0600);
+    /* Kept for the process's life: above the descriptor base. */
+    fd = fdbase_lift(openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW
+                            | O_NONBLOCK | O_CLOEXEC, 0600));
     saved_errno = errno;
     myfree(name);
     close(dirfd);

@@ -7,6 +7,13 @@
  * once, give up our own copies of the connection (so that the client
  * sees end-of-file when the handler closes it, not when we exit), and
  * leave with the handler's status.
+ *
+ * The one client is a CLIENT in the skeleton's table (client.h), moved on
+ * by the machine resident mode uses: its PROXY header and its in-flow
+ * pause are waits in the event loop, and a signal meanwhile is taken as
+ * resident mode takes it for a client in that state (a paused client is
+ * served at once, one still sending its header has until the end of the
+ * drain). Once the handler runs, signals are the handler's.
  */
 #include "config.h"
 
@@ -26,9 +33,23 @@
 #include "msg.h"
 #include "skeleton.h"
 #include "spawn_cmd.h"
+#include "timer.h"
 #include "watchdog.h"
 
 #define P single_server_params
+
+#define STREAM_LINGER_MS    1000        /* a refused client's end of file */
+
+/* Stream mode's own state: one client, one process. */
+typedef struct STREAM {
+    SKELETON *sk;
+    CLIENT *client;                     /* until it is done */
+    int     status;                     /* the exit status: the handler's */
+    int     leaving;                    /* a signal came before the handler */
+    struct event *drain_ev;             /* drain_timeout, for a header */
+} STREAM;
+
+static STREAM stream;
 
 /* stream_systemd_fd - fd 3 when systemd passed one connected socket */
 static int stream_systemd_fd(void)
@@ -85,20 +106,24 @@ static void stream_pretend(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
     addr_free(&local);
 }
 
-/* stream_client - where the client is, its address and its environment */
-static void stream_client(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
+/* stream_fd - the client's connection: fd 3 from systemd, or fds 0 and 1 */
+static int stream_fd(void)
 {
     int     fd = stream_systemd_fd();
-    struct stat st;
 
-    memset(client, 0, sizeof(*client));
-    client->in_fd = fd >= 0 ? fd : 0;
-    client->out_fd = fd >= 0 ? fd : 1;
-    client->err_fd = -1;
-    client->service_name = P.service_name;
-    client_env_from_fd(&client->env, client->in_fd);
     if (fd >= 0 && fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
         ss_msg_fatal("fcntl fd %d: %m", fd);
+    return (fd);
+}
+
+/* stream_client - the client's address and its environment */
+static void stream_client(SKELETON *sk, SINGLE_SERVER_CLIENT *client, int fd)
+{
+    struct stat st;
+
+    client->in_fd = fd >= 0 ? fd : 0;
+    client->out_fd = fd >= 0 ? fd : 1;
+    client_env_from_fd(&client->env, client->in_fd);
     if (fstat(client->in_fd, &st) == 0 && S_ISSOCK(st.st_mode)) {
         listener_tune_conn(client->in_fd, &sk->listen_opts);
         client->peer_len = sizeof(client->peer);
@@ -138,30 +163,22 @@ static void stream_release(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
 /* stream_child_exit - the handler ended: its status becomes ours */
 static void stream_child_exit(pid_t pid, int status, void *context)
 {
-    SKELETON *sk = context;
+    STREAM *st = context;
 
-    (void) pid;
-    sk->stream_status = WIFEXITED(status) ? WEXITSTATUS(status)
+    st->status = WIFEXITED(status) ? WEXITSTATUS(status)
         : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : SS_MSG_EXIT_SYSTEM;
-    event_base_loopbreak(sk->base);
-}
-
-/* stream_close - close the client's connection: an end of file, no reset */
-static void stream_close(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
-{
-    if (client->in_fd == client->out_fd)        /* a socket: fd 3 */
-        admit_close(sk->admit, client->in_fd);
-    else if (stream_same_file(0, 1))            /* inetd: fds 0 and 1 */
-        admit_close(sk->admit, 1);
+    client_reaped(&st->sk->clients, pid);
+    event_base_loopbreak(st->sk->base);
 }
 
 /*
  * stream_spawn_failed - exit as a shell would when the handler cannot be
  * run: 127 not found, 126 any other reason; 111 for want of processes,
- * memory or descriptors, which is the system's failure, not the program's
+ * memory or descriptors, which is the system's failure, not the program's.
+ * The connection is closed first with an end of file, not a reset.
  */
-static int stream_spawn_failed(SKELETON *sk, SINGLE_SERVER_CLIENT *client,
-                                       int err)
+static _Noreturn void stream_spawn_failed(SINGLE_SERVER_CLIENT *client,
+                                                  int err)
 {
     const char *program = spawn_cmd_failed();
     int     status;
@@ -170,68 +187,165 @@ static int stream_spawn_failed(SKELETON *sk, SINGLE_SERVER_CLIENT *client,
         status = SS_MSG_EXIT_SYSTEM;
     else
         status = err == ENOENT ? 127 : 126;
-    stream_close(sk, client);
+    if (client->in_fd == client->out_fd)        /* a socket: fd 3 */
+        admit_close(client->in_fd);
+    else if (stream_same_file(0, 1))            /* inetd: fds 0 and 1 */
+        admit_close(1);
     ss_msg_fatal_status(status, "cannot start handler%s%s: %s",
                         program ? " " : "", program ? program : "",
                         strerror(err));
 }
 
-/* stream_refused - a denied client: the message was written; close */
-static int stream_refused(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
+/*
+ * stream_signals - on: the signals into the loop (once); off: as they
+ * were before, for an in-process service
+ */
+static void stream_signals(SKELETON *sk, int on)
 {
-    const SINGLE_SERVER_APP *app = sk->app;
+    size_t  i;
 
-    stream_close(sk, client);
-    if (app->pre_exit)
-        app->pre_exit(app->context);
-    return (0);
+    if (on) {
+        if (sk->signal_ev[0] == 0)
+            skeleton_signals(sk);
+        return;
+    }
+    for (i = 0; i < sizeof(sk->signal_ev) / sizeof(sk->signal_ev[0]); i++) {
+        if (sk->signal_ev[i])
+            event_free(sk->signal_ev[i]);       /* the old handler is back */
+        sk->signal_ev[i] = 0;
+    }
 }
 
-/* stream_header - the PROXY header, when one is due: 0 refused */
-static int stream_header(SKELETON *sk, SINGLE_SERVER_CLIENT *client)
+/*
+ * stream_start - the hook that starts the handler (or runs the service):
+ * our copies of the connection go, so that the client sees the end of
+ * file when the handler closes it
+ */
+static pid_t stream_start(CLIENT *cl, void *context)
 {
-    const char *why;
+    STREAM *st = context;
+    SKELETON *sk = st->sk;
+    const SINGLE_SERVER_APP *app = sk->app;
+    pid_t   pid;
 
-    if (!upstream_on(sk->upstream) || upstream_read(sk->upstream, client, &why))
-        return (1);
-    admit_header_refused(sk->admit, client, why);
-    return (0);
+    watchdog_start(sk->base, P.daemon_timeout);
+    if (app->service) {
+        stream_signals(sk, 0);          /* its own, as if we were not here */
+        app->service(&cl->c, app->context);
+        return (0);
+    }
+    if ((pid = skeleton_spawn(sk, &cl->c)) < 0)
+        return (-1);
+    stream_release(sk, &cl->c);
+    cl->c.in_fd = -1;                   /* released: not closed again */
+    if (!sk->opts.log_stderr)
+        ss_msg_stderr(SS_MSG_STDERR_NONE);    /* stderr may be the client's */
+    return (pid);
+}
+
+/* stream_nostart - the hook for a handler that could not start: exit */
+static long stream_nostart(CLIENT *cl, int err, void *context)
+{
+    (void) context;
+    stream_spawn_failed(&cl->c, err);
+}
+
+/* stream_changed - the client moved on in the loop: done, or not yet */
+static void stream_changed(void *context)
+{
+    STREAM *st = context;
+
+    if (st->sk->clients.head == 0)      /* refused, dropped, or served */
+        event_base_loopbreak(st->sk->base);
+}
+
+static const CLIENT_HOOKS stream_hooks = {
+    stream_start, 0, stream_nostart, 0, stream_changed,
+};
+
+/* stream_drain_event - the drain is over: drop a client still sending */
+static void stream_drain_event(evutil_socket_t fd, short what, void *arg)
+{
+    STREAM *st = arg;
+
+    (void) fd;
+    (void) what;
+    if (st->sk->clients.head && st->client->state == CLIENT_HEADER)
+        client_drop(st->client, "the client still sending its PROXY header");
+    stream_changed(st);
+}
+
+/* stream_drain - a signal during the header's wait: the drain's time only */
+static void stream_drain(STREAM *st, int sig)
+{
+    struct timeval tv = {P.drain_timeout, 0};
+
+    if (P.drain_timeout == 0) {
+        ss_msg_info("signal %d -- exiting", sig);
+        stream_drain_event(-1, 0, st);
+        return;
+    }
+    ss_msg_info("signal %d -- exiting after the client's PROXY header, "
+                "%lds at most", sig, P.drain_timeout);
+    if ((st->drain_ev = evtimer_new(st->sk->base, stream_drain_event,
+                                    st)) == 0)
+        ss_msg_fatal("evtimer_new: out of memory");
+    timer_arm(st->drain_ev, &tv);
+}
+
+/*
+ * stream_leave - SIGTERM, SIGINT, SIGHUP: the handler's, once it runs;
+ * before, a paused client is served at once and one still sending its
+ * header has until the drain's end, as in resident mode
+ */
+void    stream_leave(SKELETON *sk, int sig)
+{
+    STREAM *st = &stream;
+    CLIENT *cl = sk->clients.head ? st->client : 0;
+
+    if (cl == 0 || cl->state == CLIENT_STARTED) {
+        ss_msg_info("signal %d -- passing it to the handler", sig);
+        child_signal_all(sig);
+        return;
+    }
+    if (st->leaving) {
+        ss_msg_info("signal %d: already leaving", sig);
+        return;
+    }
+    st->leaving = 1;
+    if (cl->state == CLIENT_PAUSED) {
+        ss_msg_info("signal %d -- serving the paused client now", sig);
+        client_start_now(cl);
+        /* Served in-process: done, and only the watchdog's timer is left. */
+        stream_changed(st);
+    } else if (cl->state == CLIENT_HEADER) {
+        stream_drain(st, sig);
+    }                                   /* else refused: it is leaving */
 }
 
 /* stream_run - serve the one client and leave */
 int     stream_run(SKELETON *sk, int argc, char **argv)
 {
     const SINGLE_SERVER_APP *app = sk->app;
-    SINGLE_SERVER_CLIENT client;
-    pid_t   pid;
+    STREAM *st = &stream;
+    int     fd = stream_fd();
 
-    stream_client(sk, &client);
+    st->sk = sk;
     skeleton_admit_open(sk);
     skeleton_flow_open(sk, -1);
+    skeleton_clients(sk, &stream_hooks, st);
+    sk->clients.linger_ms = STREAM_LINGER_MS;
+    st->client = client_new(&sk->clients, fd >= 0 ? fd : 0, 0);
+    stream_client(sk, &st->client->c, fd);
     skeleton_init_process(sk, argc, argv);
+    stream_signals(sk, 1);
+    child_init(sk->base, P.command_time_limit, stream_child_exit, st);
     /* Refused or denied: no token, no handler, exit 0. */
-    if (!stream_header(sk, &client) || !admit_client(sk->admit, &client, 0))
-        return (stream_refused(sk, &client));
-    if (skeleton_flow_pause(sk))
-        sleep((unsigned) P.in_flow_delay);
-    watchdog_start(sk->base, P.daemon_timeout);
-    if (app->service) {
-        app->service(&client, app->context);
-        if (app->pre_exit)
-            app->pre_exit(app->context);
-        return (0);
-    }
-    skeleton_signals(sk);
-    child_init(sk->base, P.command_time_limit, stream_child_exit, sk);
-    if ((pid = skeleton_spawn(sk, &client)) < 0)
-        return (stream_spawn_failed(sk, &client, errno));
-    stream_release(sk, &client);
-    if (!sk->opts.log_stderr)
-        ss_msg_stderr(SS_MSG_STDERR_NONE);    /* stderr may be the client's */
-    if (event_base_dispatch(sk->base) < 0)
+    client_run(st->client, 0);
+    if (sk->clients.head && event_base_dispatch(sk->base) < 0)
         ss_msg_fatal("event loop failed");
     child_log_flush();
     if (app->pre_exit)
         app->pre_exit(app->context);
-    return (sk->stream_status);
+    return (st->status);
 }

@@ -3,11 +3,13 @@
  *
  * The parser (proxy.c) is pure; this is the I/O around it. The one rule
  * is that the handler gets the byte stream that follows the header,
- * whole: so nothing is read before the header is known complete. In
- * resident mode the reader looks with MSG_PEEK, woken edge-triggered
- * (a level-triggered event would fire on for bytes left unread), and
- * reads the header's length at the end; in stream mode it reads exactly
- * what the header still lacks, which works on pipes and files too.
+ * whole: so nothing is read before the header is known complete. One
+ * reader serves both modes. On a socket it looks with MSG_PEEK, woken
+ * edge-triggered (a level-triggered event would fire on for bytes left
+ * unread), and reads the header's length at the end. A pipe, a fifo or
+ * a file cannot be looked at: there it reads exactly what the header
+ * still lacks, as much of that as FIONREAD says is there, so that a
+ * blocking pipe never blocks the loop.
  */
 #include "config.h"
 
@@ -17,12 +19,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "access.h"
 #include "addr.h"
-#include "admit.h"
 #include "client_env.h"
 #include "msg.h"
 #include "mymalloc.h"
@@ -30,25 +31,10 @@
 #include "proxy.h"
 #include "upstream.h"
 
-typedef struct UPSTREAM_WAIT {
-    UPSTREAM *up;
-    SINGLE_SERVER_CLIENT client;
-    struct event *ev;
-    struct timespec deadline;           /* CLOCK_MONOTONIC */
-    size_t  want;                       /* bytes to look at: proxy_need() */
-    struct UPSTREAM_WAIT *prev;
-    struct UPSTREAM_WAIT *next;
-} UPSTREAM_WAIT;
-
 struct UPSTREAM {
     int     on;                         /* upstream_proxy_protocol = haproxy */
     long    timeout;                    /* seconds for the whole header */
     ACCESS *networks;                   /* or null: any peer */
-    struct event_base *base;
-    UPSTREAM_DONE done;
-    void   *context;
-    UPSTREAM_WAIT *waiting;
-    int     count;
 };
 
 /* upstream_open - the three parameters */
@@ -80,42 +66,20 @@ int     upstream_on(const UPSTREAM *up)
     return (up->on);
 }
 
+/* upstream_timeout_ms - upstream_proxy_timeout, in milliseconds */
+long    upstream_timeout_ms(const UPSTREAM *up)
+{
+    return (up->timeout * 1000);
+}
+
 /* upstream_trusted - may this peer send a header? */
-static int upstream_trusted(const UPSTREAM *up,
-                                    const SINGLE_SERVER_CLIENT *client)
+int     upstream_trusted(const UPSTREAM *up, const SINGLE_SERVER_CLIENT *client)
 {
     if (up->networks == 0
         || (client->peer_len > 0 && client->peer.ss_family == AF_UNIX))
         return (1);
     return (access_match(up->networks, (const struct sockaddr *) &client->peer,
                          client->peer_len, -1) != 0);
-}
-
-/*
- * upstream_deadline - ms from now on the monotonic clock: a wall clock
- * set back would let a slow client keep its slot that much longer
- */
-static void upstream_deadline(struct timespec *deadline, long ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, deadline);
-    deadline->tv_sec += ms / 1000;
-    deadline->tv_nsec += (ms % 1000) * 1000000;
-    if (deadline->tv_nsec >= 1000000000) {
-        deadline->tv_sec++;
-        deadline->tv_nsec -= 1000000000;
-    }
-}
-
-/* upstream_ms_left - milliseconds to a deadline on the monotonic clock */
-static int upstream_ms_left(const struct timespec *deadline)
-{
-    struct timespec now;
-    long    ms;
-
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    ms = (deadline->tv_sec - now.tv_sec) * 1000
-        + (deadline->tv_nsec - now.tv_nsec) / 1000000;
-    return (ms < 0 ? 0 : (int) ms);
 }
 
 /* upstream_hangup - did the peer go (reset, or closed) meanwhile? */
@@ -132,8 +96,7 @@ static int upstream_hangup(int fd)
 }
 
 /* upstream_apply - the client is who the header says */
-static void upstream_apply(SINGLE_SERVER_CLIENT *client,
-                                   const PROXY_HEADER *hdr)
+void    upstream_apply(SINGLE_SERVER_CLIENT *client, const PROXY_HEADER *hdr)
 {
     char    host[INET6_ADDRSTRLEN];
     char    port[8];
@@ -197,219 +160,154 @@ static int upstream_look(int fd, size_t *want, PROXY_HEADER *hdr,
     }
 }
 
-/* upstream_unlink - a client is no longer waiting */
-static void upstream_unlink(UPSTREAM_WAIT *wp)
+
+/*
+ * upstream_read_start - begin to read the header of the client on fd.
+ * how: UPSTREAM_MAY_PEEK, a socket may be looked at (the loop can watch
+ * it edge-triggered), else it is read exactly as a pipe is;
+ * UPSTREAM_SOCKET, the caller knows fd is a socket (no fstat() then:
+ * resident mode's clients all are).
+ */
+void    upstream_read_start(UPSTREAM_READ *rd, int fd, int how)
 {
-    UPSTREAM *up = wp->up;
+    struct stat st;
+    int     sock = 1;
+    int     fifo = 0;
 
-    if (wp->prev)
-        wp->prev->next = wp->next;
-    else
-        up->waiting = wp->next;
-    if (wp->next)
-        wp->next->prev = wp->prev;
-    up->count--;
-    event_free(wp->ev);
-}
-
-/* upstream_rearm - wait for more, for the time that is left */
-static int upstream_rearm(UPSTREAM_WAIT *wp)
-{
-    int     ms = upstream_ms_left(&wp->deadline);
-    struct timeval left = {ms / 1000, (ms % 1000) * 1000};
-
-    /* Each wake-up would restart the event's timer: give it what is left. */
-    if (ms > 0 && event_add(wp->ev, &left) < 0)
-        ss_msg_fatal("cannot watch a client for its PROXY header");
-    return (ms > 0);
-}
-
-/* upstream_event - more came, the peer went, or time is up */
-static void upstream_event(evutil_socket_t fd, short what, void *arg)
-{
-    UPSTREAM_WAIT *wp = arg;
-    UPSTREAM *up = wp->up;
-    PROXY_HEADER hdr;
-    const char *why = "timeout";
-    int     status = -1;
-
-    if ((what & EV_TIMEOUT) == 0
-        && (status = upstream_look((int) fd, &wp->want, &hdr, &why)) == 0) {
-        if ((what & EV_CLOSED) || upstream_hangup((int) fd)) {
-            status = -1;
-            why = "connection closed before the header ended";
-        } else if (upstream_rearm(wp)) {
-            return;                     /* the edge brought no whole header */
-        } else {
-            status = -1;
+    if ((how & UPSTREAM_SOCKET) == 0) {
+        sock = fifo = 0;
+        if (fstat(fd, &st) == 0) {
+            sock = S_ISSOCK(st.st_mode);
+            fifo = S_ISFIFO(st.st_mode);
         }
     }
-    upstream_unlink(wp);
-    if (status > 0)
-        upstream_apply(&wp->client, &hdr);
-    up->done(&wp->client, status > 0 ? 0 : why, up->context);
-    myfree(wp);
+    rd->fd = fd;
+    rd->peek = sock && (how & UPSTREAM_MAY_PEEK);
+    /* epoll refuses regular files and /dev/null: they never wait anyway. */
+    rd->waits = sock || fifo || isatty(fd);
+    rd->want = PROXY_V1_MAX;
+    rd->have = 0;
+    rd->buf = 0;
 }
 
-/* upstream_start - the event loop, and who hears of each header */
-void    upstream_start(UPSTREAM *up, struct event_base *base,
-                               UPSTREAM_DONE done, void *context)
+/* upstream_read_events - how to wait for more on rd->fd, 0: it cannot */
+short   upstream_read_events(const UPSTREAM_READ *rd)
 {
-    int     need = EV_FEATURE_ET | EV_FEATURE_EARLY_CLOSE;
-
-    if (up->on && (event_base_get_features(base) & need) != need)
-        ss_msg_fatal("the event loop's %s backend cannot watch for a PROXY "
-                     "header (it needs edge triggering and early close)",
-                     event_base_get_method(base));
-    up->base = base;
-    up->done = done;
-    up->context = context;
+    if (rd->peek)
+        return (EV_READ | EV_CLOSED | EV_ET | EV_PERSIST);
+    return (rd->waits ? EV_READ | EV_PERSIST : 0);
 }
 
 /*
- * upstream_receive - a client's header, within ms (-1: the configured
- * timeout). A peer outside the networks is refused before anything is
- * read, handed over by a previous image or not.
+ * upstream_lack - how much more to read without reading past the header:
+ * the first 15 bytes at once (no v1 header is shorter, and a v2 one has
+ * 16 before its length), then a v1 header a byte at a time (where it
+ * ends is known when it is read), a v2 one the length its 16 bytes give
  */
-void    upstream_receive(UPSTREAM *up, const SINGLE_SERVER_CLIENT *client,
-                                 long ms)
+static size_t upstream_lack(const unsigned char *buf, size_t have)
 {
-    UPSTREAM_WAIT *wp;
-    SINGLE_SERVER_CLIENT copy = *client;
-    PROXY_HEADER hdr;
-    const char *why = UPSTREAM_UNTRUSTED;
-    size_t  want = PROXY_V1_MAX;
-    struct timeval limit;
-    int     status = -1;
-
-    client_env_copy(&copy.env, &client->env);
-    if (ms < 0)
-        ms = up->timeout * 1000;
-    /* A proxy writes the header at once: it is often here already. */
-    if (!upstream_trusted(up, client)
-        || (status = upstream_look(client->in_fd, &want, &hdr, &why)) != 0) {
-        if (status > 0)
-            upstream_apply(&copy, &hdr);
-        up->done(&copy, status > 0 ? 0 : why, up->context);
-        return;
-    }
-    wp = mymalloc(sizeof(*wp));
-    wp->up = up;
-    wp->client = copy;
-    client_env_copy(&wp->client.env, &copy.env);
-    wp->want = want;
-    upstream_deadline(&wp->deadline, ms);
-    limit.tv_sec = ms / 1000;
-    limit.tv_usec = (ms % 1000) * 1000;
-    if ((wp->ev = event_new(up->base, client->in_fd,
-                            EV_READ | EV_CLOSED | EV_ET | EV_PERSIST,
-                            upstream_event, wp)) == 0
-        || event_add(wp->ev, &limit) < 0)
-        ss_msg_fatal("cannot watch a client for its PROXY header");
-    wp->prev = 0;
-    wp->next = up->waiting;
-    if (up->waiting)
-        up->waiting->prev = wp;
-    up->waiting = wp;
-    up->count++;
-}
-
-/* upstream_count - clients whose header is awaited */
-int     upstream_count(const UPSTREAM *up)
-{
-    return (up->count);
-}
-
-/* upstream_drop - the drain is over: close those still sending a header */
-void    upstream_drop(UPSTREAM *up)
-{
-    UPSTREAM_WAIT *wp;
-
-    while ((wp = up->waiting) != 0) {
-        ss_msg_warn("leaving: closing a client of %s still sending its "
-                    "PROXY header", wp->client.listener->display);
-        upstream_unlink(wp);
-        /* What it sent was only peeked at: a bare close would reset it. */
-        admit_close_now(wp->client.in_fd);
-        myfree(wp);
-    }
-}
-
-/* upstream_export - the clients awaited, for the next image */
-size_t  upstream_export(const UPSTREAM *up, HANDOVER *state,
-                                const SS_LISTENER *listeners)
-{
-    UPSTREAM_WAIT *wp;
-    HANDOVER_CLIENT hc;
-
-    for (wp = up->waiting; state && wp; wp = wp->next) {
-        memset(&hc, 0, sizeof(hc));
-        hc.fd = wp->client.in_fd;
-        hc.listener = (int) (wp->client.listener - listeners);
-        hc.header = 1;
-        hc.pause_ms = upstream_ms_left(&wp->deadline);
-        handover_add_client(state, &hc);
-    }
-    return ((size_t) up->count);
-}
-
-/*
- * upstream_step - how much more to read without reading past the header:
- * a v1 header a byte at a time (where it ends is known when it is read),
- * a v2 one its 16 bytes, then the length they give
- */
-static size_t upstream_step(const unsigned char *buf, size_t have)
-{
-    if (have == 0 || buf[0] == 'P')
+    if (have < 15)
+        return (15 - have);
+    if (buf[0] == 'P')
         return (1);
     if (have < 16)
         return (16 - have);
     return (proxy_need(buf, have) - have);
 }
 
-/* upstream_read - stream mode: the header on client->in_fd, exactly */
-int     upstream_read(UPSTREAM *up, SINGLE_SERVER_CLIENT *client,
-                              const char **why)
+/*
+ * upstream_take - read into rd->buf at most what the header lacks, of
+ * what is there: the bytes taken, 0 none are (wait), -1 an end (*why)
+ */
+static ssize_t upstream_take(UPSTREAM_READ *rd, int waits, int woken,
+                                     const char **why)
 {
-    unsigned char *buf;
-    struct pollfd pfd = {client->in_fd, POLLIN, 0};
-    struct timespec deadline;
-    PROXY_HEADER hdr;
-    size_t  have = 0;
-    ssize_t got = 0;
-    int     len;
-    int     ready;
-    int     ms;
+    size_t  want = upstream_lack(rd->buf, rd->have);
+    ssize_t got;
+    int     avail;
 
-    if (!upstream_trusted(up, client)) {
-        *why = UPSTREAM_UNTRUSTED;
-        return (0);
-    }
-    buf = mymalloc(PROXY_V2_MAX);
-    upstream_deadline(&deadline, up->timeout * 1000);
-    while ((len = proxy_parse(buf, have, &hdr, why)) == 0) {
-        if ((ms = upstream_ms_left(&deadline)) == 0
-            || (ready = poll(&pfd, 1, ms)) == 0) {
-            *why = "timeout";
-            break;
-        }
-        if (ready > 0 && (got = read(client->in_fd, buf + have,
-                                     upstream_step(buf, have))) > 0) {
-            have += (size_t) got;
-            continue;
-        }
-        if (ready > 0 && got == 0) {
+    /* A blocking pipe must not block the loop: take what is there. */
+    if (ioctl(rd->fd, FIONREAD, &avail) == 0) {
+        if (avail == 0 && (!waits || woken)) {
             *why = "connection closed before the header ended";
-            break;
+            return (-1);
         }
-        if (errno != EINTR && errno != EAGAIN) {
-            *why = "connection error";
-            break;
-        }
+        if ((size_t) avail < want)
+            want = (size_t) avail;
+    } else if (waits) {
+        *why = "connection error";
+        return (-1);
     }
-    myfree(buf);
-    if (len <= 0)
+    if (want == 0)
         return (0);
-    upstream_apply(client, &hdr);
-    return (1);
+    while ((got = read(rd->fd, rd->buf + rd->have, want)) < 0 && errno == EINTR)
+         /* void */ ;
+    if (got < 0 && waits && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return (0);
+    if (got <= 0)
+        *why = got == 0 ? "connection closed before the header ended"
+            : "connection error";
+    return (got > 0 ? got : -1);
+}
+
+/* upstream_read_bytes - a pipe, fifo, tty or file: read, never past it */
+static int upstream_read_bytes(UPSTREAM_READ *rd, short what,
+                                       PROXY_HEADER *hdr, const char **why)
+{
+    int     waits = rd->waits;
+    int     woken = what != 0;
+    ssize_t got;
+    int     len;
+
+    if (rd->buf == 0)
+        rd->buf = mymalloc(PROXY_V2_MAX);
+    while ((len = proxy_parse(rd->buf, rd->have, hdr, why)) == 0) {
+        if ((got = upstream_take(rd, waits, woken, why)) <= 0)
+            return ((int) got);
+        rd->have += (size_t) got;
+        woken = 0;                      /* what is there now was read */
+    }
+    return (len > 0 ? 1 : -1);
+}
+
+/* upstream_read_step - read what came: 1 header, 0 wait, -1 *why */
+int     upstream_read_step(UPSTREAM_READ *rd, short what, PROXY_HEADER *hdr,
+                                   const char **why)
+{
+    int     status;
+
+    if (what & EV_TIMEOUT) {
+        *why = "timeout";
+        return (-1);
+    }
+    if (!rd->peek)
+        return (upstream_read_bytes(rd, what, hdr, why));
+    if ((status = upstream_look(rd->fd, &rd->want, hdr, why)) != 0)
+        return (status);
+    /* The first try looks only: a hangup shows as an event at once. */
+    if (what != 0 && ((what & EV_CLOSED) || upstream_hangup(rd->fd))) {
+        *why = "connection closed before the header ended";
+        return (-1);
+    }
+    return (0);
+}
+
+/* upstream_read_end - the reader is done: free what it holds */
+void    upstream_read_end(UPSTREAM_READ *rd)
+{
+    if (rd->buf)
+        myfree(rd->buf);
+    rd->buf = 0;
+}
+
+/*
+ * upstream_may_peek - can the loop watch a socket as the reader looks at
+ * one: edge-triggered (a level-triggered event would fire on for bytes
+ * left unread), with early close? Asked once, at start.
+ */
+int     upstream_may_peek(struct event_base *base)
+{
+    int     need = EV_FEATURE_ET | EV_FEATURE_EARLY_CLOSE;
+
+    return ((event_base_get_features(base) & need) == need);
 }

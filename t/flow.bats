@@ -227,3 +227,56 @@ stream_run() {
 	wait_status "$SERVER_PID" 5
 	[ "$STATUS" -eq 0 ]
 }
+
+# since_handler: a handler that prints the milliseconds from its parent's
+# start (the server's) to its own: how long the server made it wait
+since_handler() {
+	local h=$BATS_TEST_TMPDIR/since
+	cat >"$h" <<'SH'
+#!/bin/sh
+start=$(sed 's/.*) //' "/proc/$PPID/stat" | cut -d' ' -f20)
+awk -v s="$start" -v hz="$(getconf CLK_TCK)" -v u="$(cut -d' ' -f1 /proc/uptime)" \
+	'BEGIN { printf "%d\n", (u - s / hz) * 1000 }'
+SH
+	chmod +x "$h"
+	echo "$h"
+}
+
+@test "stream mode: the in-flow pause lasts in_flow_delay, as the handler sees it, and is a timer in the loop, not a sleep" {
+	command -v strace >/dev/null || skip "no strace"
+	no_leak_check
+	local since trace=$BATS_TEST_TMPDIR/trace
+	since=$(since_handler)
+	run stream_run -o in_flow_rate=1 -o in_flow_burst=1 -o in_flow_delay=2s
+	[ "$output" = x ]
+	run --separate-stderr strace -qq -e signal=none -o "$trace" \
+		-e trace=nanosleep,clock_nanosleep \
+		"$SS" -S -V -v "${FLOW[@]}" -o in_flow_rate=1 -o in_flow_burst=1 \
+		-o in_flow_delay=2s -- "$since" </dev/null
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"no in-flow token -- pausing 2s"* ]]
+	[ "$output" -ge 1990 ]
+	[ "$output" -le 4000 ]
+	# strace without -f: the server's own calls, not the handler's
+	[ ! -s "$trace" ]
+}
+
+@test "SIGTERM during a stream-mode in-flow pause: the client is served at once" {
+	local in=$BATS_TEST_TMPDIR/in out=$BATS_TEST_TMPDIR/out t0
+	LOG=$BATS_TEST_TMPDIR/server.log
+	run stream_run -o in_flow_rate=1 -o in_flow_burst=1 -o in_flow_delay=10s
+	[ "$output" = x ]
+	echo paused >"$in"
+	"$SS" -S -V -v "${FLOW[@]}" -o in_flow_rate=1 -o in_flow_burst=1 \
+		-o in_flow_delay=10s -- cat <"$in" >"$out" 2>"$LOG" 3>&- &
+	SERVER_PID=$!
+	BG_PIDS+=("$SERVER_PID")
+	wait_for_log 'pausing 10s'
+	t0=$(now_ms)
+	kill -TERM "$SERVER_PID"
+	wait_status "$SERVER_PID" 5
+	[ "$STATUS" -eq 0 ]
+	[ "$(cat "$out")" = paused ]
+	[ $(($(now_ms) - t0)) -lt 5000 ]        # not after the 10 s pause
+	grep -q 'signal 15 -- serving the paused client now' "$LOG"
+}

@@ -491,3 +491,32 @@ traced_by() {
 	echo "$2 never attached to $1" >&2
 	return 1
 }
+
+# drip_client ADDR [MARK]: connect, read the refusal message (then create
+# the file MARK, if given), then send a byte every 0.1 s until the
+# server's end is gone (10 s at most): a client that never sends its end
+# of file. Prints the message, then "closed after N.N s" from the connect.
+drip_client() {
+	python3 - "$1" "${2:-}" <<-'PY'
+	import socket, sys, time
+	host, port = sys.argv[1].rsplit(":", 1)
+	start = time.monotonic()
+	s = socket.create_connection((host, int(port)), timeout=10)
+	got = b""
+	while not got.endswith(b"\r\n"):
+	    b = s.recv(100)
+	    if not b:
+	        break
+	    got += b
+	if sys.argv[2]:
+	    open(sys.argv[2], "w").close()
+	print(got.decode().strip())
+	try:
+	    while time.monotonic() - start < 10:
+	        s.send(b"x")            # a drip: never our end of file
+	        time.sleep(0.1)
+	except OSError:
+	    pass
+	print("closed after %.1f s" % (time.monotonic() - start))
+	PY
+}

@@ -183,3 +183,24 @@ hello calls=6" ]
 	[ "$status" -eq 0 ]
 	[ "$output" = hi ]
 }
+
+@test "in-process stream mode: SIGTERM during the in-flow pause serves the client, then the process exits" {
+	local state=$BATS_TEST_TMPDIR/state in=$BATS_TEST_TMPDIR/in
+	local out=$BATS_TEST_TMPDIR/out flow
+	mkdir -p "$state"
+	flow=(-n svc -o state_directory="$state" -o in_flow_rate=1
+		-o in_flow_burst=1 -o in_flow_delay=10s)
+	run "$ECHO" -S "${flow[@]}" -o echo_banner=first <<<"x"
+	[ "$status" -eq 0 ]
+	echo paused >"$in"
+	LOG=$BATS_TEST_TMPDIR/server.log
+	"$ECHO" -S -v -V "${flow[@]}" -o echo_banner=second <"$in" >"$out" \
+		2>"$LOG" 3>&- &
+	SERVER_PID=$!
+	BG_PIDS+=("$SERVER_PID")
+	wait_for_log 'pausing 10s'
+	kill -TERM "$SERVER_PID"
+	wait_status "$SERVER_PID" 5
+	[ "$STATUS" -eq 0 ]
+	[ "$(cat "$out")" = "$(printf 'second\npaused')" ]
+}

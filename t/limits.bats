@@ -212,6 +212,52 @@ serve_three_then_exit() {
 	check_released A B C D E
 }
 
+# paused_pair ARGS...: start_server ARGS with an in-flow bucket of one
+# token (a 4 s pause without one), then two clients from one process
+# (BG_PID, its output in $D/pair): the first takes the token, the second
+# is paused; returns once it is
+paused_pair() {
+	start_server -v -n "limits-$BATS_TEST_NUMBER-$$" \
+		-o state_directory="$BATS_TEST_TMPDIR/state" -o in_flow_rate=1 \
+		-o in_flow_burst=1 -o in_flow_delay=4s "$@" "$H/echo-line"
+	bg burst "$ADDR" 2 --send 'x\n' --timeout 15 >"$D/pair"
+	wait_for_log 'no in-flow token'
+}
+
+# pair_served: both clients of paused_pair got their line, the second
+# after its pause
+pair_served() {
+	wait_status "$1" 15
+	cat "$D/pair"
+	[ "$STATUS" -eq 0 ]
+	[ "$(grep -c '^[0-9]* x$' "$D/pair")" -eq 2 ]
+	[ "$(sed -n 's/^max //p' "$D/pair")" -ge 3500 ]
+}
+
+@test "process_limit=1: a client in its in-flow pause counts toward it, the next one waits in the backlog" {
+	local pair next
+	paused_pair -o process_limit=1 -L 127.0.0.1:0
+	pair=$BG_PID
+	bg client "$ADDR" --send 'next\n' --timeout 15 >"$D/next"
+	next=$BG_PID
+	wait_backlog "${ADDR##*:}" 1
+	[ "$(grep -c 'no in-flow token' "$LOG")" -eq 1 ]
+	pair_served "$pair"
+	wait_status "$next" 15
+	[ "$STATUS" -eq 0 ]
+	[ "$(cat "$D/next")" = next ]
+}
+
+@test "max_idle=1: a client in its in-flow pause is something to do, the idle clock waits for its handler" {
+	local pair
+	SS_WRAP="python3 $SRC/t/held.py --" paused_pair -o max_idle=1
+	pair=$BG_PID
+	pair_served "$pair"
+	wait_status "$SERVER_PID" 5
+	[ "$STATUS" -eq 0 ]
+	grep -qF "idle timeout -- exiting" "$LOG"
+}
+
 # --- running out of descriptors ------------------------------------------------
 
 @test "out of descriptors: accept pauses without spinning and recovers when fds free up" {

@@ -446,6 +446,21 @@ s.close()' "$ADDR"
 	[ "$(payload)" = next ]
 }
 
+@test "without epoll (EVENT_NOEPOLL: poll, level-triggered) the header is read exactly, in both modes" {
+	SS_WRAP="env EVENT_NOEPOLL=1" serve -o upstream_proxy_timeout=30s
+	run pc "$ADDR" "$V1" --split 5 --pause 0.05 --send 'poll v1\n'
+	[ "$status" -eq 0 ]
+	[ "$(var TCPREMOTEIP)" = 203.0.113.7 ]
+	[ "$(payload)" = "poll v1" ]
+	run pc "$ADDR" hex:"50524f5859205443503420" --timeout 5
+	wait_for_log "refuse 127.0.0.1 (PROXY header: connection closed before the header ended)" 10
+	run bash -c "printf 'PROXY TCP6 2001:db8::5 2001:db8::6 1 2\r\nrest\n' |
+		EVENT_NOEPOLL=1 '$SS' -S -o upstream_proxy_protocol=haproxy '$H/proxy-show'"
+	[ "$status" -eq 0 ]
+	[ "$(var TCPREMOTEIP)" = 2001:db8::5 ]
+	[ "$(payload)" = rest ]
+}
+
 @test "stream mode: a peer outside upstream_proxy_networks is refused, one inside is served" {
 	run bash -c "printf 'PROXY TCP4 203.0.113.7 198.51.100.1 1 2\r\nrest\n' |
 		'$SS' -S -V --remote=192.0.2.9:5 -o upstream_proxy_protocol=haproxy \
@@ -471,6 +486,123 @@ s.close()' "$ADDR"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"(PROXY header: timeout)"* ]]
 	[ "$(ran_count)" -eq 0 ]
+}
+
+# stream_fifo ARGS...: single-server -S -V, expecting a PROXY header, in
+# the background (SERVER_PID), ARGS before the handler proxy-show; its
+# stream_served IP PAYLOAD: the input ends (fd 8 closed); the server exits
+# 0, its handler having seen the client IP and, after the header, PAYLOAD
+stream_served() {
+	exec 8>&-
+	wait_status "$SERVER_PID" 5
+	[ "$STATUS" -eq 0 ]
+	output=$(cat "$OUT")
+	[ "$(var TCPREMOTEIP)" = "$1" ]
+	[ "$(payload)" = "$2" ]
+}
+
+# stdin a pipe that the test writes on fd 8 (and closes with "exec 8>&-"),
+# its stdout in $OUT, its stderr in $LOG
+stream_fifo() {
+	local fifo=$BATS_TEST_TMPDIR/in.fifo
+	OUT=$BATS_TEST_TMPDIR/out
+	LOG=$BATS_TEST_TMPDIR/server.log
+	mkfifo "$fifo"
+	exec 8<>"$fifo"                 # read-write: this open does not block
+	# Not through bg: an explicit < keeps "&" from giving it /dev/null.
+	"$SS" -S -V -o upstream_proxy_protocol=haproxy "$@" "$H/proxy-show" \
+		"$RAN" <"$fifo" >"$OUT" 2>"$LOG" 8>&- 3>&- &
+	SERVER_PID=$!
+	BG_PIDS+=("$SERVER_PID")
+}
+
+# in_loop PID: wait (bounded) until PID waits in its event loop (epoll),
+# not in a poll() or a sleep of its own
+in_loop() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[ "$(cat "/proc/$1/wchan" 2>/dev/null)" != do_epoll_wait ] || return 0
+		sleep 0.05
+	done
+	echo "process $1 never waited in epoll: $(cat "/proc/$1/wchan")" >&2
+	return 1
+}
+
+@test "stream mode: a header from a pipe in two writes is read in the event loop, and not a byte more" {
+	stream_fifo
+	printf 'PROXY TCP4 203.0.113.7 198.5' >&8
+	in_loop "$SERVER_PID"
+	printf '1.100.1 5555 443\r\nrest\n' >&8
+	stream_served 203.0.113.7 rest
+	rm "$BATS_TEST_TMPDIR/in.fifo"
+	stream_fifo
+	printf '\r\n\r\n\0\r\nQUIT\n\x21\x11\x00\x0c\xc0\x00' >&8
+	in_loop "$SERVER_PID"
+	printf '\x02\x01\xc0\x00\x02\x02\x00\x01\x00\x02next\n' >&8
+	stream_served 192.0.2.1 next
+}
+
+@test "stream mode: a v2 header from a regular file is read without waiting for the file, and not a byte more" {
+	command -v strace >/dev/null || skip "no strace"
+	no_leak_check
+	local in=$BATS_TEST_TMPDIR/in trace=$BATS_TEST_TMPDIR/trace
+	# TCP4 192.0.2.1:1 -> 192.0.2.2:2 with a TLV of 200 bytes: 231 in all
+	{
+		printf '\r\n\r\n\0\r\nQUIT\n\x21\x11\x00\xd7'
+		printf '\xc0\x00\x02\x01\xc0\x00\x02\x02\x00\x01\x00\x02\xee\x00\xc8'
+		head -c 200 /dev/zero | tr '\0' x
+		printf 'after\n'
+	} >"$in"
+	run strace -qq -o "$trace" -e trace=poll,ppoll,epoll_ctl \
+		"$SS" -S -o upstream_proxy_protocol=haproxy "$H/proxy-show" <"$in"
+	[ "$status" -eq 0 ]
+	[ "$(var TCPREMOTEIP)" = 192.0.2.1 ]
+	[ "$(var TCPLOCALPORT)" = 2 ]
+	[ "$(payload)" = after ]
+	# fd 0 was neither polled nor added to the event loop
+	! grep -E '^(p?poll\(\[\{fd=0,|epoll_ctl\([0-9]+, EPOLL_CTL_ADD, 0,)' "$trace"
+}
+
+@test "stream mode: a header that stops coming on a pipe that stays open is refused at upstream_proxy_timeout" {
+	stream_fifo -o upstream_proxy_timeout=1s
+	local t0 hdr='PROXY TCP4 203.0.113.7 198.51.100.1 5555 443' k
+	t0=$(now_ms)
+	printf 'PROXY' >&8
+	in_loop "$SERVER_PID"
+	# a byte every 0.1 s, never the CRLF: the time is counted from the start
+	for ((k = 5; k < ${#hdr} && $(now_ms) - t0 < 3000; k++)); do
+		kill -0 "$SERVER_PID" 2>/dev/null || break
+		printf '%s' "${hdr:k:1}" >&8
+		sleep 0.1
+	done
+	wait_status "$SERVER_PID" 5
+	[ "$STATUS" -eq 0 ]
+	[ $(($(now_ms) - t0)) -lt 2500 ]
+	grep -q '(PROXY header: timeout)' "$LOG"
+	[ "$(ran_count)" -eq 0 ]
+	exec 8>&-
+}
+
+@test "stream mode: SIGTERM while the header is awaited: one that comes within drain_timeout is served" {
+	stream_fifo -o drain_timeout=10
+	printf 'PROXY TCP4 203.0.113.7 ' >&8
+	in_loop "$SERVER_PID"
+	kill -TERM "$SERVER_PID"
+	wait_for_log "signal 15 -- exiting after the client's PROXY header, 10s at most"
+	printf '198.51.100.1 5555 443\r\nlate\n' >&8
+	stream_served 203.0.113.7 late
+}
+
+@test "stream mode: at the end of the drain a client still sending its header is closed, exit 0" {
+	stream_fifo -o drain_timeout=1 -o upstream_proxy_timeout=30s
+	printf 'PROXY TCP4 203.0.113.7 ' >&8
+	in_loop "$SERVER_PID"
+	kill -TERM "$SERVER_PID"
+	wait_status "$SERVER_PID" 5
+	[ "$STATUS" -eq 0 ]
+	grep -q 'leaving: closing the client still sending its PROXY header' "$LOG"
+	[ "$(ran_count)" -eq 0 ]
+	exec 8>&-
 }
 
 @test "bad upstream_proxy_ parameters are exit 100 naming the parameter" {

@@ -104,7 +104,13 @@ start_script() {
 		wait' _ "${2:-$CLONE}" "$f" </dev/null >"$f.out" 2>"$f.err" 3>&- &
 	SCRIPT_PID=$!
 	SCRIPT_PIDS+=("$SCRIPT_PID")
-	# setsid made it a group leader in place (no fork): its pid is the group's
+	# setsid makes it a group leader in place (no fork): its pid is the
+	# group's once setsid has run in the child, which may take a moment
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ "$(ps -o pgid= -p "$SCRIPT_PID" | tr -d ' ')" = "$SCRIPT_PID" ] && break
+		sleep 0.05
+	done
 	[ "$(ps -o pgid= -p "$SCRIPT_PID" | tr -d ' ')" = "$SCRIPT_PID" ]
 }
 

@@ -616,6 +616,103 @@ etxtbsy_at_max_use() {
 	etxtbsy_at_max_use
 }
 
+# fd_layout PID: each descriptor of PID as "FD KIND TARGET", KIND
+# "listener" (a listening TCP or unix socket), "client" (a connected TCP
+# socket) or "own" (anything else: what the server opened for itself),
+# from /proc/PID/fd and the socket tables of PID's network namespace
+fd_layout() {
+	python3 - "$1" <<-'PY'
+	import os, sys
+	pid = sys.argv[1]
+	listen, client = set(), set()
+	for name in ("tcp", "tcp6"):
+	    with open(f"/proc/{pid}/net/{name}") as f:
+	        next(f)
+	        for line in f:
+	            col = line.split()
+	            if col[3] == "0A":
+	                listen.add(col[9])
+	            elif col[3] == "01":
+	                client.add(col[9])
+	with open(f"/proc/{pid}/net/unix") as f:
+	    next(f)
+	    for line in f:
+	        col = line.split()
+	        if int(col[3], 16) & 0x10000:  # __SO_ACCEPTCON
+	            listen.add(col[6])
+	for fd in sorted(os.listdir(f"/proc/{pid}/fd"), key=int):
+	    try:
+	        target = os.readlink(f"/proc/{pid}/fd/{fd}")
+	    except FileNotFoundError:
+	        continue
+	    ino = target[8:-1] if target.startswith("socket:[") else ""
+	    kind = "listener" if ino in listen else "client" if ino in client else "own"
+	    print(fd, kind, target)
+	PY
+}
+
+# FD_BASE: where the server's own descriptors start (single-server(8),
+# IMPLEMENTATION NOTES: 64 for a command line as short as these)
+FD_BASE=64
+
+# own_fds_above PID LISTENERS [PIPES SOCKETS]: below $FD_BASE, PID has
+# only fds 0-2, LISTENERS listeners and clients; at or above it, what the
+# server opened for itself: /dev/null, the epoll instance, at least PIPES
+# pipes (libevent's signal pipe: 2, plus a stderr pipe per handler) and
+# SOCKETS sockets of its own (the log socket, NOTIFY_SOCKET's)
+own_fds_above() {
+	local layout
+	layout=$(fd_layout "$1")
+	echo "$layout"
+	[ -z "$(awk -v b="$FD_BASE" '$1 >= 3 && $1 < b && $2 == "own"' <<<"$layout")" ]
+	[ "$(awk '$2 == "listener"' <<<"$layout" | wc -l)" -eq "$2" ]
+	# (t/syslog-ns shows the host's /dev/null as /dev/.host/null, and
+	# /dev/.host/.host/null when one runs inside another)
+	awk -v b="$FD_BASE" '$1 >= b && $3 ~ /^\/dev\/(\.host\/)*null$/' <<<"$layout" | grep -q .
+	awk -v b="$FD_BASE" '$1 >= b && $3 == "anon_inode:[eventpoll]"' <<<"$layout" | grep -q .
+	[ "$(awk -v b="$FD_BASE" '$1 >= b && $3 ~ /^pipe:/' <<<"$layout" | wc -l)" -ge "${3:-2}" ]
+	[ "$(awk -v b="$FD_BASE" '$1 >= b && $2 == "own" && $3 ~ /^socket:/' <<<"$layout" | wc -l)" -ge "${4:-0}" ]
+}
+
+# serves ADDRESS NAME: a client of ADDRESS gets its handler, hold, which
+# is released at once
+serves() {
+	: >"$D/release.$2"
+	run -0 client "$1" --send "$2\n" --timeout 5
+	[ "$output" = "released $2" ]
+}
+
+@test "own descriptors live above the base, at start and after a re-execution: below it only fds 0-2, the listeners and clients" {
+	local sock=$BATS_TEST_TMPDIR/u.sock notify=$BATS_TEST_TMPDIR/notify a
+	syslog_start
+	notify_listen "$notify" "$D/notify.out"
+	NOTIFY_SOCKET=$notify start_low_fd_server -v -o handler_stderr=log \
+		-L 127.0.0.1:0 -L 127.0.0.1:0 -L "unix:$sock" "$H/hold" "$D" 10
+	[ "${#ADDRS[@]}" -eq 3 ]
+	bg client "$ADDR" --send 'a\n' >"$D/a.out"
+	a=$BG_PID
+	wait_for_file "$D/start.a"
+	# the log socket, NOTIFY_SOCKET's; libevent's pipe and a's stderr pipe
+	own_fds_above "$SERVER_PID" 3 3 2
+	kill -HUP "$SERVER_PID"
+	LOG="$SYSLOG" wait_log_count "[$SERVER_PID]: ready: " 2 5
+	own_fds_above "$SERVER_PID" 3 3 2
+	# the listeners are where LISTEN_FDS put them
+	[ "$(fd_layout "$SERVER_PID" | awk '$2 == "listener" { print $1 }' | xargs)" = "3 4 5" ]
+	: >"$D/release.a"
+	wait_status "$a" 5
+	[ "$(cat "$D/a.out")" = "released a" ]
+	serves "${ADDRS[1]}" b
+	serves "unix:$sock" c
+	! grep -E 'fatal|panic' "$SYSLOG"
+}
+
+@test "three listeners, max_use=2, the first execve() fails with ETXTBSY: every listener survives, and the image that carries on keeps its own descriptors above the base" {
+	syslog_start
+	etxtbsy_at_max_use
+	own_fds_above "$SERVER_PID" 3 2 1
+}
+
 # A wall clock step across a re-execution (t/shim-clockstep.c moves the
 # server's gettimeofday(), time() and CLOCK_REALTIME by STEP seconds once
 # $D/step exists; a time namespace cannot: unshare -T moves only the
@@ -707,4 +804,90 @@ pause_across_step() {
 
 @test "the wall clock stepped 1000 s back before a re-execution: a handed-over in-flow pause still lasts its time, not 1000 s more" {
 	pause_across_step -1000
+}
+
+# linger_client ADDR DIR: connect, read the refusal message (then
+# DIR/refused), wait for DIR/go, send a line, and tell whether the server
+# end still took it ("acked": the kernel acknowledged it and the socket
+# is still open on our side) or reset the connection ("reset"); then
+# read on to the end: the message and "eof", or the error
+linger_client() {
+	python3 - "$1" "$2" <<-'PY'
+	import os, socket, struct, sys, time
+	host, port = sys.argv[1].rsplit(":", 1)
+	d = sys.argv[2]
+	s = socket.create_connection((host, int(port)), timeout=10)
+	got = b""
+	while not got.endswith(b"\r\n"):
+	    got += s.recv(100)
+	open(d + "/refused", "w").close()
+	end = time.monotonic() + 10
+	while not os.path.exists(d + "/go") and time.monotonic() < end:
+	    time.sleep(0.01)
+	s.send(b"more\n")
+	# the server's kernel either acknowledges the line (the socket is
+	# still someone's) or answers with a reset (closed): wait for either
+	state = "timeout"
+	while time.monotonic() < end:
+	    info = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+	    if info[0] == 7:                            # TCP_CLOSE: reset
+	        state = "reset"
+	        break
+	    if struct.unpack_from("I", info, 24)[0] == 0:   # tcpi_unacked
+	        state = "acked"
+	        break
+	    time.sleep(0.001)
+	print(state)
+	try:
+	    while True:
+	        b = s.recv(100)
+	        if not b:
+	            break
+	        got += b
+	    print(got.decode().strip(), "eof")
+	except OSError as e:
+	    print(got.decode().strip(), type(e).__name__)
+	PY
+}
+
+@test "a refused client lingering across a re-execution gets its message and a clean end of file, not a reset" {
+	local rules=$BATS_TEST_TMPDIR/rules
+	printf '127.0.0.1 deny go away\n' >"$rules"
+	start_server -v -L 127.0.0.1:0 -o access_rules="$rules" "$H/echo-line"
+	bg linger_client "$ADDR" "$D" >"$D/out"
+	local c=$BG_PID
+	wait_for_file "$D/refused"
+	kill -HUP "$SERVER_PID"
+	wait_reexecs 1
+	grep -q "PROXY header handed over, with 1 refused client(s) lingering" "$LOG"
+	: >"$D/go"
+	wait_status "$c" 5
+	cat "$D/out"
+	[ "$STATUS" -eq 0 ]
+	[ "$(cat "$D/out")" = "acked
+go away eof" ]
+}
+
+@test "a refused client lingering across a re-execution, the wall clock stepped 1000 s back: its linger still ends 2 s after the refusal" {
+	local rules=$BATS_TEST_TMPDIR/rules c elapsed
+	printf '127.0.0.1 deny go away\n' >"$rules"
+	start_stepped_server -1000 -v -L 127.0.0.1:0 -o access_rules="$rules" \
+		"$H/echo-line"
+	bg drip_client "$ADDR" "$D/refused" >"$D/out"
+	c=$BG_PID
+	wait_for_file "$D/refused"
+	: >"$D/step"
+	kill -HUP "$SERVER_PID"
+	wait_reexecs 1
+	stepped -1000
+	grep -q "with 1 refused client(s) lingering" "$LOG"
+	wait_status "$c" 12
+	cat "$D/out"
+	[ "$STATUS" -eq 0 ]
+	[ "$(sed -n 1p "$D/out")" = "go away" ]
+	# 2 s of linger from the refusal, not 1000 s more (nor none)
+	[[ "$(sed -n 2p "$D/out")" =~ ^closed\ after\ ([0-9]+)\.([0-9])\ s$ ]]
+	elapsed=$((BASH_REMATCH[1] * 1000 + BASH_REMATCH[2] * 100))
+	[ "$elapsed" -ge 1500 ]
+	[ "$elapsed" -le 4000 ]
 }

@@ -414,6 +414,24 @@ wait_for_log_re() {
 	alive "$SERVER_PID"
 }
 
+@test "SIGUSR1 counts a client in its in-flow pause, and a handler and a paused client that a re-execution handed over" {
+	start_server -v -n "signals-$BATS_TEST_NUMBER-$$" \
+		-o state_directory="$BATS_TEST_TMPDIR/state" -o in_flow_rate=1 \
+		-o in_flow_burst=1 -o in_flow_delay=10s -L 127.0.0.1:0 "$H/hold" "$D"
+	# one process, two connections: the first takes the only token and
+	# its handler is held, the second is paused
+	bg burst "$ADDR" 2 --send 'A\n' --timeout 30 >"$D/out"
+	wait_for_file "$D/start.A"
+	wait_for_log 'no in-flow token'
+	kill -USR1 "$SERVER_PID"
+	wait_for_log_re ": status: served 1, running 1, paused 1, refused 0; $STARTED, 0 re-execution\(s\) before it\$"
+	kill -HUP "$SERVER_PID"
+	wait_for_log_re ': ready: ' 2
+	grep -q ': 1 handler(s), 1 paused client(s) ' "$LOG"
+	kill -USR1 "$SERVER_PID"
+	wait_for_log_re ": status: served 1, running 1, paused 1, refused 0; $STARTED, 1 re-execution\(s\) before it\$"
+}
+
 # A re-execution keeps the pid, so "the server serves on" does not tell
 # SIGUSR2 from a reload: what must not happen is looked for in the log. A
 # reload is logged when it starts (at -v), in the signal's own callback;

@@ -4,8 +4,8 @@
  * Build and run from the top of a configured tree (config.h present):
  *
  *	clang -g -O1 -fsanitize=fuzzer,address,undefined -I. -Ilib \
- *	    t/fuzz/fuzz_access.c lib/access.c lib/conv.c lib/mymalloc.c \
- *	    t/fuzz/fuzz_msg.c -o fuzz_access
+ *	    t/fuzz/fuzz_access.c lib/access.c lib/access_trie.c lib/conv.c \
+ *	    lib/mymalloc.c t/fuzz/fuzz_msg.c -o fuzz_access
  *	mkdir -p corpus && ./fuzz_access -max_total_time=60 corpus
  *
  * Any bytes go to access_parse(); a rule set that parses is asked about

@@ -8,7 +8,7 @@
  *	    t/fuzz/fuzz_msg.c -o fuzz_handover
  *	mkdir -p corpus && ./fuzz_handover -max_total_time=60 corpus
  *
- * The same bytes are used twice. First as the text of the variable (up
+ * The same bytes are used three times. First as the text of the variable (up
  * to the first null byte), to handover_parse(): a refusal leaves the
  * state empty and says 'SINGLE_SERVER_HANDOVER: ...' in one line; what
  * is accepted keeps handover.h's bounds (pids above 1, descriptors from
@@ -17,10 +17,17 @@
  * of three families), and handover_format() writes it as a line that
  * parses back to the same state and formats the same again.
  *
- * Second as the numbers of a state, each taken within the bounds the
+ * Second as the text of SINGLE_SERVER_LINGERING, to
+ * handover_parse_lingering(): refused in one line naming that variable,
+ * nothing taken; or lingering clients within the bounds, which
+ * handover_format_lingering() writes back to be read the same.
+ *
+ * Third as the numbers of a state, each taken within the bounds the
  * parser accepts (a byte may pick either end), made the way the server
- * makes one (handover_add_child() and friends): handover_format() must
- * write a line that handover_parse() reads back equal, field by field.
+ * makes one (handover_add_child() and friends), some clients lingering:
+ * handover_format() and handover_format_lingering() must write what
+ * handover_parse() and handover_parse_lingering() read back equal, field
+ * by field.
  */
 #include "config.h"
 
@@ -89,6 +96,8 @@ static void fuzz_bounds(const HANDOVER *st)
         FUZZ_ASSERT(pp->pause_ms >= 0 && pp->pause_ms <= FUZZ_MS_MAX);
         FUZZ_ASSERT(pp->listener >= 0 && pp->listener <= HANDOVER_ITEMS_MAX);
         FUZZ_ASSERT(pp->header == 0 || pp->header == 1);
+        FUZZ_ASSERT((pp->linger == 0 || pp->linger == 1)
+                    && !(pp->header && pp->linger));
     }
     for (i = 0; i < st->nsources; i++) {
         sp = st->sources + i;
@@ -106,6 +115,7 @@ static void fuzz_equal(const HANDOVER *a, const HANDOVER *b)
     const HANDOVER_CLIENT *pa;
     const HANDOVER_CLIENT *pb;
     size_t  i;
+    size_t  j;
 
     FUZZ_ASSERT(a->pid == b->pid && a->served == b->served
                 && a->refused == b->refused
@@ -120,12 +130,23 @@ static void fuzz_equal(const HANDOVER *a, const HANDOVER *b)
                     && ca->killing == cb->killing && ca->log_fd == cb->log_fd
                     && ca->reaped == cb->reaped);
     }
-    for (i = 0; i < a->nclients; i++) {
+    /* Lingering clients come back after the others (their own variable). */
+    for (i = j = 0; i < a->nclients; i++) {
         pa = a->clients + i;
-        pb = b->clients + i;
+        if (pa->linger)
+            continue;
+        pb = b->clients + j++;
         FUZZ_ASSERT(pa->fd == pb->fd && pa->pause_ms == pb->pause_ms
                     && pa->listener == pb->listener
-                    && pa->header == pb->header);
+                    && pa->header == pb->header && !pb->linger);
+    }
+    for (i = 0; i < a->nclients; i++) {
+        pa = a->clients + i;
+        if (!pa->linger)
+            continue;
+        pb = b->clients + j++;
+        FUZZ_ASSERT(pa->fd == pb->fd && pa->pause_ms == pb->pause_ms
+                    && pa->listener == pb->listener && pb->linger);
     }
     for (i = 0; i < a->nsources; i++) {
         FUZZ_ASSERT(a->sources[i].pid == b->sources[i].pid
@@ -135,26 +156,63 @@ static void fuzz_equal(const HANDOVER *a, const HANDOVER *b)
     }
 }
 
-/* fuzz_round_trip - format, parse back: the same state, the same line */
+/*
+ * fuzz_round_trip - format (the line, and the lingering clients' own
+ * variable), parse back: the same state, the same text
+ */
 static void fuzz_round_trip(const HANDOVER *st)
 {
     char   *text = handover_format(st);
+    char   *lingering = handover_format_lingering(st);
     char   *again;
     char   *err = 0;
     HANDOVER back;
 
-    if (handover_parse(text, &back, &err) != 0) {
-        fprintf(stderr, "fuzz: handover_format() wrote \"%s\", refused: %s\n",
-                text, err);
+    if (handover_parse(text, &back, &err) != 0
+        || (lingering && handover_parse_lingering(lingering, &back, &err) != 0)) {
+        fprintf(stderr, "fuzz: handover_format() wrote \"%s\" and \"%s\", "
+                "refused: %s\n", text, lingering ? lingering : "", err);
         abort();
     }
     FUZZ_ASSERT(err == 0);
     fuzz_equal(st, &back);
     again = handover_format(&back);
     FUZZ_ASSERT(strcmp(text, again) == 0);
+    myfree(again);
+    again = handover_format_lingering(&back);
+    FUZZ_ASSERT((lingering == 0) == (again == 0));
+    FUZZ_ASSERT(lingering == 0 || strcmp(lingering, again) == 0);
     handover_free(&back);
     myfree(again);
+    myfree(lingering);
     myfree(text);
+}
+
+/*
+ * fuzz_lingering - the bytes as the lingering clients' variable: refused
+ * in one line naming it, nothing taken; or clients that all linger,
+ * within bounds, written and read back the same
+ */
+static void fuzz_lingering(const char *text)
+{
+    HANDOVER st = {.pid = 2, .flow_fd = -1};
+    char   *err = 0;
+    size_t  i;
+
+    if (handover_parse_lingering(text, &st, &err) != 0) {
+        FUZZ_ASSERT(err != 0 && strchr(err, '\n') == 0);
+        FUZZ_ASSERT(strncmp(err, HANDOVER_LINGER_ENV ": ",
+                            sizeof(HANDOVER_LINGER_ENV) + 1) == 0);
+        FUZZ_ASSERT(st.nclients == 0);
+        myfree(err);
+    } else {
+        FUZZ_ASSERT(err == 0 && st.nclients > 0);
+        fuzz_bounds(&st);
+        for (i = 0; i < st.nclients; i++)
+            FUZZ_ASSERT(st.clients[i].linger && !st.clients[i].header);
+        fuzz_round_trip(&st);
+    }
+    handover_free(&st);
 }
 
 /* fuzz_text - the bytes as the variable's text */
@@ -177,6 +235,7 @@ static void fuzz_text(const uint8_t *data, size_t size)
         handover_free(&st);
         FUZZ_ASSERT(fuzz_empty(&st));
     }
+    fuzz_lingering(text);
     myfree(text);
 }
 
@@ -267,7 +326,9 @@ static void fuzz_state(const uint8_t *data, size_t size)
         client.fd = fuzz_fd_from(&in, 0);
         client.pause_ms = fuzz_long(&in, 0, FUZZ_MS_MAX);
         client.listener = (int) fuzz_long(&in, 0, HANDOVER_ITEMS_MAX);
-        client.header = fuzz_byte(&in) % 2;
+        client.header = fuzz_byte(&in) % 3;
+        client.linger = client.header == 2;
+        client.header = client.header == 1;
         handover_add_client(&st, &client);
     }
     for (n = fuzz_byte(&in) % FUZZ_ITEMS; n > 0; n--) {

@@ -42,8 +42,8 @@ static void round_trip(void)
     HANDOVER_CHILD c3 = {4713, -1, 0, 12, 1};
     HANDOVER_CHILD c4 = {4714, 800, 1, -1, 1};
     HANDOVER_CHILD c5 = {4715, 1000L * 2147483647, 0, -1, 0};
-    HANDOVER_CLIENT p1 = {10, 250, 1, 0};
-    HANDOVER_CLIENT x1 = {11, 4000, 0, 1};
+    HANDOVER_CLIENT p1 = {10, 250, 1, 0, 0};
+    HANDOVER_CLIENT x1 = {11, 4000, 0, 1, 0};
     HANDOVER_SOURCE s1 = {4711, {AF_INET, {127, 0, 0, 1}}};
     HANDOVER_SOURCE s2 = {4712, {AF_INET6, {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0xff}}};
     char   *text;
@@ -91,6 +91,54 @@ static void round_trip(void)
 }
 
 /*
+ * round_trip_linger - a refused client still lingering goes across, with
+ * the time it may still linger, in a variable of its own (an older image
+ * ignores that one, where it would refuse an item it does not know)
+ */
+static void round_trip_linger(void)
+{
+    HANDOVER in = {.pid = 4242, .flow_fd = -1};
+    HANDOVER_CLIENT g1 = {12, 1500, 2, 0, 1};
+    HANDOVER_CLIENT p1 = {13, 0, 0, 0, 0};
+    HANDOVER_CLIENT g2 = {14, 0, 0, 0, 1};
+    HANDOVER out;
+    char   *text;
+    char   *lingering;
+    char   *err = 0;
+
+    ok(handover_format_lingering(&in) == 0, "none linger: no variable");
+    handover_add_client(&in, &g1);
+    handover_add_client(&in, &p1);
+    handover_add_client(&in, &g2);
+    text = handover_format(&in);
+    lingering = handover_format_lingering(&in);
+    ok(strcmp(text, "v1 pid=4242 served=0 p=13,0,0") == 0,
+       "the main line leaves them out: %s", text);
+    ok(strcmp(lingering, "12,1500,2 14,0,0") == 0,
+       "their own variable: %s", lingering);
+    ok(handover_parse(text, &out, &err) == 0
+       && handover_parse_lingering(lingering, &out, &err) == 0
+       && out.nclients == 3 && !out.clients[0].linger
+       && out.clients[1].fd == 12 && out.clients[1].pause_ms == 1500
+       && out.clients[1].listener == 2 && out.clients[1].linger
+       && !out.clients[1].header && out.clients[2].fd == 14
+       && out.clients[2].linger, "lingering clients survive");
+    ok(handover_parse_lingering("15,1,0 2,10,0", &out, &err) < 0
+       && out.nclients == 3 && err
+       && strcmp(err, HANDOVER_LINGER_ENV ": bad item \"2,10,0\"") == 0,
+       "a lingering client's fd below 3 is refused, nothing taken: %s", err);
+    myfree(err);
+    err = 0;
+    handover_free(&out);
+    ok(handover_parse("v1 pid=9 g=12,10,0", &out, &err) < 0,
+       "the main line has no g= items: %s", err);
+    myfree(err);
+    myfree(lingering);
+    myfree(text);
+    handover_free(&in);
+}
+
+/*
  * round_trip_large - an idle server with large counts: the line before the
  * items is longer than 64 bytes, which once overran the buffer
  */
@@ -120,6 +168,7 @@ int     main(void)
     char   *err = 0;
 
     round_trip();
+    round_trip_linger();
     round_trip_large();
     ok(handover_parse("v1 pid=99 served=0", &st, &err) == 0 && st.flow_fd == -1
        && st.nchildren == 0, "an idle server: served=0 alone");

@@ -1,0 +1,174 @@
+#ifndef SS_CLIENT_H
+#define SS_CLIENT_H
+
+/*++
+ * NAME
+ *	client 3
+ * SUMMARY
+ *	one object per client, one table, one state machine, every mode
+ * SYNOPSIS
+ *	#include <client.h>
+ *
+ *	void	client_table_init(CLIENT_TABLE *t, struct event_base *base,
+ *			const CLIENT_HOOKS *hooks, void *context);
+ *	CLIENT *client_new(CLIENT_TABLE *t, int fd, const SS_LISTENER *lp);
+ *	void	client_run(CLIENT *cl, short what);
+ *	void	client_pass(CLIENT *cl, int fd);
+ *	void	client_start_now(CLIENT *cl);
+ *	void	client_reaped(CLIENT_TABLE *t, pid_t pid);
+ *	void	client_drop(CLIENT *cl, const char *why);
+ *	void	client_linger(CLIENT *cl, long ms);
+ *	void	client_resume(CLIENT *cl, CLIENT_STATE state, long ms);
+ *	CLIENT *client_adopt(CLIENT_TABLE *t, pid_t pid);
+ *	int	client_busy(const CLIENT_TABLE *t);
+ *	int	client_count(const CLIENT_TABLE *t, CLIENT_STATE state);
+ *	long	client_ms_left(const CLIENT *cl);
+ *	CLIENT_FOREACH(cl, next, t) { ... }
+ * DESCRIPTION
+ *	Every client the process is responsible for is a CLIENT in one
+ *	table, in one of these states; client_run() is the one function
+ *	that moves a client on as far as it goes, the others below bring
+ *	it what it cannot see for itself, and client_move() (static) is
+ *	the only place its state changes:
+ *
+ *	    [passing] --> accepted --> [header] --> admitted --> [paused]
+ *	        --> started --> done
+ *	    refused anywhere before started: --> lingering --> done
+ *
+ *	ACCEPTED: its connection and variables are known; PASSING: under
+ *	master(8)'s pass transport, the descriptor is still on its way;
+ *	HEADER: its PROXY header is being read (upstream.h), with a
+ *	deadline; ADMITTED: the rules and the per-source limit let it in
+ *	(admit.h), it holds its ticket; PAUSED: in its in-flow pause, or
+ *	waiting to retry a handler that could not start for want of
+ *	processes or memory; STARTED: its handler runs (or the in-process
+ *	service serves it), and the client is done when it was reaped;
+ *	LINGERING: refused, the message and our end of file sent, what it
+ *	still sends read and dropped for a while (no reset). A client
+ *	waits in PASSING, HEADER, PAUSED, STARTED or LINGERING; it goes
+ *	through the others within one call. Each client has one event
+ *	(its connection, its timer, or both) and one monotonic deadline.
+ *
+ *	The table knows nothing of modes. The mode gives hooks: start()
+ *	starts the handler (its pid; 0 served in-process; -1 and errno),
+ *	admitted() hears of each admitted client (max_use counts it),
+ *	nostart() of a handler that could not start (it returns the
+ *	milliseconds to wait before a retry, or -1: refuse the client),
+ *	started() of a client handed to the application once the process's
+ *	own copy of its connection is closed (cl->pid: its handler, 0
+ *	served in-process), and
+ *	changed() runs after a client moved on in the event loop (the
+ *	mode decides what to watch). Counters: served (handed to the
+ *	application) and refused (denied, bad header, no handler).
+ *
+ *	client_new() makes an ACCEPTED client (fd -1: a PASSING one,
+ *	whose descriptor client_pass() brings, or -1 if none came;
+ *	resident mode makes every accepted client so, and passes it its
+ *	connection at once unless master(8)'s pass transport brings it).
+ *	client_run() moves it on as far as it can go now; what is the
+ *	event that woke it (0: none). client_start_now() ends a pause
+ *	(leaving, or a re-execution that cannot hand the client over).
+ *	client_reaped() ends the STARTED client of a handler pid.
+ *	client_drop() closes a client that waits for something that will
+ *	not come now (the drain is over, or the process leaves with
+ *	refused clients still lingering), with an end of file, not a
+ *	reset; "leaving: closing WHAT" is logged unless what is null.
+ *
+ *	client_linger() refuses a client: see LINGERING; ms is how long
+ *	it may linger. client_resume() takes a client handed over by a
+ *	previous image back into HEADER (ms left to send it), PAUSED
+ *	(judged again by the rules read now; ms left of its pause; it was
+ *	counted by admitted() in the image that admitted it, not again) or
+ *	LINGERING; client_adopt() makes a STARTED client of a handler the
+ *	previous image started.
+ *
+ *	client_busy() counts the clients being served or waiting to be
+ *	(every state but LINGERING); client_count() those in one state.
+ *	client_ms_left() is the time left to a client's deadline, which
+ *	is kept on the monotonic clock.
+ *--*/
+
+#include <sys/types.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "admit.h"
+#include "listener.h"
+#include "single_server.h"
+#include "upstream.h"
+
+typedef enum CLIENT_STATE {
+    CLIENT_ACCEPTED,
+    CLIENT_PASSING,
+    CLIENT_HEADER,
+    CLIENT_ADMITTED,
+    CLIENT_PAUSED,
+    CLIENT_STARTED,
+    CLIENT_LINGERING,
+    CLIENT_DONE,
+    CLIENT_NSTATES,
+} CLIENT_STATE;
+
+typedef struct CLIENT {
+    SINGLE_SERVER_CLIENT c;             /* what the application sees */
+    CLIENT_STATE state;
+    ADMIT_TICKET ticket;                /* its per-source slot */
+    pid_t   pid;                        /* STARTED: its handler, or 0 */
+    struct event *ev;                   /* its one event, or null */
+    struct timespec deadline;           /* CLOCK_MONOTONIC */
+    UPSTREAM_READ rd;                   /* HEADER */
+    size_t  drained;                    /* LINGERING: bytes dropped */
+    struct CLIENT_TABLE *table;
+    struct CLIENT *prev;
+    struct CLIENT *next;
+} CLIENT;
+
+typedef struct CLIENT_HOOKS {
+    pid_t   (*start) (CLIENT *, void *);
+    void    (*admitted) (CLIENT *, void *);
+    long    (*nostart) (CLIENT *, int, void *);     /* ms to a retry, -1 */
+    void    (*started) (CLIENT *, void *);          /* our copy closed */
+    void    (*changed) (void *);
+} CLIENT_HOOKS;
+
+typedef struct CLIENT_TABLE {
+    struct event_base *base;
+    const CLIENT_HOOKS *hooks;
+    void   *context;
+    ADMIT  *admit;                      /* the rules, the per-source limit */
+    UPSTREAM *upstream;                 /* the PROXY step */
+    int     read_how;                   /* upstream_read_start()'s how */
+    int     (*pause) (void *);          /* 1: take the in-flow pause */
+    void   *pause_context;
+    long    pause_ms;                   /* in_flow_delay */
+    long    linger_ms;                  /* a refused client's, at most */
+    const char *service_name;
+    CLIENT *head;
+    int     count[CLIENT_NSTATES];
+    long    served;
+    long    refused;
+} CLIENT_TABLE;
+
+#define CLIENT_LINGER_MS    2000        /* a refused client's end of file */
+#define CLIENT_LINGER_MAX   256         /* refused clients lingering at once */
+
+#define CLIENT_FOREACH(cl, nx, t) \
+    for ((cl) = (t)->head; (cl) && ((nx) = (cl)->next, 1); (cl) = (nx))
+
+extern void client_table_init(CLIENT_TABLE *, struct event_base *,
+                                      const CLIENT_HOOKS *, void *);
+extern CLIENT *client_new(CLIENT_TABLE *, int, const SS_LISTENER *);
+extern void client_run(CLIENT *, short);
+extern void client_pass(CLIENT *, int);
+extern void client_start_now(CLIENT *);
+extern void client_reaped(CLIENT_TABLE *, pid_t);
+extern void client_drop(CLIENT *, const char *);
+extern void client_linger(CLIENT *, long);
+extern void client_resume(CLIENT *, CLIENT_STATE, long);
+extern CLIENT *client_adopt(CLIENT_TABLE *, pid_t);
+extern int client_busy(const CLIENT_TABLE *);
+extern int client_count(const CLIENT_TABLE *, CLIENT_STATE);
+extern long client_ms_left(const CLIENT *);
+
+#endif
