@@ -10,7 +10,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -30,7 +29,6 @@
 
 #define ADMIT_LOG_SLOTS 256             /* sources remembered for the log */
 #define ADMIT_SOURCE_LEN (2 * INET6_ADDRSTRLEN + 16)   /* "CLIENT via PROXY" */
-#define ADMIT_LINGER_POLL_MS 1000       /* without an event loop */
 
 /* Every assignment of a rule finds a place in a client's variables. */
 _Static_assert(ACCESS_ENV_MAX <= SS_CLIENT_ENV_RULE_MAX, "rule env fits");
@@ -197,32 +195,6 @@ int     admit_drain(int fd, size_t *total)
         *total += (size_t) got;
     }
     return (1);
-}
-
-/*
- * admit_close - close a client's connection without an event loop (stream
- * mode, whose handler could not start, right before exiting: a refused
- * client lingers in the client table's loop instead). Closing a socket
- * with unread input resets it, and the client may then lose what it was
- * sent before it reads it: so our end of file goes first, and what the
- * client still sends is read and dropped until its own end of file, a
- * second and ADMIT_LINGER_BYTES at most.
- */
-void    admit_close(int fd)
-{
-    struct pollfd pfd = {fd, POLLIN, 0};
-    size_t  drained = 0;
-    int     waited;
-
-    if (shutdown(fd, SHUT_WR) < 0) {    /* not a socket, or gone */
-        close(fd);
-        return;
-    }
-    for (waited = 0; waited < ADMIT_LINGER_POLL_MS; waited += 50)
-        if (!admit_drain(fd, &drained) || drained >= ADMIT_LINGER_BYTES
-            || poll(&pfd, 1, 50) < 0)
-            break;
-    close(fd);
 }
 
 /* admit_deny_write - the message, without waiting; what does not fit is lost */

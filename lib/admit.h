@@ -18,7 +18,6 @@
  *	void	admit_reap(ADMIT *admit, long pid);
  *	void	admit_header_refused(ADMIT *admit,
  *			const SINGLE_SERVER_CLIENT *client, const char *why);
- *	void	admit_close(int fd);
  *	int	admit_drain(int fd, size_t *total);
  *	size_t	admit_export(const ADMIT *admit, HANDOVER *state);
  *	void	admit_import(ADMIT *admit, const HANDOVER *state);
@@ -54,13 +53,6 @@
  *	(or its proxy's address) before admission, as a denial is logged
  *	(at most once a second per source): "service NAME: refuse SOURCE
  *	(PROXY header: WHY)". The caller closes the connection.
- *
- *	admit_close() closes a client's connection with an end of file,
- *	not a reset, without an event loop (stream mode, when the handler
- *	could not start, right before exiting; a refused client lingers
- *	in the client table's loop instead: client.h): our end of file
- *	goes first, and what the client still sends is read and dropped
- *	until its end of file, a second and 64 kB at most.
  *
  *	admit_drain() reads and drops what a refused client sent, adding
  *	the count to *total: 0 at its end (or an error), 1 when more may
@@ -102,7 +94,6 @@ extern void admit_release(ADMIT *, ADMIT_TICKET *);
 extern void admit_reap(ADMIT *, long);
 extern void admit_header_refused(ADMIT *, const SINGLE_SERVER_CLIENT *,
                                          const char *);
-extern void admit_close(int);
 extern int admit_drain(int, size_t *);
 extern size_t admit_export(const ADMIT *, HANDOVER *);
 extern void admit_import(ADMIT *, const HANDOVER *);

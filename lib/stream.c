@@ -46,6 +46,8 @@ typedef struct STREAM {
     CLIENT *client;                     /* until it is done */
     int     status;                     /* the exit status: the handler's */
     int     leaving;                    /* a signal came before the handler */
+    int     nostart_err;                /* the handler could not start */
+    const char *nostart_program;        /* ... this program, or null */
     struct event *drain_ev;             /* drain_timeout, for a header */
 } STREAM;
 
@@ -172,27 +174,24 @@ static void stream_child_exit(pid_t pid, int status, void *context)
 }
 
 /*
- * stream_spawn_failed - exit as a shell would when the handler cannot be
- * run: 127 not found, 126 any other reason; 111 for want of processes,
- * memory or descriptors, which is the system's failure, not the program's.
- * The connection is closed first with an end of file, not a reset.
+ * stream_spawn_failed - exit as a shell would when the handler could not
+ * be run: 127 not found, 126 any other reason; 111 for want of
+ * processes, memory or descriptors, which is the system's failure, not
+ * the program's. The connection was closed first, lingering as any
+ * refused client's does (client.h): an end of file, not a reset.
  */
-static _Noreturn void stream_spawn_failed(SINGLE_SERVER_CLIENT *client,
-                                                  int err)
+static _Noreturn void stream_spawn_failed(const STREAM *st)
 {
-    const char *program = spawn_cmd_failed();
+    int     err = st->nostart_err;
     int     status;
 
     if (err == EAGAIN || err == ENOMEM || err == EMFILE || err == ENFILE)
         status = SS_MSG_EXIT_SYSTEM;
     else
         status = err == ENOENT ? 127 : 126;
-    if (client->in_fd == client->out_fd)        /* a socket: fd 3 */
-        admit_close(client->in_fd);
-    else if (stream_same_file(0, 1))            /* inetd: fds 0 and 1 */
-        admit_close(1);
     ss_msg_fatal_status(status, "cannot start handler%s%s: %s",
-                        program ? " " : "", program ? program : "",
+                        st->nostart_program ? " " : "",
+                        st->nostart_program ? st->nostart_program : "",
                         strerror(err));
 }
 
@@ -243,11 +242,18 @@ static pid_t stream_start(CLIENT *cl, void *context)
     return (pid);
 }
 
-/* stream_nostart - the hook for a handler that could not start: exit */
+/*
+ * stream_nostart - the hook for a handler that could not start: no
+ * retry; the client is refused, and stream_run() exits once it is gone
+ */
 static long stream_nostart(CLIENT *cl, int err, void *context)
 {
-    (void) context;
-    stream_spawn_failed(&cl->c, err);
+    STREAM *st = context;
+
+    (void) cl;
+    st->nostart_err = err;
+    st->nostart_program = spawn_cmd_failed();
+    return (-1);
 }
 
 /* stream_changed - the client moved on in the loop: done, or not yet */
@@ -344,6 +350,8 @@ int     stream_run(SKELETON *sk, int argc, char **argv)
     client_run(st->client, 0);
     if (sk->clients.head && event_base_dispatch(sk->base) < 0)
         ss_msg_fatal("event loop failed");
+    if (st->nostart_err)
+        stream_spawn_failed(st);
     child_log_flush();
     if (app->pre_exit)
         app->pre_exit(app->context);
