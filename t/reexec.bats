@@ -31,6 +31,17 @@ reexecs() {
 	grep -c ': re-executing ' "$LOG" || true
 }
 
+# burst_done PID SECONDS [LINE]: the burst client PID (its report in
+# $D/out) ended, bounded, with status 0; sets elapsed, the ms from its
+# connect to the end of its reply; with LINE, the reply was that line
+# (burst prints it after the ms)
+burst_done() {
+	wait_status "$1" "$2"
+	[ "$STATUS" -eq 0 ]
+	elapsed=$(sed -n 's/^max //p' "$D/out")
+	[ -z "${3:-}" ] || [ "$(sed -n 1p "$D/out")" = "$elapsed $3" ]
+}
+
 # wait_reexecs N: wait (bounded) until the server re-executed N times
 # and the new image is ready again (its "ready:" line: servers here run
 # with -v)
@@ -89,9 +100,7 @@ wait_reexecs() {
 	sleep 1		# half the limit gone: the new image must not restart it
 	kill -HUP "$SERVER_PID"
 	wait_reexecs 1
-	wait_status "$client_pid" 6
-	[ "$STATUS" -eq 0 ]
-	elapsed=$(sed -n 's/^max //p' "$D/out")
+	burst_done "$client_pid" 6
 	echo "handler ended ${elapsed}ms after it started"
 	[ "$elapsed" -ge 1800 ]
 	[ "$elapsed" -le 2700 ]
@@ -113,10 +122,7 @@ wait_reexecs() {
 	kill -HUP "$SERVER_PID"
 	wait_reexecs 1
 	grep -q "0 handler(s), 1 paused client(s) and 0 still sending a PROXY header handed over" "$LOG"
-	wait_status "$client_pid" 5
-	[ "$STATUS" -eq 0 ]
-	elapsed=$(sed -n 's/^max //p' "$D/out")
-	[ "$(sed -n 1p "$D/out")" = "$elapsed second" ]
+	burst_done "$client_pid" 5 second
 	echo "served ${elapsed}ms after it connected"
 	[ "$elapsed" -ge 1800 ]		# what was left of its pause, no less
 }
@@ -755,9 +761,7 @@ time_limit_across_step() {
 	wait_reexecs 1
 	stepped "$1"
 	grep -q ": 1 handler(s), 0 paused client(s)" "$LOG"
-	wait_status "$client_pid" 12
-	[ "$STATUS" -eq 0 ]
-	elapsed=$(sed -n 's/^max //p' "$D/out")
+	burst_done "$client_pid" 12
 	echo "handler ended ${elapsed}ms after its client connected"
 	[ "$elapsed" -ge 2800 ]
 	[ "$elapsed" -le 4500 ]
@@ -789,10 +793,7 @@ pause_across_step() {
 	wait_reexecs 1
 	stepped "$1"
 	grep -q ": 0 handler(s), 1 paused client(s)" "$LOG"
-	wait_status "$client_pid" 12
-	[ "$STATUS" -eq 0 ]
-	elapsed=$(sed -n 's/^max //p' "$D/out")
-	[ "$(sed -n 1p "$D/out")" = "$elapsed second" ]
+	burst_done "$client_pid" 12 second
 	echo "served ${elapsed}ms after it connected"
 	[ "$elapsed" -ge 2800 ]
 	[ "$elapsed" -le 4500 ]
