@@ -17,7 +17,6 @@
 #include "client.h"
 #include "msg.h"
 #include "mymalloc.h"
-#include "timer.h"
 
 /* client_now - the monotonic clock: a wall clock step moves no deadline */
 static void client_now(struct timespec *ts)
@@ -170,7 +169,7 @@ void    client_linger(CLIENT *cl, long ms)
         client_move(cl, CLIENT_DONE);
         return;
     }
-    if (t->base == 0 || t->count[CLIENT_LINGERING] >= CLIENT_LINGER_MAX) {
+    if (t->count[CLIENT_LINGERING] >= CLIENT_LINGER_MAX) {
         client_close_now(cl);
         return;
     }
