@@ -395,9 +395,12 @@ chroot_with_handler() {
 	! grep -v '^[0-9-]*T[0-9:.]*+05:30 ' "$LOG" || false
 }
 
-# reexec_served N: N clients, each followed by a max_use re-execution
+# reexec_served N: N clients, each followed by a max_use re-execution.
+# The image serving now logs its ready: line after -1 printed the
+# addresses (start_server's signal): wait for it before counting.
 reexec_served() {
 	local n ready
+	wait_log_count ': ready: ' 1
 	ready=$(grep -c ': ready: ' "$LOG")
 	for ((n = 1; n <= $1; n++)); do
 		run client "$ADDR" --send "y$n\n"
