@@ -169,12 +169,13 @@ tls_setup_file() {
 	tls_ca "$TLS_DIR" && tls_cert "$TLS_DIR" localhost 30 IP:127.0.0.1
 }
 
-# need_tls: skip the test when the program was built without TLS
+# tls_built_without: true when the program was built without TLS
 # (configure --without-tls: a tls_cert_file is then refused as "built
-# without TLS"); the answer is kept for the rest of the file's tests
-need_tls() {
+# without TLS"); probed once, the answer kept in TLS_DIR
+tls_built_without() {
 	local f=$TLS_DIR/built-without-tls
 	if [ ! -e "$f" ]; then
+		mkdir -p "$TLS_DIR"
 		if "$SS" --check -L 127.0.0.1:0 -o tls_cert_file="$TLS_CERT" \
 			-o tls_key_file="$TLS_KEY" -- true 2>&1 </dev/null |
 			grep -q "built without TLS"; then
@@ -183,7 +184,12 @@ need_tls() {
 			echo no >"$f"
 		fi
 	fi
-	[ "$(cat "$f")" = no ] || skip "built without TLS"
+	[ "$(cat "$f")" = yes ]
+}
+
+# need_tls: skip the test when the program was built without TLS
+need_tls() {
+	! tls_built_without || skip "built without TLS"
 }
 
 # start_tls_server ARGS...: start_server with TLS on, with the default
