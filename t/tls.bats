@@ -226,6 +226,42 @@ rfc2253() {
 	wait_for_content "$f" late-data
 }
 
+@test "a handler that shuts down fd 1 (shutdown SHUT_WR) gets the client close_notify at once, and still reads" {
+	local f=$BATS_TEST_TMPDIR/late
+	start_tls_server -L 127.0.0.1:0 -- python3 -c '
+import socket, sys
+sys.stdout.write("early\n")
+sys.stdout.flush()
+out = socket.socket(fileno=1)
+out.shutdown(socket.SHUT_WR)
+out.detach()
+with open(sys.argv[1], "wb") as f:
+    f.write(sys.stdin.buffer.read())
+' "$f"
+	run --separate-stderr tls_client "$ADDR" --after-end --send late-data \
+		--half-close --recv-all --timeout 5
+	show
+	[ "$status" -eq 0 ]
+	[ "$output" = early ]
+	[ "$(report end)" = close_notify ]
+	wait_for_content "$f" late-data
+}
+
+@test "all a handler wrote before it exited reaches a client that starts reading a second later, then close_notify" {
+	local big=$BATS_TEST_TMPDIR/big got=$BATS_TEST_TMPDIR/got
+	local done=$BATS_TEST_TMPDIR/exited
+	head -c 100000 /dev/urandom >"$big"
+	start_tls_server -L 127.0.0.1:0 -- \
+		sh -c 'cat "$1"; echo exited >"$2"' sh "$big" "$done"
+	run --separate-stderr tls_client "$ADDR" --hold 1 --recv-all \
+		--out "$got" --timeout 10
+	show
+	[ "$status" -eq 0 ]
+	[ "$(report end)" = close_notify ]
+	[ "$(sha256sum <"$big")" = "$(sha256sum <"$got")" ]
+	[ -e "$done" ]
+}
+
 @test "the handler reads end of file when the client sends close_notify, and its answer still reaches the client" {
 	start_tls_server -L 127.0.0.1:0 -- sh -c 'cat >/dev/null; echo got-eof'
 	run --separate-stderr tls_client "$ADDR" --send some-data --half-close \
