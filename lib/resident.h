@@ -35,6 +35,10 @@
  *
  *	void	master_policy_start(RESIDENT *rs);
  *		master(8) mode: the policy below, and the status channel.
+ *	void	resident_tls_start(RESIDENT *rs);
+ *		TLS: take the previous images' relays, start ours.
+ *	void	resident_tls_export(RESIDENT *rs);
+ *		TLS: the relays, for the next image (before the exec).
  *
  * The master(8) policy is a RESIDENT_POLICY: when a client may be taken,
  * what an accept means, what to do when the process goes idle or stops.
@@ -74,6 +78,8 @@ struct RESIDENT {
     struct event *idle_ev;              /* max_idle */
     struct event *drain_ev;             /* drain_timeout */
     struct event *backoff_ev;           /* EMFILE/ENFILE pause */
+    struct RELAYD *relay;               /* TLS: this image's relay */
+    struct RELAYD *relays;              /* and every one alive */
 };
 
 extern void master_policy_start(RESIDENT *);
@@ -90,5 +96,13 @@ extern int resident_own(SKELETON *);
 extern void resident_listeners(SKELETON *, int);
 extern void resident_tune(SKELETON *, int);
 extern void resident_print_addresses(SKELETON *);
+
+#ifdef HAVE_TLS
+extern void resident_tls_start(RESIDENT *);
+extern void resident_tls_export(RESIDENT *);
+#else
+#define resident_tls_start(rs)	((void) 0)
+#define resident_tls_export(rs)	((void) 0)
+#endif
 
 #endif
