@@ -49,11 +49,6 @@ ops() {
 	python3 "$SRC/t/tls-ops.py" "$@"
 }
 
-# fp FILE: the certificate's SHA-256 fingerprint, lower-case hex, no colons
-fp() {
-	tls_fingerprint "$1"
-}
-
 # tls_args [NAME]: the parameters for DIR/NAME.pem and its key
 tls_args() {
 	local name=${1:-server}
@@ -141,7 +136,7 @@ sees_client_through_haproxy() {
 	local cport
 	cport=$(sed -n 's/^port //p' <<<"$output")
 	[ -n "$cport" ]
-	[ "$(sed -n 's/^fp //p' <<<"$output")" = "$(fp "$TLS/server.pem")" ]
+	[ "$(sed -n 's/^fp //p' <<<"$output")" = "$(tls_fingerprint "$TLS/server.pem")" ]
 	[ "$(sed -n 's/^version //p' <<<"$output")" = "$1" ]
 	[ "$(var TCPREMOTEIP)" = 127.0.0.2 ]
 	[ "$(var TCPREMOTEPORT)" = "$cport" ]
@@ -204,7 +199,7 @@ private_tls() {
 # holding fds 0, 1 and 2 only, which could not open KEY for REASON
 inspected() {
 	echo "$output"
-	[ "$(sed -n 's/^fp //p' <<<"$output")" = "$(fp "$TLS/server.pem")" ]
+	[ "$(sed -n 's/^fp //p' <<<"$output")" = "$(tls_fingerprint "$TLS/server.pem")" ]
 	run -0 reply
 	[ "${lines[0]}" = "fds: 0 1 2" ]
 	[ "${lines[3]}" = "open $1: $2" ]
@@ -284,11 +279,11 @@ inspected() {
 # over the old files by rename, as a renewal tool does; sets OLD_FP and
 # NEW_FP
 renew() {
-	OLD_FP=$(fp "$TLS/$1.pem")
+	OLD_FP=$(tls_fingerprint "$TLS/$1.pem")
 	tls_cert "$TLS" renewed
 	mv "$TLS/renewed.key" "$TLS/$1.key"
 	mv "$TLS/renewed.pem" "$TLS/$1.pem"
-	NEW_FP=$(fp "$TLS/$1.pem")
+	NEW_FP=$(tls_fingerprint "$TLS/$1.pem")
 	[ "$OLD_FP" != "$NEW_FP" ]
 }
 
@@ -412,7 +407,7 @@ plaintext_client() {
 # served_in_stream_mode: the last reply came over TLS, from the handler
 served_in_stream_mode() {
 	echo "$output"
-	[ "$(sed -n 's/^fp //p' <<<"$output")" = "$(fp "$TLS/server.pem")" ]
+	[ "$(sed -n 's/^fp //p' <<<"$output")" = "$(tls_fingerprint "$TLS/server.pem")" ]
 	[ "$(var SSL_PROTOCOL)" = TLSv1.3 ]
 	[ "$(var HTTPS)" = on ]
 	[ "$(var TCPREMOTEIP)" = 127.0.0.1 ]
