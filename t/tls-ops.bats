@@ -49,10 +49,9 @@ ops() {
 	python3 "$SRC/t/tls-ops.py" "$@"
 }
 
-# tls_args [NAME]: the parameters for DIR/NAME.pem and its key
+# tls_args: TLS_ARGS, the parameters for $TLS/server.pem and its key
 tls_args() {
-	local name=${1:-server}
-	TLS_ARGS=(-o "tls_cert_file=$TLS/$name.pem" -o "tls_key_file=$TLS/$name.key")
+	TLS_ARGS=(-o "tls_cert_file=$TLS/server.pem" -o "tls_key_file=$TLS/server.key")
 }
 
 # env_handler FILE STATUS: a handler that appends "ran" to $RAN, prints
