@@ -267,7 +267,8 @@ static void client_handshake(CLIENT *cl)
     int     fd = cl->c.in_fd;
 
     client_move(cl, CLIENT_HANDSHAKE);
-    cl->id = ++t->next_id;
+    /* The relay's channel carries 32 bits; 0 is nobody's. */
+    cl->id = t->next_id = t->next_id % 0xffffffffUL + 1;
     cl->c.in_fd = cl->c.out_fd = -1;
     /* The outcome may come before this returns: cl is then gone. */
     if (t->handshake(cl, fd, t->handshake_context) < 0)

@@ -210,6 +210,7 @@ pid_t   reexec_check(SKELETON *sk)
 {
     static SPAWN_CMD cmd;
     static char **argv;
+    static char *const kept[] = {REEXEC_TLS_KEPT_ENV "=1", 0};
 
     if (argv == 0) {
         argv = mycalloc(sk->re.argc + 2, sizeof(char *));
@@ -220,7 +221,8 @@ pid_t   reexec_check(SKELETON *sk)
     } else {
         spawn_cmd_signals(&cmd);        /* a program may catch more now */
     }
-    return (spawn_cmd_start(&cmd, sk->devnull, sk->devnull, -1, 0, 0));
+    return (spawn_cmd_start(&cmd, sk->devnull, sk->devnull, -1, 0,
+                            sk->tls || sk->tls_kept ? kept : 0));
 }
 
 /*

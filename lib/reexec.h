@@ -93,6 +93,13 @@ extern int reexec_take(HANDOVER *);
 extern long reexec_count(int);
 extern void reexec_warned_take(int);
 extern void reexec_stamp(struct SKELETON *, char *, size_t);
+/*
+ * In a --check started by a TLS server before it re-executes: a TLS file
+ * it cannot read is no error, since the new image keeps the running relay
+ * (resident_tls.c)
+ */
+#define REEXEC_TLS_KEPT_ENV "SINGLE_SERVER_TLS_CHECK"
+
 extern void reexec_stamp_list(const char *, char *, size_t);
 extern void reexec_stamp_file(const char *, char *, size_t);
 extern int reexec_changed(struct SKELETON *, const char *);

@@ -76,6 +76,7 @@ struct RELAYD {
     pid_t   pid;
     int     fd;                         /* the channel */
     int     retired;
+    unsigned long old_ids;              /* ids up to this: a former image's */
     struct event *ev;
     RELAYD_FN fn;
     void   *context;

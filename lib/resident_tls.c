@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -195,7 +196,8 @@ static void resident_tls_result(void *context, RELAYD *rd, unsigned long id,
             resident_tls_fail_all(rs);
         return;
     }
-    if (rd == rs->relay)
+    /* Ours, or one a previous image sent this relay: only the ticket says. */
+    if (rd == rs->relay && id > rd->old_ids)
         cl = client_find(rs->clients, id);
     else if (resident_tls_unticket(rs, &cl, ticket, tlen) < 0)
         cl = 0;
@@ -234,37 +236,44 @@ static void resident_tls_fork(RESIDENT *rs)
 }
 
 /*
- * resident_tls_adopt - the relays of previous images: "PID:FD[:current]
- * ...". Each is retired, but for the current one when this image has no
- * keys of its own (tls_kept): it stays ours. A malformed list is fatal,
- * as a bad handover is.
+ * resident_tls_adopt - the relays of previous images: "PID:FD ..." and
+ * "PID:FD:current:ID" for the last image's own. Each is retired, but for
+ * the current one when this image has no keys of its own (tls_kept): it
+ * stays ours, and our ids follow that image's (up to ID are its clients',
+ * whose outcomes come with their tickets). A malformed list is fatal, as
+ * a bad handover is.
  */
 static void resident_tls_adopt(RESIDENT *rs, const char *list)
 {
     char   *copy = mystrdup(list);
     char   *save = 0;
     char   *item;
-    char   *field[3];
+    char   *field[4];
     long    pid;
     long    fd;
+    long    ids = 0;
     RELAYD *rd;
     int     n;
 
     for (item = strtok_r(copy, " ", &save); item; item = strtok_r(0, " ", &save)) {
         field[0] = item;
-        for (n = 1; n < 3 && (field[n] = strchr(field[n - 1], ':')) != 0; n++)
+        for (n = 1; n < 4 && (field[n] = strchr(field[n - 1], ':')) != 0; n++)
             *field[n]++ = 0;
-        if (n < 2 || conv_long(field[0], 1, INT_MAX, &pid) != CONV_OK
+        if ((n != 2 && n != 4) || conv_long(field[0], 1, INT_MAX, &pid) != CONV_OK
             || conv_long(field[1], 3, INT_MAX, &fd) != CONV_OK
-            || (n == 3 && strcmp(field[2], "current") != 0))
+            || (n == 4 && (strcmp(field[2], "current") != 0
+                  || conv_long(field[3], 0, LONG_MAX, &ids) != CONV_OK)))
             ss_msg_fatal("handover: %s: bad item \"%s\"", RESIDENT_TLS_ENV,
                          field[0]);
         rd = relayd_adopt(rs->sk->base, (pid_t) pid, (int) fd,
                           resident_tls_result, rs);
-        if (n == 3 && rs->sk->tls_kept)
+        if (n == 4 && rs->sk->tls_kept) {
             rs->relay = rd;
-        else
+            rd->old_ids = (unsigned long) ids;
+            rs->clients->next_id = (unsigned long) ids;
+        } else {
             relayd_retire(rd);
+        }
         rd->next = rs->relays;
         rs->relays = rd;
         child_keep(rd->pid, resident_tls_reaped, rs);
@@ -313,9 +322,12 @@ void    resident_tls_export(RESIDENT *rs)
     for (rd = rs->relays; rd; rd = rd->next) {
         if (fcntl(rd->fd, F_SETFD, 0) < 0)
             ss_msg_fatal("re-execute: TLS relay channel: %m");
-        tmp = myasprintf("%s%s%ld:%d%s", list, *list ? " " : "",
-                         (long) rd->pid, rd->fd, rd == rs->relay ?
-                         ":current" : "");
+        if (rd == rs->relay)
+            tmp = myasprintf("%s%s%ld:%d:current:%lu", list, *list ? " " : "",
+                             (long) rd->pid, rd->fd, rs->clients->next_id);
+        else
+            tmp = myasprintf("%s%s%ld:%d", list, *list ? " " : "",
+                             (long) rd->pid, rd->fd);
         myfree(list);
         list = tmp;
     }

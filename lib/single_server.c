@@ -425,7 +425,8 @@ static void single_server_tls(SKELETON *sk)
      * that only root can: the relay that the first image started keeps
      * serving with the keys it read then (resident_tls.c).
      */
-    if (*tp.cert_file && sk->re.handed_over && resident_tls_relay_kept()
+    if (*tp.cert_file && ((sk->re.handed_over && resident_tls_relay_kept())
+                          || (sk->opts.check && getenv(REEXEC_TLS_KEPT_ENV)))
         && tls_files_readable(&tp, &err) < 0) {
         ss_msg_warn("%s -- the running TLS relay keeps the certificates it "
                     "read at start; to renew them, make the files readable "

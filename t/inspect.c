@@ -2,15 +2,22 @@
  * inspect.c - a test handler that reports what it inherited: its open
  * descriptors, the dispositions of signals that are not default, and its
  * blocked signal mask. (A shell script cannot: the shell keeps the script
- * open and sets up signals of its own.)
+ * open and sets up signals of its own.) Then, for each PATH given as an
+ * argument, "open PATH: ok" or "open PATH: ERROR": whether it could read
+ * that file (t/tls-ops.bats: a handler cannot open the key). Built
+ * twice: t/inspect, and t/inspect-static for a chroot that holds nothing
+ * else.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
-int     main(void)
+int     main(int argc, char **argv)
 {
     struct sigaction sa;
     sigset_t mask;
@@ -34,5 +41,12 @@ int     main(void)
             n++;
         }
     printf("\n");
+    for (n = 1; n < argc; n++) {
+        if ((fd = open(argv[n], O_RDONLY)) >= 0) {
+            printf("open %s: ok\n", argv[n]);
+            close(fd);
+        } else
+            printf("open %s: %s\n", argv[n], strerror(errno));
+    }
     return (0);
 }
