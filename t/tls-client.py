@@ -41,6 +41,9 @@ Options:
   --out FILE          write what is received to FILE, not stdout
   --report FILE       write the report to FILE, not stderr
   --timeout SECONDS   give up after that long without progress (10)
+  --after-file FILE   connect only once FILE exists (waiting --timeout at
+                      most): started early, the client is ready to go the
+                      moment a test says so
   --peer-fingerprint  print only the server certificate's SHA-256 (lower
                       hex) on stdout after the handshake, then close
   --expect TEXT       what must be received (escapes as --send); else a
@@ -59,7 +62,8 @@ Options:
                       S.S s" or "open after S.S s"
   --plain             no TLS: send the --send bytes as they are, read to
                       end of file, report "received: N" and the bytes on
-                      stdout (a plaintext client on a TLS port)
+                      stdout (a plaintext client on a TLS port); with
+                      --count N, N such connections one after another
 
 Exit status: 0; 1 when the handshake failed, --expect did not match or a
 --count connection failed; 2 when connecting failed; 3 on timeout (and a
@@ -91,11 +95,12 @@ def parse(argv):
          "recv_all": False, "end": None, "out": None, "report": None,
          "timeout": 10.0, "fingerprint": False, "expect": None,
          "count": None, "until": None, "stall": None, "plain": False,
-         "after_end": False}
+         "after_end": False, "after_file": None}
     valued = {"--sni": "sni", "--alpn": "alpn", "--ca": "ca",
               "--cert": "cert", "--key": "key", "--min": "min",
               "--max": "max", "--out": "out", "--report": "report",
-              "--until": "until", "--stall": "stall"}
+              "--until": "until", "--stall": "stall",
+              "--after-file": "after_file"}
     flags = {"--recv-all": "recv_all", "--peer-fingerprint": "fingerprint",
              "--plain": "plain", "--after-end": "after_end"}
     if len(argv) < 2 or argv[1].startswith("-"):
@@ -280,7 +285,10 @@ class Conn:
         self.sock.setblocking(False)
 
     def drain(self):
-        """read the plaintext that the received records hold"""
+        """read the plaintext that the received records hold. python's
+        read gives b"" for a close_notify while ours is not sent yet,
+        SSLZeroReturnError once it is, SSLEOFError for a plain end of
+        file (OpenSSL 3's unexpected EOF)"""
         if self.end not in ("open", "reset"):
             return
         while True:
@@ -289,17 +297,17 @@ class Conn:
             except ssl.SSLWantReadError:
                 break
             except ssl.SSLZeroReturnError:
-                self.end = "close_notify"
-                break
-            except ssl.SSLEOFError:
                 d = b""
+            except ssl.SSLEOFError:
+                if self.end != "reset":
+                    self.end = "eof"
+                break
             except ssl.SSLError as e:
                 if self.end == "reset":
                     break
                 raise Failure("read: %s" % reason(e))
             if not d:
-                if self.end != "reset":
-                    self.end = "eof"
+                self.end = "close_notify"
                 break
             self.got += d
             out_stream.write(d)
@@ -512,9 +520,18 @@ def main(argv):
         print(line, file=rep, flush=True)
 
     out_stream = open(o["out"], "wb") if o["out"] else sys.stdout.buffer
+    if o["after_file"]:
+        import os
+        limit = time.monotonic() + o["timeout"]
+        while not os.path.exists(o["after_file"]):
+            if time.monotonic() > limit:
+                report("failure: %s never appeared" % o["after_file"])
+                return 3
+            time.sleep(0.01)
     try:
         if o["plain"]:
-            return plain(o, report)
+            codes = [plain(o, report) for _ in range(o["count"] or 1)]
+            return max(codes)
         ctx = context(o)
         if o["stall"]:
             return stall(o, ctx, report)

@@ -132,6 +132,16 @@ wait_for_line() {
 	return 1
 }
 
+# peer_fp ADDRESS [SNI]: the SHA-256 fingerprint (lower hex) of the
+# certificate the server at ADDRESS presents, with SNI or without any
+# (openssl s_client: a fraction of a python client's start-up)
+peer_fp() {
+	local sni=(-noservername)
+	[ -z "${2:-}" ] || sni=(-servername "$2")
+	openssl s_client -connect "$1" "${sni[@]}" </dev/null 2>/dev/null |
+		tls_fingerprint /dev/stdin
+}
+
 # rfc2253 subject|issuer FILE: the certificate's name as OpenSSL writes
 # it in RFC 2253 form (SSL_CLIENT_S_DN, SSL_CLIENT_I_DN)
 rfc2253() {
@@ -226,6 +236,42 @@ rfc2253() {
 	wait_for_content "$f" late-data
 }
 
+@test "a handler that shuts down fd 1 (shutdown SHUT_WR) gets the client close_notify at once, and still reads" {
+	local f=$BATS_TEST_TMPDIR/late
+	start_tls_server -L 127.0.0.1:0 -- python3 -c '
+import socket, sys
+sys.stdout.write("early\n")
+sys.stdout.flush()
+out = socket.socket(fileno=1)
+out.shutdown(socket.SHUT_WR)
+out.detach()
+with open(sys.argv[1], "wb") as f:
+    f.write(sys.stdin.buffer.read())
+' "$f"
+	run --separate-stderr tls_client "$ADDR" --after-end --send late-data \
+		--half-close --recv-all --timeout 5
+	show
+	[ "$status" -eq 0 ]
+	[ "$output" = early ]
+	[ "$(report end)" = close_notify ]
+	wait_for_content "$f" late-data
+}
+
+@test "all a handler wrote before it exited reaches a client that starts reading a second later, then close_notify" {
+	local big=$BATS_TEST_TMPDIR/big got=$BATS_TEST_TMPDIR/got
+	local done=$BATS_TEST_TMPDIR/exited
+	head -c 100000 /dev/urandom >"$big"
+	start_tls_server -L 127.0.0.1:0 -- \
+		sh -c 'cat "$1"; echo exited >"$2"' sh "$big" "$done"
+	run --separate-stderr tls_client "$ADDR" --hold 1 --recv-all \
+		--out "$got" --timeout 10
+	show
+	[ "$status" -eq 0 ]
+	[ "$(report end)" = close_notify ]
+	[ "$(sha256sum <"$big")" = "$(sha256sum <"$got")" ]
+	[ -e "$done" ]
+}
+
 @test "the handler reads end of file when the client sends close_notify, and its answer still reaches the client" {
 	start_tls_server -L 127.0.0.1:0 -- sh -c 'cat >/dev/null; echo got-eof'
 	run --separate-stderr tls_client "$ADDR" --send some-data --half-close \
@@ -261,10 +307,10 @@ eof"
 		-o tls_cert_file="$TLS_CERT,$TLS_DIR/other.example.pem" \
 		-o tls_key_file="$TLS_KEY,$TLS_DIR/other.example.key" \
 		-- "$H/tls-env" "$RAN"
-	[ "$(tls_client "$ADDR" --sni other.example --peer-fingerprint)" = "$second" ]
-	[ "$(tls_client "$ADDR" --sni localhost --peer-fingerprint)" = "$first" ]
-	[ "$(tls_client "$ADDR" --peer-fingerprint)" = "$first" ]
-	[ "$(tls_client "$ADDR" --sni unknown.example --peer-fingerprint)" = "$first" ]
+	[ "$(peer_fp "$ADDR" other.example)" = "$second" ]
+	[ "$(peer_fp "$ADDR" localhost)" = "$first" ]
+	[ "$(peer_fp "$ADDR")" = "$first" ]
+	[ "$(peer_fp "$ADDR" unknown.example)" = "$first" ]
 	# the chain verifies against the CA for the name asked
 	env_client --sni other.example --ca "$TLS_CA"
 	[ "$status" -eq 0 ]
@@ -281,15 +327,15 @@ eof"
 		-o tls_cert_file="$TLS_DIR/other.example.pem $TLS_CERT" \
 		-o tls_key_file="$TLS_DIR/other.example.key $TLS_KEY" \
 		-- "$H/tls-env" "$RAN"
-	[ "$(tls_client "$ADDR" --peer-fingerprint)" = "$second" ]
-	[ "$(tls_client "$ADDR" --sni localhost --peer-fingerprint)" = "$(tls_fingerprint "$TLS_CERT")" ]
+	[ "$(peer_fp "$ADDR")" = "$second" ]
+	[ "$(peer_fp "$ADDR" localhost)" = "$(tls_fingerprint "$TLS_CERT")" ]
 }
 
 @test "a certificate file that holds its key too needs no tls_key_file" {
 	local both=$BATS_TEST_TMPDIR/both.pem
 	cat "$TLS_CERT" "$TLS_KEY" >"$both"
 	start_server -L 127.0.0.1:0 -o tls_cert_file="$both" -- "$H/tls-env"
-	[ "$(tls_client "$ADDR" --peer-fingerprint)" = "$(tls_fingerprint "$TLS_CERT")" ]
+	[ "$(peer_fp "$ADDR")" = "$(tls_fingerprint "$TLS_CERT")" ]
 }
 
 # ---- client certificates ---------------------------------------------------
@@ -424,13 +470,13 @@ eof"
 
 @test "plaintext HTTP requests on a TLS port: closed, no HTTP answer, no handler, one log line for three of them" {
 	serve
-	for i in 1 2 3; do
-		run --separate-stderr tls_client "$ADDR" --plain --timeout 5 \
-			--send 'GET / HTTP/1.0\r\nHost: localhost\r\n\r\n'
-		show
-		[ "$status" -eq 0 ]
-		[[ "$output" != *HTTP* ]]
-	done
+	# three from one process: well within the second of the rate limit
+	run --separate-stderr tls_client "$ADDR" --plain --count 3 --timeout 5 \
+		--send 'GET / HTTP/1.0\r\nHost: localhost\r\n\r\n'
+	show
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^end: ' <<<"$stderr")" -eq 3 ]
+	[[ "$output" != *HTTP* ]]
 	# OpenSSL 3 names a plaintext HTTP request "http request"
 	handshake_refused "http request|wrong version number"
 	only_good_served
@@ -455,19 +501,26 @@ sys.stdout.buffer.write(b"\x9f\x03" + bytes(r.randrange(256) for _ in range(2000
 
 @test "a client that stops mid-handshake is closed at tls_handshake_timeout=1s, no handler, while another is served" {
 	local partial=$BATS_TEST_TMPDIR/partial silent=$BATS_TEST_TMPDIR/silent
+	local go=$BATS_TEST_TMPDIR/go good=$BATS_TEST_TMPDIR/good
 	serve -o tls_handshake_timeout=1s
+	# the good client starts first and waits for "go", so that its own
+	# start-up is not counted in the stalled clients' second
+	bg tls_client "$ADDR" --after-file "$go" --recv-all --timeout 8 \
+		--report "$good.report" --out "$good"
+	local pg=$BG_PID
 	bg tls_client "$ADDR" --stall partial --timeout 8 --report "$partial"
 	local p1=$BG_PID
 	bg tls_client "$ADDR" --stall nothing --timeout 8 --report "$silent"
 	local p2=$BG_PID
 	wait_for_line "$partial" '^sent [0-9]+ bytes'
 	wait_for_line "$silent" '^sent 0 bytes'
-	# served meanwhile (before the stalled ones are closed): they delay
-	# no one's handshake
-	env_client --timeout 5
-	[ "$status" -eq 0 ]
-	[ "$(var HTTPS)" = on ]
+	: >"$go"
+	wait_exit "$pg" 8
+	# served meanwhile: before the stalled ones were closed
 	! grep -q closed "$partial" "$silent"
+	cat "$good.report" "$good" >&2
+	[ "$STATUS" -eq 0 ]
+	grep -qx 'HTTPS=on' "$good"
 	wait_exit "$p1" 8
 	wait_exit "$p2" 8
 	cat "$partial" "$silent" >&2
@@ -604,7 +657,7 @@ tls_error() {
 	start_server -L 127.0.0.1:0 -o tls_cert_file="$soon" \
 		-o tls_key_file="$TLS_DIR/soon.example.key" -- "$H/tls-env"
 	grep -q "warning:.*soon.example.pem" "$LOG"
-	[ "$(tls_client "$ADDR" --peer-fingerprint)" = "$(tls_fingerprint "$soon")" ]
+	[ "$(peer_fp "$ADDR")" = "$(tls_fingerprint "$soon")" ]
 }
 
 @test "tls_verify_client=optional or require without tls_ca_file: exit 100" {
