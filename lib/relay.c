@@ -250,12 +250,14 @@ static void relay_in_event(evutil_socket_t fd, short what, void *arg)
 {
     RELAY  *r = arg;
     char    junk[512];
-    ssize_t n;
+    ssize_t n = -1;
+    int     i;
 
     (void) what;
-    while ((n = recv(fd, junk, sizeof(junk), MSG_DONTWAIT)) > 0)
-         /* a handler that writes on its fd 0: dropped */ ;
-    if (n == 0 || (errno != EAGAIN && errno != EINTR))
+    /* A handler that writes on its fd 0: dropped, a little at a time. */
+    for (i = 0; i < 16 && (n = recv(fd, junk, sizeof(junk), MSG_DONTWAIT)) > 0; i++)
+         /* void */ ;
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
         r->in_gone = 1;
     relay_pump(r);
 }

@@ -19,6 +19,7 @@
 #include <sys/uio.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -198,20 +199,46 @@ static void relayd_child_event(evutil_socket_t chan, short what, void *arg)
     }
 }
 
-/* relayd_close_all - every descriptor but 0-2 and those kept */
+/*
+ * relayd_close_all - every descriptor but 0-2 and those kept (at most
+ * two, and the channel): the gaps between them closed at once where the
+ * system can, one by one up to the limit where it cannot
+ */
 static void relayd_close_all(const int *keep, int nkeep)
 {
-    int     max = (int) sysconf(_SC_OPEN_MAX);
-    int     fd;
+    int     fds[4] = {relayd_chan, -1, -1, -1};
+    int     n = 1;
+    int     lo = 3;
     int     i;
+    int     j;
+    int     max;
 
-    if (max < 0 || max > 65536)
-        max = 65536;
-    for (fd = 3; fd < max; fd++) {
-        for (i = 0; i < nkeep && keep[i] != fd; i++)
-             /* void */ ;
-        if (i == nkeep && fd != relayd_chan)
-            (void) close(fd);
+    for (i = 0; i < nkeep && i < 2; i++)
+        if (keep[i] > 2)
+            fds[n++] = keep[i];
+    for (i = 1; i < n; i++)             /* in order */
+        for (j = i; j > 0 && fds[j - 1] > fds[j]; j--) {
+            int     tmp = fds[j];
+
+            fds[j] = fds[j - 1];
+            fds[j - 1] = tmp;
+        }
+    fds[n] = INT_MAX;
+    for (i = 0; i <= n; i++) {
+#ifdef HAVE_CLOSE_RANGE
+        if (fds[i] > lo && close_range((unsigned) lo, (unsigned) fds[i] - 1, 0) == 0) {
+            lo = fds[i] + 1;
+            continue;
+        }
+#endif
+        max = fds[i] < INT_MAX ? fds[i] : (int) sysconf(_SC_OPEN_MAX);
+        if (max < 0 || max > 65536)
+            max = 65536;
+        for (; lo < max; lo++)
+            (void) close(lo);
+        if (fds[i] == INT_MAX)
+            break;
+        lo = fds[i] + 1;
     }
 }
 
