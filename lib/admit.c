@@ -167,6 +167,16 @@ static void admit_log(ADMIT *admit, const char *verb, const char *source,
     slot->held = 0;
 }
 
+/* admit_refused - a client refused for a reason of the caller's */
+void    admit_refused(ADMIT *admit, const SINGLE_SERVER_CLIENT *client,
+                              const char *why)
+{
+    char    source[ADMIT_SOURCE_LEN];
+
+    admit_source(client, -1, source, sizeof(source));
+    admit_log(admit, "refuse", source, client->service_name, why);
+}
+
 /* admit_header_refused - a client refused for its PROXY header */
 void    admit_header_refused(ADMIT *admit, const SINGLE_SERVER_CLIENT *client,
                                      const char *why)
@@ -197,9 +207,19 @@ int     admit_drain(int fd, size_t *total)
     return (1);
 }
 
+static int admit_quiet;
+
+/* admit_no_messages - TLS is on: a refused client gets no message */
+void    admit_no_messages(void)
+{
+    admit_quiet = 1;
+}
+
 /* admit_deny_write - the message, without waiting; what does not fit is lost */
 static void admit_deny_write(int fd, const char *message)
 {
+    if (admit_quiet)                    /* a TLS port: no plaintext */
+        return;
     struct iovec iov[2];
     struct msghdr msg;
 

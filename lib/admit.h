@@ -18,6 +18,9 @@
  *	void	admit_reap(ADMIT *admit, long pid);
  *	void	admit_header_refused(ADMIT *admit,
  *			const SINGLE_SERVER_CLIENT *client, const char *why);
+ *	void	admit_no_messages(void);
+ *	void	admit_refused(ADMIT *admit,
+ *			const SINGLE_SERVER_CLIENT *client, const char *why);
  *	int	admit_drain(int fd, size_t *total);
  *	size_t	admit_export(const ADMIT *admit, HANDOVER *state);
  *	void	admit_import(ADMIT *admit, const HANDOVER *state);
@@ -53,6 +56,12 @@
  *	(or its proxy's address) before admission, as a denial is logged
  *	(at most once a second per source): "service NAME: refuse SOURCE
  *	(PROXY header: WHY)". The caller closes the connection.
+ *
+ *	admit_no_messages(): from now on no message is written to a
+ *	refused client (a TLS port, where plaintext would be noise).
+ *
+ *	admit_refused() logs another refusal the same way, why being the
+ *	whole reason ("TLS handshake: wrong version number").
  *
  *	admit_drain() reads and drops what a refused client sent, adding
  *	the count to *total: 0 at its end (or an error), 1 when more may
@@ -94,6 +103,9 @@ extern void admit_release(ADMIT *, ADMIT_TICKET *);
 extern void admit_reap(ADMIT *, long);
 extern void admit_header_refused(ADMIT *, const SINGLE_SERVER_CLIENT *,
                                          const char *);
+extern void admit_no_messages(void);
+extern void admit_refused(ADMIT *, const SINGLE_SERVER_CLIENT *,
+                                  const char *);
 extern int admit_drain(int, size_t *);
 extern size_t admit_export(const ADMIT *, HANDOVER *);
 extern void admit_import(ADMIT *, const HANDOVER *);

@@ -73,6 +73,15 @@ static CHILD *child_free_list;
 static int child_nrunning;
 static CHILD_LOG *child_logs;
 static CHILD_LOG *child_log_free_list;
+#define CHILD_KEPT_MAX 64
+
+typedef struct CHILD_KEPT {
+    pid_t   pid;                        /* 0: a free slot */
+    CHILD_EXIT_FN fn;
+    void   *context;
+} CHILD_KEPT;
+
+static CHILD_KEPT child_kept[CHILD_KEPT_MAX];   /* child_keep() */
 static pid_t child_watch_pid;
 static CHILD_EXIT_FN child_watch_fn;
 static void *child_watch_context;
@@ -474,10 +483,42 @@ static void child_ended(pid_t pid, int status)
         child_exit_fn(pid, status, child_context);
 }
 
+/* child_keep - a long-lived child that is not a handler (a TLS relay) */
+void    child_keep(pid_t pid, CHILD_EXIT_FN fn, void *context)
+{
+    int     i;
+
+    for (i = 0; i < CHILD_KEPT_MAX && child_kept[i].pid > 0; i++)
+         /* void */ ;
+    if (i == CHILD_KEPT_MAX)
+        ss_msg_fatal("more than %d helper processes", CHILD_KEPT_MAX);
+    child_kept[i].pid = pid;
+    child_kept[i].fn = fn;
+    child_kept[i].context = context;
+}
+
+/* child_kept_find - the slot of a kept child, or null */
+static CHILD_KEPT *child_kept_find(pid_t pid)
+{
+    int     i;
+
+    for (i = 0; i < CHILD_KEPT_MAX; i++)
+        if (child_kept[i].pid == pid)
+            return (child_kept + i);
+    return (0);
+}
+
 /* child_collected - a child of ours was waited for */
 static void child_collected(pid_t pid, int status)
 {
-    if (pid == child_watch_pid) {
+    CHILD_KEPT *kp;
+    CHILD_KEPT kept;
+
+    if ((kp = child_kept_find(pid)) != 0) {
+        kept = *kp;
+        kp->pid = 0;
+        kept.fn(pid, status, kept.context);
+    } else if (pid == child_watch_pid) {
         child_watch_pid = 0;
         child_watch_fn(pid, status, child_watch_context);
     } else {
@@ -501,13 +542,15 @@ void    child_reap(void)
     siginfo_t si;
     pid_t   pid;
     int     status;
+    int     i;
 
     for (;;) {
         si.si_pid = 0;
         if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0
             || si.si_pid == 0)
             return;                     /* nothing (more) has ended */
-        if (si.si_pid != child_watch_pid && !child_tracked(si.si_pid))
+        if (si.si_pid != child_watch_pid && !child_tracked(si.si_pid)
+            && child_kept_find(si.si_pid) == 0)
             break;                      /* not ours: ask by name below */
         if (waitpid(si.si_pid, &status, WNOHANG) == si.si_pid)
             child_collected(si.si_pid, status);
@@ -515,6 +558,10 @@ void    child_reap(void)
     if (child_watch_pid > 0
         && waitpid(child_watch_pid, &status, WNOHANG) == child_watch_pid)
         child_collected(child_watch_pid, status);
+    for (i = 0; i < CHILD_KEPT_MAX; i++)
+        if ((pid = child_kept[i].pid) > 0
+            && waitpid(pid, &status, WNOHANG) == pid)
+            child_collected(pid, status);
     for (cp = child_running; cp; cp = next) {
         next = cp->next;                /* cp may be forgotten below */
         if ((pid = waitpid(cp->pid, &status, WNOHANG)) == cp->pid)

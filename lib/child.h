@@ -14,6 +14,7 @@
  *	void	child_add(pid_t pid, int log_fd);
  *	void	child_log_flush(void);
  *	void	child_watch(pid_t pid, CHILD_EXIT_FN fn, void *context);
+ *	void	child_keep(pid_t pid, CHILD_EXIT_FN fn, void *context);
  *	void	child_export(struct HANDOVER *state);
  *	void	child_import(const struct HANDOVER *state);
  *	void	child_reap(void);
@@ -43,7 +44,9 @@
  *	child_watch() names one child that is not a handler (one at a
  *	time): when child_reap() collects it, fn is called with its status
  *	instead of the handler bookkeeping; it is not counted, time-limited
- *	or signalled.
+ *	or signalled. child_keep() names another such child that lives
+ *	long (a TLS relay: relayd.h), up to 64 at once; fn is called once,
+ *	when it is collected.
  *
  *	child_export() adds every tracked child (with the time left on its
  *	timer) and every open stderr pipe to a handover for the next image
@@ -83,6 +86,7 @@ extern void child_init(struct event_base *, long, CHILD_EXIT_FN, void *);
 extern void child_add(pid_t, int);
 extern void child_log_flush(void);
 extern void child_watch(pid_t, CHILD_EXIT_FN, void *);
+extern void child_keep(pid_t, CHILD_EXIT_FN, void *);
 extern void child_export(struct HANDOVER *);
 extern void child_import(const struct HANDOVER *);
 extern void child_reap(void);

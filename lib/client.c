@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "client_env.h"
 #include "msg.h"
 #include "mymalloc.h"
 
@@ -125,6 +126,7 @@ static void client_move(CLIENT *cl, CLIENT_STATE to)
     if (to != CLIENT_DONE)
         return;
     t->count[CLIENT_DONE]--;
+    myfree(cl->tls_env);
     if (cl->prev)
         cl->prev->next = cl->next;
     else
@@ -164,6 +166,13 @@ void    client_linger(CLIENT *cl, long ms)
     CLIENT_TABLE *t = cl->table;
 
     admit_release(t->admit, &cl->ticket);
+    /* TLS: the relay sends close_notify when both are closed. */
+    if (cl->c.out_fd != cl->c.in_fd) {
+        close(cl->c.out_fd);
+        close(cl->c.in_fd);
+        client_move(cl, CLIENT_DONE);
+        return;
+    }
     if (shutdown(cl->c.in_fd, SHUT_WR) < 0) {   /* not a socket, or gone */
         close(cl->c.in_fd);
         client_move(cl, CLIENT_DONE);
@@ -219,9 +228,11 @@ static void client_start(CLIENT *cl)
         return;
     }
     t->served++;
+    if (cl->c.out_fd != cl->c.in_fd && cl->c.out_fd >= 0)
+        close(cl->c.out_fd);            /* TLS: the handler's fd 1 */
     if (cl->c.in_fd >= 0)               /* the handler has it now */
         close(cl->c.in_fd);
-    cl->c.in_fd = -1;
+    cl->c.in_fd = cl->c.out_fd = -1;
     if ((cl->pid = pid) > 0)
         admit_bind(t->admit, (long) pid, &cl->ticket);  /* freed when reaped */
     else
@@ -230,6 +241,37 @@ static void client_start(CLIENT *cl)
         t->hooks->started(cl, t->context);
     if (pid == 0)
         client_move(cl, CLIENT_DONE);   /* served in-process, and over */
+}
+
+/* client_pause_or_start - the in-flow pause, or the handler now */
+static void client_pause_or_start(CLIENT *cl)
+{
+    CLIENT_TABLE *t = cl->table;
+
+    if (t->pause && t->pause(t->pause_context)) {
+        client_move(cl, CLIENT_PAUSED);
+        client_deadline(cl, t->pause_ms);
+        client_watch(cl, 0, t->pause_ms);
+        return;
+    }
+    client_start(cl);
+}
+
+/*
+ * client_handshake - TLS: the connection goes to the handshake, which is
+ * someone else's to close from now on
+ */
+static void client_handshake(CLIENT *cl)
+{
+    CLIENT_TABLE *t = cl->table;
+    int     fd = cl->c.in_fd;
+
+    client_move(cl, CLIENT_HANDSHAKE);
+    cl->id = ++t->next_id;
+    cl->c.in_fd = cl->c.out_fd = -1;
+    /* The outcome may come before this returns: cl is then gone. */
+    if (t->handshake(cl, fd, t->handshake_context) < 0)
+        client_handshake_failed(cl, "cannot reach the TLS relay");
 }
 
 /* client_judge - the client is who it is: the rules, a pause, a start */
@@ -244,13 +286,80 @@ static void client_judge(CLIENT *cl)
     client_move(cl, CLIENT_ADMITTED);
     if (t->hooks->admitted)
         t->hooks->admitted(cl, t->context);
-    if (t->pause && t->pause(t->pause_context)) {
-        client_move(cl, CLIENT_PAUSED);
-        client_deadline(cl, t->pause_ms);
-        client_watch(cl, 0, t->pause_ms);
+    if (t->handshake)
+        client_handshake(cl);
+    else
+        client_pause_or_start(cl);
+}
+
+/*
+ * client_handshaken - the handshake is done: the handler's fd 0 and 1
+ * (plaintext) and its TLS variables (copied), then the pause and start
+ */
+void    client_handshaken(CLIENT *cl, int in_fd, int out_fd, const char *env,
+                                  size_t len)
+{
+    if (cl->state != CLIENT_HANDSHAKE)
+        ss_msg_panic("client_handshaken: state %d", (int) cl->state);
+    cl->c.in_fd = in_fd;
+    cl->c.out_fd = out_fd;
+    cl->tls_env = mymalloc(len + 1);
+    memcpy(cl->tls_env, env, len);
+    cl->tls_env[len] = 0;
+    client_env_tls(&cl->c.env, cl->tls_env, len);
+    client_move(cl, CLIENT_ADMITTED);
+    client_pause_or_start(cl);
+}
+
+/*
+ * client_handshake_failed - no TLS session: refused, logged (at most
+ * once a second per source), no handler; the connection is closed
+ */
+void    client_handshake_failed(CLIENT *cl, const char *why)
+{
+    CLIENT_TABLE *t = cl->table;
+    char    text[160];
+
+    snprintf(text, sizeof(text), "TLS handshake: %s", why);
+    admit_refused(t->admit, &cl->c, text);
+    admit_release(t->admit, &cl->ticket);
+    t->refused++;
+    client_move(cl, CLIENT_DONE);
+}
+
+/*
+ * client_resume_tls - the outcome of a handshake that a previous image
+ * began: judged again by the rules read now, as a paused client is
+ */
+void    client_resume_tls(CLIENT *cl, int in_fd, int out_fd,
+                                  const char *env, size_t len, const char *why)
+{
+    client_move(cl, CLIENT_HANDSHAKE);
+    if (in_fd < 0) {
+        client_handshake_failed(cl, why);
         return;
     }
-    client_start(cl);
+    if (!admit_client(cl->table->admit, &cl->c, &cl->ticket)) {
+        cl->table->refused++;
+        close(in_fd);
+        close(out_fd);
+        client_move(cl, CLIENT_DONE);
+        return;
+    }
+    client_handshaken(cl, in_fd, out_fd, env, len);
+}
+
+/* client_find - the HANDSHAKE client of an id */
+CLIENT *client_find(CLIENT_TABLE *t, unsigned long id)
+{
+    CLIENT *cl;
+    CLIENT *next;
+
+    CLIENT_FOREACH(cl, next, t) {
+        if (cl->state == CLIENT_HANDSHAKE && cl->id == id)
+            return (cl);
+    }
+    return (0);
 }
 
 /* client_header - look for the header: wait on, or judge the client */
@@ -421,7 +530,8 @@ int     client_busy(const CLIENT_TABLE *t)
 {
     return (t->count[CLIENT_ACCEPTED] + t->count[CLIENT_PASSING]
             + t->count[CLIENT_HEADER] + t->count[CLIENT_ADMITTED]
-            + t->count[CLIENT_PAUSED] + t->count[CLIENT_STARTED]);
+            + t->count[CLIENT_HANDSHAKE] + t->count[CLIENT_PAUSED]
+            + t->count[CLIENT_STARTED]);
 }
 
 /* client_count - clients in one state */

@@ -31,21 +31,27 @@
  *	it what it cannot see for itself, and client_move() (static) is
  *	the only place its state changes:
  *
- *	    [passing] --> accepted --> [header] --> admitted --> [paused]
- *	        --> started --> done
+ *	    [passing] --> accepted --> [header] --> admitted --> [handshake]
+ *	        --> [paused] --> started --> done
  *	    refused anywhere before started: --> lingering --> done
  *
  *	ACCEPTED: its connection and variables are known; PASSING: under
  *	master(8)'s pass transport, the descriptor is still on its way;
  *	HEADER: its PROXY header is being read (upstream.h), with a
  *	deadline; ADMITTED: the rules and the per-source limit let it in
- *	(admit.h), it holds its ticket; PAUSED: in its in-flow pause, or
+ *	(admit.h), it holds its ticket; HANDSHAKE: with TLS on, its
+ *	connection was given to the TLS handshake (the handshake hook: a
+ *	relay process, or in stream mode this process's own loop), which
+ *	brings the outcome: client_handshaken() with the handler's two
+ *	descriptors (plaintext) and its TLS variables, or
+ *	client_handshake_failed() and why (logged as a refusal, rate
+ *	limited per source; the connection was closed there); PAUSED: in its in-flow pause, or
  *	waiting to retry a handler that could not start for want of
  *	processes or memory; STARTED: its handler runs (or the in-process
  *	service serves it), and the client is done when it was reaped;
  *	LINGERING: refused, the message and our end of file sent, what it
  *	still sends read and dropped for a while (no reset). A client
- *	waits in PASSING, HEADER, PAUSED, STARTED or LINGERING; it goes
+ *	waits in PASSING, HEADER, HANDSHAKE, PAUSED, STARTED or LINGERING; it goes
  *	through the others within one call. Each client has one event
  *	(its connection, its timer, or both) and one monotonic deadline.
  *
@@ -82,6 +88,19 @@
  *	LINGERING; client_adopt() makes a STARTED client of a handler the
  *	previous image started.
  *
+ *	With TLS on, the mode sets the table's handshake function: it
+ *	hands an admitted client's connection (the fd given, no longer
+ *	the client's) to the handshake (0; -1: it could not, the fd is
+ *	closed and the client refused); the outcome may come before it
+ *	returns. client_resume_tls() makes a client that a previous image
+ *	gave to a handshake (a PASSING client of client_new(), its peer
+ *	and variables filled in) one of ours with its outcome: judged
+ *	again by the rules read now, then as client_handshaken() or
+ *	client_handshake_failed() (in_fd -1, why).
+ *
+ *	client_find() is the HANDSHAKE client of an id (each client gets
+ *	one from the table as it enters HANDSHAKE), or null.
+ *
  *	client_busy() counts the clients being served or waiting to be
  *	(every state but LINGERING); client_count() those in one state.
  *	client_ms_left() is the time left to a client's deadline, which
@@ -103,6 +122,7 @@ typedef enum CLIENT_STATE {
     CLIENT_PASSING,
     CLIENT_HEADER,
     CLIENT_ADMITTED,
+    CLIENT_HANDSHAKE,
     CLIENT_PAUSED,
     CLIENT_STARTED,
     CLIENT_LINGERING,
@@ -119,6 +139,8 @@ typedef struct CLIENT {
     struct timespec deadline;           /* CLOCK_MONOTONIC */
     UPSTREAM_READ rd;                   /* HEADER */
     size_t  drained;                    /* LINGERING: bytes dropped */
+    unsigned long id;                   /* HANDSHAKE: the relay's name */
+    char   *tls_env;                    /* after it: the TLS variables */
     struct CLIENT_TABLE *table;
     struct CLIENT *prev;
     struct CLIENT *next;
@@ -143,11 +165,14 @@ typedef struct CLIENT_TABLE {
     void   *pause_context;
     long    pause_ms;                   /* in_flow_delay */
     long    linger_ms;                  /* a refused client's, at most */
+    int     (*handshake) (CLIENT *, int, void *);   /* TLS on: 0, -1 */
+    void   *handshake_context;
     const char *service_name;
     CLIENT *head;
     int     count[CLIENT_NSTATES];
     long    served;
     long    refused;
+    unsigned long next_id;
 } CLIENT_TABLE;
 
 #define CLIENT_LINGER_MS    2000        /* a refused client's end of file */
@@ -167,6 +192,11 @@ extern void client_drop(CLIENT *, const char *);
 extern void client_linger(CLIENT *, long);
 extern void client_resume(CLIENT *, CLIENT_STATE, long);
 extern CLIENT *client_adopt(CLIENT_TABLE *, pid_t);
+extern CLIENT *client_find(CLIENT_TABLE *, unsigned long);
+extern void client_handshaken(CLIENT *, int, int, const char *, size_t);
+extern void client_handshake_failed(CLIENT *, const char *);
+extern void client_resume_tls(CLIENT *, int, int, const char *, size_t,
+                                      const char *);
 extern int client_busy(const CLIENT_TABLE *);
 extern int client_count(const CLIENT_TABLE *, CLIENT_STATE);
 extern long client_ms_left(const CLIENT *);

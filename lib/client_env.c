@@ -15,7 +15,10 @@
 const char *const client_env_names[] = {
     "PROTO", "TCPLOCALIP", "TCPLOCALPORT", "TCPREMOTEIP", "TCPREMOTEPORT",
     "REMOTE_ADDR", "REMOTE_PORT", "UNIXLOCALPATH", "UNIXREMOTEEUID",
-    "UNIXREMOTEEGID", "UNIXREMOTEPID", "PROXYREMOTEIP", "PROXYREMOTEPORT", 0,
+    "UNIXREMOTEEGID", "UNIXREMOTEPID", "PROXYREMOTEIP", "PROXYREMOTEPORT",
+    "HTTPS", "SSL_PROTOCOL", "SSL_CIPHER", "SSL_TLS_SNI", "SSL_ALPN",
+    "SSL_CLIENT_VERIFY", "SSL_CLIENT_S_DN", "SSL_CLIENT_I_DN",
+    "SSL_CLIENT_M_SERIAL", "SSL_CLIENT_CERT_SHA256", 0,
 };
 
 /* client_env_clear - no variables */
@@ -23,6 +26,7 @@ void    client_env_clear(SS_CLIENT_ENV *env)
 {
     env->count = 0;
     env->nrule = 0;
+    env->ntls = 0;
     env->vars[0] = 0;
 }
 
@@ -51,6 +55,24 @@ void    client_env_rule(SS_CLIENT_ENV *env, char *const *assignments)
             env->vars[env->count + n++] = *assignments;
     env->nrule = n;
     env->vars[env->count + env->nrule] = 0;
+}
+
+/*
+ * client_env_tls - append the TLS variables: len bytes of null-terminated
+ * "NAME=value" strings (tls_env()), not copied
+ */
+void    client_env_tls(SS_CLIENT_ENV *env, char *strings, size_t len)
+{
+    char   *cp = strings;
+    int     base = env->count + env->nrule;
+    int     n = 0;
+
+    while (cp < strings + len && n < SS_CLIENT_ENV_TLS_MAX) {
+        env->vars[base + n++] = cp;
+        cp += strlen(cp) + 1;
+    }
+    env->ntls = n;
+    env->vars[base + n] = 0;
 }
 
 /* client_env_set - add one formatted NAME=value */

@@ -21,6 +21,7 @@
  *			const struct sockaddr *proxy, socklen_t len);
  *	void	client_env_clear(SS_CLIENT_ENV *env);
  *	void	client_env_rule(SS_CLIENT_ENV *env, char *const *assignments);
+ *	void	client_env_tls(SS_CLIENT_ENV *env, char *strings, size_t len);
  * DESCRIPTION
  *	A SS_CLIENT_ENV holds up to SS_CLIENT_ENV_MAX "NAME=value" strings in fixed
  *	buffers, and env->vars, a null-terminated list of them, ready to
@@ -49,6 +50,9 @@
  *	the variables above; they are not copied, and must live as long as
  *	the SS_CLIENT_ENV (the rules live as long as the process).
  *
+ *	client_env_tls() appends the TLS variables of a finished handshake
+ *	(tls.h: tls_env()), len bytes of null-terminated strings, after
+ *	the rule's; they are not copied either.
  *	client_env_names lists every name these functions may set (null
  *	terminated), so that a caller can drop inherited copies once.
  *--*/
@@ -67,5 +71,6 @@ extern void client_env_proxy(SS_CLIENT_ENV *, const struct sockaddr *,
                                      socklen_t);
 extern void client_env_clear(SS_CLIENT_ENV *);
 extern void client_env_rule(SS_CLIENT_ENV *, char *const *);
+extern void client_env_tls(SS_CLIENT_ENV *, char *, size_t);
 
 #endif

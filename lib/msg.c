@@ -271,6 +271,12 @@ static int ss_msg_connect(void)
     return (-1);
 }
 
+/* ss_msg_log_fd - the log socket's descriptor, or -1 (a forked helper keeps it) */
+int     ss_msg_log_fd(void)
+{
+    return (ss_msg_syslog_fd);
+}
+
 /* ss_msg_disconnect - forget the log socket; try again at the next line */
 static void ss_msg_disconnect(void)
 {

@@ -14,6 +14,7 @@
  *	void	ss_msg_syslog(const char *tag, int facility);
  *	void	ss_msg_stderr(int mode);
  *	int	ss_msg_log_server(const char *path, const char *host);
+ *	int	ss_msg_log_fd(void);
  *
  *	void	ss_msg_info(const char *fmt, ...);
  *	void	ss_msg_warn(const char *fmt, ...);
@@ -60,6 +61,9 @@
  *	Without /dev/log at ss_msg_open() nothing goes to syslog at all: no
  *	socket is made, and a /dev/log that appears later is used from the
  *	next start (or re-execution) on.
+ *
+ *	ss_msg_log_fd() is the log socket's descriptor (-1: none now), for
+ *	a forked helper that closes every other one.
  *
  *	ss_msg_log_server() sends every line from now on to the unix datagram
  *	socket at path instead of syslog, as "Mmm dd hh:mm:ss host
@@ -124,6 +128,7 @@ extern void ss_msg_open(const char *);
 extern void ss_msg_syslog(const char *, int);
 extern void ss_msg_stderr(int);
 extern int ss_msg_log_server(const char *, const char *);
+extern int ss_msg_log_fd(void);
 extern void ss_msg_cleanup(void (*)(void));
 extern int ss_msg_facility(const char *);
 extern void ss_msg_usage_hint(const char *);

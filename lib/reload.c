@@ -64,7 +64,8 @@ static void reload_abandon(RESIDENT *rs, const sigset_t *old)
 /*
  * reload_proxied_now - a paused client that came through a proxy is who
  * its header said, which the next image could not read again (it was
- * consumed): such a client is served now, its pause cut short. Returns
+ * consumed), and a TLS client's session is its relay's: such a client is
+ * served now, its pause cut short. Returns
  * how many are still paused (their handler could not start).
  */
 static int reload_proxied_now(RESIDENT *rs)
@@ -74,11 +75,11 @@ static int reload_proxied_now(RESIDENT *rs)
     int     n = 0;
 
     CLIENT_FOREACH(cl, next, rs->clients) {
-        if (cl->state == CLIENT_PAUSED && cl->c.proxy_len > 0)
+        if (cl->state == CLIENT_PAUSED && (cl->c.proxy_len > 0 || cl->tls_env))
             client_start_now(cl);
     }
     CLIENT_FOREACH(cl, next, rs->clients) {
-        n += cl->state == CLIENT_PAUSED && cl->c.proxy_len > 0;
+        n += cl->state == CLIENT_PAUSED && (cl->c.proxy_len > 0 || cl->tls_env);
     }
     return (n);
 }
@@ -167,8 +168,8 @@ void    resident_reexec_now(RESIDENT *rs)
         return;
     }
     if (reload_proxied_now(rs) > 0) {
-        ss_msg_warn("cannot re-execute now: a client behind a proxy waits for "
-                    "a handler -- serving on");
+        ss_msg_warn("cannot re-execute now: a client behind a proxy or with "
+                    "TLS waits for a handler -- serving on");
         reload_abandon(rs, &old);
         return;
     }
@@ -184,6 +185,7 @@ void    resident_reexec_now(RESIDENT *rs)
     reload_export(rs, &st);
     (void) admit_export(sk->admit, &st);
     reload_log(rs, &st);
+    resident_tls_export(rs);
     reexec_exec(sk, &st);               /* returns only to exit */
 }
 

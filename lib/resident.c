@@ -673,6 +673,7 @@ int     resident_run(SKELETON *sk, int argc, char **argv)
     skeleton_signals(sk);
     watchdog_start(sk->base, P.daemon_timeout);
     child_init(sk->base, P.command_time_limit, resident_child_exit, rs);
+    resident_tls_start(rs);
     if (sk->re.handed_over)
         resident_take_over(rs);
     if (sk->opts.print_addresses)

@@ -35,6 +35,13 @@
  *
  *	void	master_policy_start(RESIDENT *rs);
  *		master(8) mode: the policy below, and the status channel.
+ *	void	resident_tls_start(RESIDENT *rs);
+ *		TLS: take the previous images' relays, start ours.
+ *	void	resident_tls_export(RESIDENT *rs);
+ *		TLS: the relays, for the next image (before the exec).
+ *	int	resident_tls_relay_kept(void);
+ *		TLS: did the previous image hand over its relay, which
+ *		can serve on when this image cannot read the keys?
  *
  * The master(8) policy is a RESIDENT_POLICY: when a client may be taken,
  * what an accept means, what to do when the process goes idle or stops.
@@ -74,6 +81,8 @@ struct RESIDENT {
     struct event *idle_ev;              /* max_idle */
     struct event *drain_ev;             /* drain_timeout */
     struct event *backoff_ev;           /* EMFILE/ENFILE pause */
+    struct RELAYD *relay;               /* TLS: this image's relay */
+    struct RELAYD *relays;              /* and every one alive */
 };
 
 extern void master_policy_start(RESIDENT *);
@@ -90,5 +99,14 @@ extern int resident_own(SKELETON *);
 extern void resident_listeners(SKELETON *, int);
 extern void resident_tune(SKELETON *, int);
 extern void resident_print_addresses(SKELETON *);
+
+#ifdef HAVE_TLS
+extern void resident_tls_start(RESIDENT *);
+extern void resident_tls_export(RESIDENT *);
+extern int resident_tls_relay_kept(void);
+#else
+#define resident_tls_start(rs)	((void) 0)
+#define resident_tls_export(rs)	((void) 0)
+#endif
 
 #endif

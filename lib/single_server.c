@@ -33,6 +33,10 @@
 #include "param.h"
 #include "skeleton.h"
 #include "spawn_cmd.h"
+#ifdef HAVE_TLS
+#include "resident.h"
+#include "tls.h"
+#endif
 
 #define P single_server_params
 
@@ -51,6 +55,14 @@ static char *single_server_upstream_networks;
 static char *single_server_unix_owner;
 static char *single_server_unix_group;
 static SS_LISTENER_OPTS single_server_listen;
+static char *single_server_tls_cert_file;
+static char *single_server_tls_key_file;
+static char *single_server_tls_ca_file;
+static char *single_server_tls_verify_client;
+static char *single_server_tls_protocols;
+static char *single_server_tls_ciphers;
+static char *single_server_tls_alpn;
+static long single_server_tls_timeout;
 
 #define L single_server_listen
 
@@ -92,6 +104,15 @@ static SS_PARAM_DEF single_server_param_table[] = {
     SS_PARAM_DEF_TIME("upstream_proxy_timeout", "5s", 1, 3600,
                       &single_server_upstream_timeout),
     SS_PARAM_DEF_STR("upstream_proxy_networks", "", &single_server_upstream_networks),
+    SS_PARAM_DEF_STR("tls_cert_file", "", &single_server_tls_cert_file),
+    SS_PARAM_DEF_STR("tls_key_file", "", &single_server_tls_key_file),
+    SS_PARAM_DEF_STR("tls_ca_file", "", &single_server_tls_ca_file),
+    SS_PARAM_DEF_STR("tls_verify_client", "none", &single_server_tls_verify_client),
+    SS_PARAM_DEF_STR("tls_protocols", "TLSv1.2", &single_server_tls_protocols),
+    SS_PARAM_DEF_STR("tls_ciphers", "", &single_server_tls_ciphers),
+    SS_PARAM_DEF_TIME("tls_handshake_timeout", "10s", 1, 3600,
+                      &single_server_tls_timeout),
+    SS_PARAM_DEF_STR("tls_alpn", "", &single_server_tls_alpn),
     SS_PARAM_DEF_STR("process_id", "", &single_server_process_id),
     SS_PARAM_DEF_STR("process_name", "", &single_server_process_name),
     /* master(8) adds "-o stress=" or "-o stress=yes": accepted, unused */
@@ -284,6 +305,10 @@ static SKELETON_STDERR single_server_stderr_mode(SKELETON *sk)
     if (sk->ma.on || sk->stderr_closed
         || (getsockopt(2, SOL_SOCKET, SO_ACCEPTCONN, &val, &len) == 0 && val))
         return (SKELETON_STDERR_LOG);
+    /* TLS: the client's connection on fd 2 (inetd nowait) is no place. */
+    if (*single_server_tls_cert_file
+        && getsockopt(2, SOL_SOCKET, SO_TYPE, &val, &len) == 0)
+        return (SKELETON_STDERR_LOG);
     return (SKELETON_STDERR_INHERIT);
 }
 
@@ -376,12 +401,59 @@ static void single_server_debugger(void)
 }
 
 /* skeleton_init_process - pre_init, chroot, privileges, post_init */
+/*
+ * single_server_tls - the TLS files, read now: before -c and -u, since a
+ * key readable only by root is the normal case (exit 100 on any error)
+ */
+static void single_server_tls(SKELETON *sk)
+{
+#ifdef HAVE_TLS
+    TLS_PARAMS tp = {
+        single_server_tls_cert_file, single_server_tls_key_file,
+        single_server_tls_ca_file, single_server_tls_verify_client,
+        single_server_tls_protocols, single_server_tls_ciphers,
+        single_server_tls_alpn,
+    };
+
+    char   *err;
+
+    if (*tp.cert_file && sk->ma.on)
+        ss_msg_usage("%s: TLS is not for master(8) mode (Postfix has its "
+                     "own)", param_where("tls_cert_file"));
+    /*
+     * A re-executed image that dropped privileges may no longer read a key
+     * that only root can: the relay that the first image started keeps
+     * serving with the keys it read then (resident_tls.c).
+     */
+    if (*tp.cert_file && sk->re.handed_over && resident_tls_relay_kept()
+        && tls_files_readable(&tp, &err) < 0) {
+        ss_msg_warn("%s -- the running TLS relay keeps the certificates it "
+                    "read at start; to renew them, make the files readable "
+                    "by this user", err);
+        myfree(err);
+        sk->tls_kept = 1;
+        return;
+    }
+    /* The keys are in our memory from now on: never in a core dump. */
+    if ((sk->tls = tls_open(&tp)) != 0)
+        privs_dumpable(0);
+    sk->tls_timeout_ms = single_server_tls_timeout * 1000;
+#else
+    if (*single_server_tls_cert_file)
+        ss_msg_usage("%s: this program was built without TLS "
+                     "(configure --without-tls)",
+                     param_where("tls_cert_file"));
+    (void) sk;
+#endif
+}
+
 void    skeleton_init_process(SKELETON *sk, int argc, char **argv)
 {
     const SINGLE_SERVER_APP *app = sk->app;
     int     first = sk->opts.first_operand;
     char   *err;
 
+    single_server_tls(sk);
     if (sk->opts.user && privs_lookup(P.user, &sk->privs, &err) < 0)
         ss_msg_usage("%s", err);
     if (sk->opts.chroot)
@@ -591,6 +663,13 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
     if (*single_server_access_rules) {
         sk.re.rules_path = single_server_access_rules;
         reexec_stamp_file(sk.re.rules_path, sk.re.stamp, sizeof(sk.re.stamp));
+    }
+    /* The TLS files too: a renewed certificate is checked before use. */
+    if (*single_server_tls_cert_file) {
+        sk.re.tls_files = myasprintf("%s %s %s", single_server_tls_cert_file,
+                                     single_server_tls_key_file,
+                                     single_server_tls_ca_file);
+        reexec_stamp_list(sk.re.tls_files, sk.re.stamp, sizeof(sk.re.stamp));
     }
     tag = strcmp(P.syslog_name, P.service_name) == 0 ? mystrdup(P.syslog_name)
         : myasprintf("%s/%s", P.syslog_name, P.service_name);

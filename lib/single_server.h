@@ -127,12 +127,15 @@ typedef struct SS_PARAM_DEF {
 #define SS_CLIENT_ENV_MAX  10
 #define SS_CLIENT_ENV_LEN  160
 #define SS_CLIENT_ENV_RULE_MAX 16       /* assignments of an allow rule */
+#define SS_CLIENT_ENV_TLS_MAX 12        /* HTTPS, SSL_PROTOCOL, ... */
 
 typedef struct SS_CLIENT_ENV {
-    char   *vars[SS_CLIENT_ENV_MAX + SS_CLIENT_ENV_RULE_MAX + 1];
+    char   *vars[SS_CLIENT_ENV_MAX + SS_CLIENT_ENV_RULE_MAX
+                 + SS_CLIENT_ENV_TLS_MAX + 1];
     char    buf[SS_CLIENT_ENV_MAX][SS_CLIENT_ENV_LEN];
     int     count;                      /* vars[0..count-1] are in buf */
     int     nrule;                      /* then this many from the rule */
+    int     ntls;                       /* then this many of TLS's */
 } SS_CLIENT_ENV;
 
 struct SS_LISTENER;                     /* the skeleton's own */

@@ -30,9 +30,13 @@
 #include "admit.h"
 #include "child.h"
 #include "client_env.h"
+#include "fdbase.h"
 #include "msg.h"
 #include "skeleton.h"
 #include "spawn_cmd.h"
+#ifdef HAVE_TLS
+#include "relay.h"
+#endif
 #include "timer.h"
 #include "watchdog.h"
 
@@ -329,6 +333,58 @@ void    stream_leave(SKELETON *sk, int sig)
     }                                   /* else refused: it is leaving */
 }
 
+#ifdef HAVE_TLS
+
+/* stream_tls_done - the handshake's outcome */
+static void stream_tls_done(void *context, int ok, const char *why,
+                                    const char *env, size_t env_len,
+                                    int in_fd, int out_fd)
+{
+    STREAM *st = context;
+
+    if (ok)
+        client_handshaken(st->client, in_fd, out_fd, env, env_len);
+    else
+        client_handshake_failed(st->client, why);
+    stream_changed(st);
+}
+
+/*
+ * stream_tls_handshake - the table's handshake: this process is the
+ * relay. The connection moves off fds 0-2 (they become /dev/null, as
+ * when a handler starts), so that the handler's fds 0 and 1 are the
+ * plaintext and nothing of ours can write on the connection.
+ */
+static int stream_tls_handshake(CLIENT *cl, int fd, void *context)
+{
+    STREAM *st = context;
+    SKELETON *sk = st->sk;
+    SINGLE_SERVER_CLIENT moved = {.in_fd = fd};
+    int     conn;
+
+    (void) cl;
+    if ((conn = fdbase_dup(fd)) < 0) {
+        (void) close(fd);
+        return (-1);
+    }
+    stream_release(sk, &moved);
+    relay_start(sk->base, sk->tls, conn, sk->tls_timeout_ms, stream_tls_done,
+                st);
+    return (0);
+}
+
+/* stream_tls_flush - after the handler: the relay's last bytes go out */
+static void stream_tls_flush(SKELETON *sk)
+{
+    while (relay_count() > 0)
+        if (event_base_loop(sk->base, EVLOOP_ONCE) != 0)
+            break;
+}
+
+#else
+#define stream_tls_flush(sk)	((void) 0)
+#endif
+
 /* stream_run - serve the one client and leave */
 int     stream_run(SKELETON *sk, int argc, char **argv)
 {
@@ -344,12 +400,20 @@ int     stream_run(SKELETON *sk, int argc, char **argv)
     st->client = client_new(&sk->clients, fd >= 0 ? fd : 0, 0);
     stream_client(sk, &st->client->c, fd);
     skeleton_init_process(sk, argc, argv);
+#ifdef HAVE_TLS
+    if (sk->tls) {
+        admit_no_messages();
+        sk->clients.handshake = stream_tls_handshake;
+        sk->clients.handshake_context = st;
+    }
+#endif
     stream_signals(sk, 1);
     child_init(sk->base, P.command_time_limit, stream_child_exit, st);
     /* Refused or denied: no token, no handler, exit 0. */
     client_run(st->client, 0);
     if (sk->clients.head && event_base_dispatch(sk->base) < 0)
         ss_msg_fatal("event loop failed");
+    stream_tls_flush(sk);
     if (st->nostart_err)
         stream_spawn_failed(st);
     child_log_flush();
