@@ -93,7 +93,8 @@ END {
 		}
 	}
 	print ""
-	printf "| bulk: %d MB each way at once, one connection, handler cat | MB/s each way | × stunnel | × best peer | of the ceiling | server CPU s | failed (runs) |\n", bytes / 1e6
+	printf "| bulk: %s each way at once, one connection, handler cat | MB/s each way | × stunnel | × best peer | of the ceiling | server CPU s | failed (runs) |\n",
+		(bytes % 1048576) ? sprintf("%.0f MB", bytes / 1e6) : sprintf("%d MiB", bytes / 1048576)
 	print "|---|---:|---:|---:|---:|---:|---:|"
 	bp = best("b", "mbps", 1)
 	for (k = 1; k <= ns; k++) {
