@@ -73,15 +73,14 @@ static CHILD *child_free_list;
 static int child_nrunning;
 static CHILD_LOG *child_logs;
 static CHILD_LOG *child_log_free_list;
-#define CHILD_KEPT_MAX 64
-
 typedef struct CHILD_KEPT {
     pid_t   pid;                        /* 0: a free slot */
     CHILD_EXIT_FN fn;
     void   *context;
 } CHILD_KEPT;
 
-static CHILD_KEPT child_kept[CHILD_KEPT_MAX];   /* child_keep() */
+static CHILD_KEPT *child_kept;           /* child_keep(), grows */
+static int child_kept_size;
 static pid_t child_watch_pid;
 static CHILD_EXIT_FN child_watch_fn;
 static void *child_watch_context;
@@ -488,10 +487,13 @@ void    child_keep(pid_t pid, CHILD_EXIT_FN fn, void *context)
 {
     int     i;
 
-    for (i = 0; i < CHILD_KEPT_MAX && child_kept[i].pid > 0; i++)
+    for (i = 0; i < child_kept_size && child_kept[i].pid > 0; i++)
          /* void */ ;
-    if (i == CHILD_KEPT_MAX)
-        ss_msg_fatal("more than %d helper processes", CHILD_KEPT_MAX);
+    if (i == child_kept_size) {
+        child_kept_size = child_kept_size ? 2 * child_kept_size : 8;
+        child_kept = myrealloc(child_kept, child_kept_size * sizeof(*child_kept));
+        memset(child_kept + i, 0, (child_kept_size - i) * sizeof(*child_kept));
+    }
     child_kept[i].pid = pid;
     child_kept[i].fn = fn;
     child_kept[i].context = context;
@@ -502,7 +504,7 @@ static CHILD_KEPT *child_kept_find(pid_t pid)
 {
     int     i;
 
-    for (i = 0; i < CHILD_KEPT_MAX; i++)
+    for (i = 0; i < child_kept_size; i++)
         if (child_kept[i].pid == pid)
             return (child_kept + i);
     return (0);
@@ -558,7 +560,7 @@ void    child_reap(void)
     if (child_watch_pid > 0
         && waitpid(child_watch_pid, &status, WNOHANG) == child_watch_pid)
         child_collected(child_watch_pid, status);
-    for (i = 0; i < CHILD_KEPT_MAX; i++)
+    for (i = 0; i < child_kept_size; i++)
         if ((pid = child_kept[i].pid) > 0
             && waitpid(pid, &status, WNOHANG) == pid)
             child_collected(pid, status);

@@ -45,7 +45,7 @@
  *	time): when child_reap() collects it, fn is called with its status
  *	instead of the handler bookkeeping; it is not counted, time-limited
  *	or signalled. child_keep() names another such child that lives
- *	long (a TLS relay: relayd.h), up to 64 at once; fn is called once,
+ *	long (a TLS relay: relayd.h), any number at once; fn is called once,
  *	when it is collected.
  *
  *	child_export() adds every tracked child (with the time left on its

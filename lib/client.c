@@ -270,6 +270,9 @@ static void client_handshake(CLIENT *cl)
     /* The relay's channel carries 32 bits; 0 is nobody's. */
     cl->id = t->next_id = t->next_id % 0xffffffffUL + 1;
     cl->c.in_fd = cl->c.out_fd = -1;
+    /* The relay has its own timeout: this one is for a lost answer. */
+    client_deadline(cl, t->handshake_ms);
+    client_watch(cl, 0, t->handshake_ms);
     /* The outcome may come before this returns: cl is then gone. */
     if (t->handshake(cl, fd, t->handshake_context) < 0)
         client_handshake_failed(cl, "cannot reach the TLS relay");
@@ -428,6 +431,9 @@ void    client_run(CLIENT *cl, short what)
         break;
     case CLIENT_PAUSED:
         client_start(cl);
+        break;
+    case CLIENT_HANDSHAKE:              /* its deadline */
+        client_handshake_failed(cl, "no answer from the TLS relay");
         break;
     case CLIENT_LINGERING:
         client_lingered(cl, what);

@@ -92,7 +92,9 @@
  *	hands an admitted client's connection (the fd given, no longer
  *	the client's) to the handshake (0; -1: it could not, the fd is
  *	closed and the client refused); the outcome may come before it
- *	returns. client_resume_tls() makes a client that a previous image
+ *	returns. A client whose outcome does not come within the table's
+ *	handshake_ms is refused ("no answer from the TLS relay").
+ *	client_resume_tls() makes a client that a previous image
  *	gave to a handshake (a PASSING client of client_new(), its peer
  *	and variables filled in) one of ours with its outcome: judged
  *	again by the rules read now, then as client_handshaken() or
@@ -167,6 +169,7 @@ typedef struct CLIENT_TABLE {
     long    linger_ms;                  /* a refused client's, at most */
     int     (*handshake) (CLIENT *, int, void *);   /* TLS on: 0, -1 */
     void   *handshake_context;
+    long    handshake_ms;               /* then it gave up on an answer */
     const char *service_name;
     CLIENT *head;
     int     count[CLIENT_NSTATES];

@@ -26,11 +26,13 @@
 
 #include <openssl/err.h>
 
+#include "admit.h"
 #include "mymalloc.h"
 #include "relay.h"
 #include "single_server.h"
 
 #define RELAY_BUF	16384           /* one record */
+#define RELAY_DRAIN_SEC	60              /* for a client that stopped reading */
 
 typedef struct RELAY_WAY {
     char   *buf;                        /* null while empty */
@@ -50,6 +52,7 @@ typedef struct RELAY {
     int     in_gone;                    /* the handler closed its fd 0 */
     int     handshaking;
     int     shut_want;                  /* SSL_shutdown()'s wish */
+    int     draining;                   /* the handler is gone: a deadline */
     RELAY_WAY up;                       /* client to handler */
     RELAY_WAY down;                     /* handler to client */
     struct event *tcp_r;
@@ -242,6 +245,16 @@ static void relay_pump(RELAY *r)
             return;
         }
     } while (up || down);
+    /*
+     * The handler is gone (its fd 0 closed, its output ended) and what it
+     * wrote still waits for a client that does not read: not for ever.
+     */
+    if (r->in_gone && r->down.eof && !r->down.shut && !r->draining) {
+        struct timeval tv = {RELAY_DRAIN_SEC, 0};
+
+        r->draining = 1;
+        (void) evtimer_add(r->timer, &tv);
+    }
     relay_arm(r);
 }
 
@@ -279,10 +292,18 @@ static int relay_pair(int *ours, int *theirs)
     return (0);
 }
 
-/* relay_fail - no handshake: say why, close */
+/*
+ * relay_fail - no handshake: say why, close. What the client sent and
+ * nobody read is dropped first, so that it gets our end of file (and
+ * any alert before it) rather than a reset.
+ */
 static void relay_fail(RELAY *r, const char *why)
 {
+    size_t  dropped = 0;
+
     r->fn(r->context, 0, why, 0, 0, -1, -1);
+    if (shutdown(r->tcp, SHUT_WR) == 0)
+        (void) admit_drain(r->tcp, &dropped);
     relay_free(r);
 }
 
@@ -324,6 +345,10 @@ static void relay_event(evutil_socket_t fd, short what, void *arg)
     int     ret;
 
     (void) fd;
+    if (!r->handshaking && (what & EV_TIMEOUT)) {
+        relay_free(r);                  /* the drain's deadline */
+        return;
+    }
     if (!r->handshaking) {
         relay_pump(r);
         return;

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -46,6 +47,9 @@ static int relayd_chan = -1;            /* the relay's end */
 static TLS_SERVER *relayd_tls;
 static long relayd_timeout;
 static struct event *relayd_chan_ev;
+static struct event *relayd_trim_ev;
+
+#define RELAYD_TRIM_SEC	2               /* after a burst of handshakes */
 
 /* relayd_put - the head of a message */
 static void relayd_put(unsigned char *head, uint32_t id, int ok,
@@ -155,7 +159,11 @@ static void relayd_done(void *context, int ok, const char *why,
         {(void *) text, text_len},
     };
 
+    struct timeval trim = {RELAYD_TRIM_SEC, 0};
+
     relayd_put(head, job->id, ok, job->ticket_len, text_len);
+    if (!evtimer_pending(relayd_trim_ev, 0))
+        (void) evtimer_add(relayd_trim_ev, &trim);
     /* The server gone, the handler never comes: the session then ends. */
     (void) relayd_sendmsg(relayd_chan, iov, 3, fds, ok ? 2 : 0, 0);
     if (ok) {
@@ -163,6 +171,19 @@ static void relayd_done(void *context, int ok, const char *why,
         (void) close(out_fd);
     }
     myfree(job);
+}
+
+/*
+ * relayd_trim - a handshake's buffers are freed when it ends, but malloc
+ * keeps the pages: a burst of clients that then idle would leave the
+ * relay as large as the burst made it. Given back once things calm down.
+ */
+static void relayd_trim(evutil_socket_t fd, short what, void *arg)
+{
+    (void) fd;
+    (void) what;
+    (void) arg;
+    (void) malloc_trim(0);
 }
 
 /* relayd_child_event - the relay's side: clients from the server */
@@ -267,6 +288,7 @@ static _Noreturn void relayd_child(const int *keep, int nkeep, int devnull,
         ss_msg_fatal("TLS relay: event_base_new failed");
     if ((relayd_chan_ev = event_new(base, relayd_chan, EV_READ | EV_PERSIST,
                                     relayd_child_event, 0)) == 0
+        || (relayd_trim_ev = evtimer_new(base, relayd_trim, 0)) == 0
         || event_add(relayd_chan_ev, 0) < 0)
         ss_msg_fatal("TLS relay: cannot watch the channel");
     if (event_base_dispatch(base) < 0)

@@ -31,6 +31,7 @@
 
 #define RESIDENT_TLS_ENV	"SINGLE_SERVER_RELAYS"
 #define RESIDENT_TICKET_V	1
+#define RESIDENT_TLS_GRACE_MS	5000    /* beyond the relay's own timeout */
 
 static void resident_tls_result(void *, RELAYD *, unsigned long, int,
                                         const char *, const void *, size_t,
@@ -178,6 +179,10 @@ static void resident_tls_reaped(pid_t pid, int status, void *context)
     resident_tls_forget(rs, rd);
     if (current && rs->sk->tls && !rs->leaving && !rs->stopping)
         resident_tls_fork(rs);
+    else if (current && !rs->leaving && !rs->stopping)
+        ss_msg_error("no TLS relay, and no keys to start another with (they "
+                     "could not be read after a re-execution): TLS clients "
+                     "are refused until a restart");
     resident_update(rs);
 }
 
@@ -307,6 +312,7 @@ void    resident_tls_start(RESIDENT *rs)
         resident_tls_fork(rs);
     rs->clients->handshake = resident_tls_handshake;
     rs->clients->handshake_context = rs;
+    rs->clients->handshake_ms = sk->tls_timeout_ms + RESIDENT_TLS_GRACE_MS;
 }
 
 /*

@@ -241,6 +241,17 @@ static void single_server_params_check(void)
     if (*cpp == 0)
         ss_msg_usage("%s: expected auto, inherit, log or null, not \"%s\"",
                      param_where("handler_stderr"), P.handler_stderr);
+    /* Checked with TLS off too: a value that would fail later fails now. */
+    if (strcmp(single_server_tls_verify_client, "none") != 0
+        && strcmp(single_server_tls_verify_client, "optional") != 0
+        && strcmp(single_server_tls_verify_client, "require") != 0)
+        ss_msg_usage("%s: expected none, optional or require, not \"%s\"",
+                     param_where("tls_verify_client"),
+                     single_server_tls_verify_client);
+    if (strcmp(single_server_tls_protocols, "TLSv1.2") != 0
+        && strcmp(single_server_tls_protocols, "TLSv1.3") != 0)
+        ss_msg_usage("%s: expected TLSv1.2 or TLSv1.3, not \"%s\"",
+                     param_where("tls_protocols"), single_server_tls_protocols);
 }
 
 /*

@@ -60,7 +60,8 @@
 #include "single_server.h"             /* SS_CLIENT_ENV_MAX, ... */
 
 /* Every client variable and every assignment of an access rule. */
-#define SPAWN_EXTRA_MAX (SS_CLIENT_ENV_MAX + SS_CLIENT_ENV_RULE_MAX)
+#define SPAWN_EXTRA_MAX (SS_CLIENT_ENV_MAX + SS_CLIENT_ENV_RULE_MAX \
+                         + SS_CLIENT_ENV_TLS_MAX)
 
 typedef struct SPAWN_CMD {
     char   *path;                       /* resolved executable */

@@ -405,6 +405,7 @@ int     stream_run(SKELETON *sk, int argc, char **argv)
         admit_no_messages();
         sk->clients.handshake = stream_tls_handshake;
         sk->clients.handshake_context = st;
+        sk->clients.handshake_ms = sk->tls_timeout_ms + 1000;
     }
 #endif
     stream_signals(sk, 1);

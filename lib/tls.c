@@ -179,9 +179,18 @@ static void tls_cert_load(TLS_SERVER *tls, const char *cert,
     if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1)
         ss_msg_usage("%s: %s: %s", param_where("tls_cert_file"), cert,
                      tls_ssl_error(err, sizeof(err)));
-    if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1)
-        ss_msg_usage("%s: %s: %s", param_where(*p->key_file ? "tls_key_file"
-                     : "tls_cert_file"), key, tls_ssl_error(err, sizeof(err)));
+    if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+        if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH)
+            ss_msg_usage("%s: %s: the key does not match the certificate %s",
+                         param_where(*p->key_file ? "tls_key_file"
+                                     : "tls_cert_file"), key, cert);
+        if (*p->key_file == 0)
+            ss_msg_usage("%s: %s: no private key in it (%s), and tls_key_file "
+                         "is empty", param_where("tls_cert_file"), cert,
+                         tls_ssl_error(err, sizeof(err)));
+        ss_msg_usage("%s: %s: %s", param_where("tls_key_file"), key,
+                     tls_ssl_error(err, sizeof(err)));
+    }
     if (SSL_CTX_check_private_key(ctx) != 1)
         ss_msg_usage("%s: %s: the key does not match the certificate %s",
                      param_where(*p->key_file ? "tls_key_file"
