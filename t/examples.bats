@@ -7,6 +7,7 @@
 # the files name replaced by the build tree's.
 
 load helper
+load tls
 bats_require_minimum_version 1.5.0
 
 EX=$SRC/examples
@@ -235,15 +236,6 @@ start_xinetd() {
 	[ "${lines[1]}" = ping ]
 	[ "${lines[2]}" = pong ]
 	[ "${#lines[@]}" -eq 3 ]
-}
-
-# need_tls: skip when the program was built without TLS (configure
-# --without-tls), which refuses any tls_cert_file with "built without TLS"
-need_tls() {
-	local out
-	out=$("$SS" --check -L 127.0.0.1:0 -o tls_cert_file=/nonexistent \
-		-- true 2>&1 </dev/null) || true
-	[[ $out != *"built without TLS"* ]] || skip "built without TLS"
 }
 
 @test "examples: tls-selfsigned makes a certificate for localhost; http-hello over TLS answers curl --cacert" {
