@@ -7,6 +7,7 @@
 # the files name replaced by the build tree's.
 
 load helper
+load tls
 bats_require_minimum_version 1.5.0
 
 EX=$SRC/examples
@@ -235,4 +236,30 @@ start_xinetd() {
 	[ "${lines[1]}" = ping ]
 	[ "${lines[2]}" = pong ]
 	[ "${#lines[@]}" -eq 3 ]
+}
+
+@test "examples: tls-selfsigned makes a certificate for localhost; http-hello over TLS answers curl --cacert" {
+	need_tls
+	command -v curl >/dev/null || skip "no curl"
+	local tls=$BATS_TEST_TMPDIR/tls body=$BATS_TEST_TMPDIR/body
+	[ -x "$EX/tls-selfsigned" ]
+	[ "$(head -1 "$EX/tls-selfsigned")" = "#!/bin/sh" ]
+	run -0 "$EX/tls-selfsigned" localhost "$tls"
+	[ -z "$output" ]
+	[ "$(stat -c %a "$tls/key.pem")" = 600 ]
+	[ "$(stat -c %a "$tls/cert.pem")" = 644 ]
+	[ -z "$(find "$tls" -name '.*.pem.*')" ]
+	# the command line of examples/README
+	start_server -L 127.0.0.1:0 -o tls_cert_file="$tls/cert.pem" \
+		-o tls_key_file="$tls/key.pem" -- "$EX/http-hello"
+	run -0 curl -sS --max-time 10 --cacert "$tls/cert.pem" -o "$body" \
+		-w '%{http_code} %{ssl_verify_result}' "https://localhost:${ADDR##*:}/hello"
+	[ "$output" = "200 0" ]
+	[ "$(cat "$body")" = "hello 127.0.0.1, you asked for /hello" ]
+	# without the certificate, curl does not trust it: the handshake fails
+	run curl -sS --max-time 10 -o /dev/null "https://localhost:${ADDR##*:}/"
+	[ "$status" -eq 60 ]
+	# still serving
+	run -0 curl -sS --max-time 10 --cacert "$tls/cert.pem" "https://localhost:${ADDR##*:}/again"
+	[ "$output" = "hello 127.0.0.1, you asked for /again" ]
 }
