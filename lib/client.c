@@ -167,7 +167,7 @@ void    client_linger(CLIENT *cl, long ms)
 
     admit_release(t->admit, &cl->ticket);
     /* TLS: the relay sends close_notify when both are closed. */
-    if (cl->c.out_fd != cl->c.in_fd) {
+    if (cl->tls_env) {
         close(cl->c.out_fd);
         close(cl->c.in_fd);
         client_move(cl, CLIENT_DONE);
@@ -228,11 +228,13 @@ static void client_start(CLIENT *cl)
         return;
     }
     t->served++;
-    if (cl->c.out_fd != cl->c.in_fd && cl->c.out_fd >= 0)
+    if (cl->tls_env && cl->c.out_fd >= 0) {
         close(cl->c.out_fd);            /* TLS: the handler's fd 1 */
+        cl->c.out_fd = -1;
+    }
     if (cl->c.in_fd >= 0)               /* the handler has it now */
         close(cl->c.in_fd);
-    cl->c.in_fd = cl->c.out_fd = -1;
+    cl->c.in_fd = -1;
     if ((cl->pid = pid) > 0)
         admit_bind(t->admit, (long) pid, &cl->ticket);  /* freed when reaped */
     else
