@@ -127,6 +127,19 @@ void    reexec_stamp_file(const char *path, char *buf, size_t len)
              (long long) st.st_size);
 }
 
+/* reexec_stamp_list - each file of a comma or space separated list */
+void    reexec_stamp_list(const char *list, char *buf, size_t len)
+{
+    char   *copy = mystrdup(list);
+    char   *save = 0;
+    char   *cp;
+
+    for (cp = strtok_r(copy, ", \t\r\n", &save); cp;
+         cp = strtok_r(0, ", \t\r\n", &save))
+        reexec_stamp_file(cp, buf, len);
+    myfree(copy);
+}
+
 /* reexec_stamp - what identifies the program and parameter file on disk */
 void    reexec_stamp(SKELETON *sk, char *buf, size_t len)
 {
@@ -135,6 +148,8 @@ void    reexec_stamp(SKELETON *sk, char *buf, size_t len)
     reexec_stamp_file(sk->opts.config_file, buf, len);
     if (sk->re.rules_path)
         reexec_stamp_file(sk->re.rules_path, buf, len);
+    if (sk->re.tls_files)
+        reexec_stamp_list(sk->re.tls_files, buf, len);
 }
 
 /* reexec_changed - has the program or parameter file changed since then? */

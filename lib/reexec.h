@@ -20,8 +20,11 @@
  *		new image is non-dumpable from the exec on.
  *	void	reexec_stamp(struct SKELETON *sk, char *buf, size_t len);
  *		what identifies the program, the parameter file and (once
- *		sk->re.rules_path is set) the access rules on disk.
+ *		sk->re.rules_path is set) the access rules on disk, and
+ *		the TLS files (sk->re.tls_files); reexec_stamp_list()
+ *		appends the stamps of a comma or space separated list.
  *	void	reexec_stamp_file(const char *path, char *buf, size_t len);
+ *	void	reexec_stamp_list(const char *list, char *buf, size_t len);
  *		one file's part of that, appended to buf.
  *	int	reexec_changed(struct SKELETON *sk, const char *then);
  *		has either changed since that stamp was taken?
@@ -70,6 +73,7 @@ typedef struct REEXEC {
     char   *self_path;                  /* absolute, as we were started */
     char    stamp[REEXEC_STAMP_LEN];    /* program, parameters, rules */
     const char *rules_path;             /* access_rules, or null */
+    char   *tls_files;                  /* the tls_*_file lists, or null */
     char    check_stamp[REEXEC_STAMP_LEN];  /* ... when the check started */
     int     reloading;                  /* a re-execution is being checked */
     pid_t   check_pid;                  /* PROGRAM --check */
@@ -89,6 +93,7 @@ extern int reexec_take(HANDOVER *);
 extern long reexec_count(int);
 extern void reexec_warned_take(int);
 extern void reexec_stamp(struct SKELETON *, char *, size_t);
+extern void reexec_stamp_list(const char *, char *, size_t);
 extern void reexec_stamp_file(const char *, char *, size_t);
 extern int reexec_changed(struct SKELETON *, const char *);
 extern int reexec_room(struct SKELETON *, size_t, char **);

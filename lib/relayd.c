@@ -219,7 +219,8 @@ static void relayd_close_all(const int *keep, int nkeep)
  * relayd_child - the relay process: default signals (SIGPIPE ignored),
  * nothing of the server's but what it needs, a loop of its own
  */
-static _Noreturn void relayd_child(const int *keep, int nkeep)
+static _Noreturn void relayd_child(const int *keep, int nkeep, int devnull,
+                                           int keep_stderr)
 {
     struct event_base *base;
     sigset_t none;
@@ -230,6 +231,10 @@ static _Noreturn void relayd_child(const int *keep, int nkeep)
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, 0);
     privs_dumpable(0);
+    /* Not the -1 pipe or a client on 0 and 1: someone reads to their end. */
+    if (dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0
+        || (!keep_stderr && dup2(devnull, 2) < 0))
+        ss_msg_fatal("TLS relay: dup2 /dev/null: %m");
     relayd_close_all(keep, nkeep);
     if ((base = event_base_new()) == 0)
         ss_msg_fatal("TLS relay: event_base_new failed");
@@ -303,8 +308,8 @@ static RELAYD *relayd_watch(struct event_base *base, pid_t pid, int fd,
 
 /* relayd_start - fork the relay */
 RELAYD *relayd_start(struct event_base *base, TLS_SERVER *tls, long timeout_ms,
-                             const int *keep, int nkeep, RELAYD_FN fn,
-                             void *context)
+                             int devnull, int keep_stderr, const int *keep,
+                             int nkeep, RELAYD_FN fn, void *context)
 {
     int     sv[2];
     int     size = 1 << 20;
@@ -323,7 +328,7 @@ RELAYD *relayd_start(struct event_base *base, TLS_SERVER *tls, long timeout_ms,
         relayd_chan = sv[1];
         relayd_tls = tls;
         relayd_timeout = timeout_ms;
-        relayd_child(keep, nkeep);
+        relayd_child(keep, nkeep, devnull, keep_stderr);
     default:
         (void) close(sv[1]);
         if (fcntl(sv[0], F_SETFL, O_NONBLOCK) < 0)

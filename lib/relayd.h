@@ -10,8 +10,9 @@
  *	#include <relayd.h>
  *
  *	RELAYD	*relayd_start(struct event_base *base, TLS_SERVER *tls,
- *			long timeout_ms, const int *keep, int nkeep,
- *			RELAYD_FN fn, void *context);
+ *			long timeout_ms, int devnull, int keep_stderr,
+ *			const int *keep, int nkeep, RELAYD_FN fn,
+ *			void *context);
  *	RELAYD	*relayd_adopt(struct event_base *base, pid_t pid, int fd,
  *			RELAYD_FN fn, void *context);
  *	int	relayd_send(RELAYD *rd, unsigned long id, int fd,
@@ -28,7 +29,10 @@
  *	one for new clients, so that no session is cut and nobody waits.
  *
  *	relayd_start() forks the relay from a process that has read its
- *	certificates (tls). The relay keeps fds 0-2, the descriptors in
+ *	certificates (tls). The relay has devnull (/dev/null) on fds 0
+ *	and 1, and on fd 2 unless keep_stderr (it may be a listener under
+ *	inetd "wait", or a pipe someone reads to its end), keeps the
+ *	descriptors in
  *	keep (the log socket) and its end of the channel, and nothing else
  *	of ours: no listener, no client of the server's, no event loop of
  *	its own making but a new one. It is not dumpable: the keys are in
@@ -78,8 +82,8 @@ struct RELAYD {
     RELAYD *next;                       /* the caller's list */
 };
 
-extern RELAYD *relayd_start(struct event_base *, TLS_SERVER *, long,
-                                    const int *, int, RELAYD_FN, void *);
+extern RELAYD *relayd_start(struct event_base *, TLS_SERVER *, long, int,
+                                    int, const int *, int, RELAYD_FN, void *);
 extern RELAYD *relayd_adopt(struct event_base *, pid_t, int, RELAYD_FN,
                                     void *);
 extern int relayd_send(RELAYD *, unsigned long, int, const void *, size_t);

@@ -39,6 +39,9 @@
  *		TLS: take the previous images' relays, start ours.
  *	void	resident_tls_export(RESIDENT *rs);
  *		TLS: the relays, for the next image (before the exec).
+ *	int	resident_tls_relay_kept(void);
+ *		TLS: did the previous image hand over its relay, which
+ *		can serve on when this image cannot read the keys?
  *
  * The master(8) policy is a RESIDENT_POLICY: when a client may be taken,
  * what an accept means, what to do when the process goes idle or stops.
@@ -100,6 +103,7 @@ extern void resident_print_addresses(SKELETON *);
 #ifdef HAVE_TLS
 extern void resident_tls_start(RESIDENT *);
 extern void resident_tls_export(RESIDENT *);
+extern int resident_tls_relay_kept(void);
 #else
 #define resident_tls_start(rs)	((void) 0)
 #define resident_tls_export(rs)	((void) 0)

@@ -175,7 +175,7 @@ static void resident_tls_reaped(pid_t pid, int status, void *context)
     if (current)
         resident_tls_fail_all(rs);
     resident_tls_forget(rs, rd);
-    if (current && !rs->leaving && !rs->stopping)
+    if (current && rs->sk->tls && !rs->leaving && !rs->stopping)
         resident_tls_fork(rs);
     resident_update(rs);
 }
@@ -223,8 +223,9 @@ static void resident_tls_fork(RESIDENT *rs)
     int     keep[1] = {ss_msg_log_fd()};
     RELAYD *rd;
 
-    rd = relayd_start(sk->base, sk->tls, sk->tls_timeout_ms, keep,
-                      keep[0] >= 0, resident_tls_result, rs);
+    rd = relayd_start(sk->base, sk->tls, sk->tls_timeout_ms, sk->devnull,
+                      sk->opts.log_stderr, keep, keep[0] >= 0,
+                      resident_tls_result, rs);
     rd->next = rs->relays;
     rs->relays = rs->relay = rd;
     child_keep(rd->pid, resident_tls_reaped, rs);
@@ -233,35 +234,50 @@ static void resident_tls_fork(RESIDENT *rs)
 }
 
 /*
- * resident_tls_adopt - the relays of previous images: "PID:FD ..." each
- * retired at once. A malformed list is fatal, as a bad handover is.
+ * resident_tls_adopt - the relays of previous images: "PID:FD[:current]
+ * ...". Each is retired, but for the current one when this image has no
+ * keys of its own (tls_kept): it stays ours. A malformed list is fatal,
+ * as a bad handover is.
  */
 static void resident_tls_adopt(RESIDENT *rs, const char *list)
 {
     char   *copy = mystrdup(list);
     char   *save = 0;
     char   *item;
-    char   *colon;
+    char   *field[3];
     long    pid;
     long    fd;
     RELAYD *rd;
+    int     n;
 
     for (item = strtok_r(copy, " ", &save); item; item = strtok_r(0, " ", &save)) {
-        if ((colon = strchr(item, ':')) == 0)
-            ss_msg_fatal("handover: %s: bad item \"%s\"", RESIDENT_TLS_ENV, item);
-        *colon = 0;
-        if (conv_long(item, 1, INT_MAX, &pid) != CONV_OK
-            || conv_long(colon + 1, 3, INT_MAX, &fd) != CONV_OK)
-            ss_msg_fatal("handover: %s: bad item \"%s:%s\"", RESIDENT_TLS_ENV,
-                         item, colon + 1);
+        field[0] = item;
+        for (n = 1; n < 3 && (field[n] = strchr(field[n - 1], ':')) != 0; n++)
+            *field[n]++ = 0;
+        if (n < 2 || conv_long(field[0], 1, INT_MAX, &pid) != CONV_OK
+            || conv_long(field[1], 3, INT_MAX, &fd) != CONV_OK
+            || (n == 3 && strcmp(field[2], "current") != 0))
+            ss_msg_fatal("handover: %s: bad item \"%s\"", RESIDENT_TLS_ENV,
+                         field[0]);
         rd = relayd_adopt(rs->sk->base, (pid_t) pid, (int) fd,
                           resident_tls_result, rs);
-        relayd_retire(rd);
+        if (n == 3 && rs->sk->tls_kept)
+            rs->relay = rd;
+        else
+            relayd_retire(rd);
         rd->next = rs->relays;
         rs->relays = rd;
         child_keep(rd->pid, resident_tls_reaped, rs);
     }
     myfree(copy);
+}
+
+/* resident_tls_relay_kept - did the previous image hand over its relay? */
+int     resident_tls_relay_kept(void)
+{
+    const char *list = getenv(RESIDENT_TLS_ENV);
+
+    return (list && strstr(list, ":current") != 0);
 }
 
 /* resident_tls_start - TLS on: the relays, and the table's handshake */
@@ -275,10 +291,11 @@ void    resident_tls_start(RESIDENT *rs)
             resident_tls_adopt(rs, list);
         unsetenv(RESIDENT_TLS_ENV);     /* ours, not the handlers' */
     }
-    if (sk->tls == 0)
+    if (sk->tls == 0 && rs->relay == 0)
         return;
     admit_no_messages();
-    resident_tls_fork(rs);
+    if (sk->tls)
+        resident_tls_fork(rs);
     rs->clients->handshake = resident_tls_handshake;
     rs->clients->handshake_context = rs;
 }
@@ -296,8 +313,9 @@ void    resident_tls_export(RESIDENT *rs)
     for (rd = rs->relays; rd; rd = rd->next) {
         if (fcntl(rd->fd, F_SETFD, 0) < 0)
             ss_msg_fatal("re-execute: TLS relay channel: %m");
-        tmp = myasprintf("%s%s%ld:%d", list, *list ? " " : "", (long) rd->pid,
-                         rd->fd);
+        tmp = myasprintf("%s%s%ld:%d%s", list, *list ? " " : "",
+                         (long) rd->pid, rd->fd, rd == rs->relay ?
+                         ":current" : "");
         myfree(list);
         list = tmp;
     }

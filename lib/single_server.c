@@ -34,6 +34,7 @@
 #include "skeleton.h"
 #include "spawn_cmd.h"
 #ifdef HAVE_TLS
+#include "resident.h"
 #include "tls.h"
 #endif
 
@@ -414,10 +415,28 @@ static void single_server_tls(SKELETON *sk)
         single_server_tls_alpn,
     };
 
+    char   *err;
+
     if (*tp.cert_file && sk->ma.on)
         ss_msg_usage("%s: TLS is not for master(8) mode (Postfix has its "
                      "own)", param_where("tls_cert_file"));
-    sk->tls = tls_open(&tp);
+    /*
+     * A re-executed image that dropped privileges may no longer read a key
+     * that only root can: the relay that the first image started keeps
+     * serving with the keys it read then (resident_tls.c).
+     */
+    if (*tp.cert_file && sk->re.handed_over && resident_tls_relay_kept()
+        && tls_files_readable(&tp, &err) < 0) {
+        ss_msg_warn("%s -- the running TLS relay keeps the certificates it "
+                    "read at start; to renew them, make the files readable "
+                    "by this user", err);
+        myfree(err);
+        sk->tls_kept = 1;
+        return;
+    }
+    /* The keys are in our memory from now on: never in a core dump. */
+    if ((sk->tls = tls_open(&tp)) != 0)
+        privs_dumpable(0);
     sk->tls_timeout_ms = single_server_tls_timeout * 1000;
 #else
     if (*single_server_tls_cert_file)
@@ -644,6 +663,13 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
     if (*single_server_access_rules) {
         sk.re.rules_path = single_server_access_rules;
         reexec_stamp_file(sk.re.rules_path, sk.re.stamp, sizeof(sk.re.stamp));
+    }
+    /* The TLS files too: a renewed certificate is checked before use. */
+    if (*single_server_tls_cert_file) {
+        sk.re.tls_files = myasprintf("%s %s %s", single_server_tls_cert_file,
+                                     single_server_tls_key_file,
+                                     single_server_tls_ca_file);
+        reexec_stamp_list(sk.re.tls_files, sk.re.stamp, sizeof(sk.re.stamp));
     }
     tag = strcmp(P.syslog_name, P.service_name) == 0 ? mystrdup(P.syslog_name)
         : myasprintf("%s/%s", P.syslog_name, P.service_name);

@@ -90,6 +90,7 @@ typedef struct SKELETON {
     struct RESIDENT *resident;          /* resident mode's state, or null */
     struct TLS_SERVER *tls;             /* TLS on: tls.h; or null */
     long    tls_timeout_ms;             /* tls_handshake_timeout */
+    int     tls_kept;                   /* on, with a handed-over relay's keys */
 } SKELETON;
 
 extern void skeleton_init_process(SKELETON *, int, char **);

@@ -287,6 +287,38 @@ TLS_SERVER *tls_open(const TLS_PARAMS *p)
     return (tls);
 }
 
+/*
+ * tls_files_readable - can every file be opened now? 0, or -1 and what
+ * could not (free it)
+ */
+int     tls_files_readable(const TLS_PARAMS *p, char **err)
+{
+    const char *list[3] = {p->cert_file, p->key_file, p->ca_file};
+    const char *names[3] = {"tls_cert_file", "tls_key_file", "tls_ca_file"};
+    char   *copy;
+    char   *item[TLS_CERT_MAX];
+    int     n;
+    int     i;
+    int     j;
+    int     fd;
+
+    for (i = 0; i < 3; i++) {
+        copy = mystrdup(list[i]);
+        n = tls_split(copy, item, TLS_CERT_MAX, names[i]);
+        for (j = 0; j < n; j++) {
+            if ((fd = open(item[j], O_RDONLY | O_CLOEXEC)) < 0) {
+                *err = myasprintf("%s: %s: %s", param_where(names[i]),
+                                  item[j], strerror(errno));
+                myfree(copy);
+                return (-1);
+            }
+            (void) close(fd);
+        }
+        myfree(copy);
+    }
+    return (0);
+}
+
 /* tls_ssl_new - one client's connection object */
 SSL    *tls_ssl_new(TLS_SERVER *tls)
 {

@@ -10,6 +10,7 @@
  *	#include <tls.h>
  *
  *	TLS_SERVER *tls_open(const TLS_PARAMS *params);
+ *	int	tls_files_readable(const TLS_PARAMS *params, char **err);
  *	SSL	*tls_ssl_new(TLS_SERVER *tls);
  *	size_t	tls_env(SSL *ssl, const TLS_SERVER *tls, char *buf,
  *			size_t len);
@@ -25,6 +26,9 @@
  *	a certificate that expires within 14 days is a warning. It returns
  *	null when tls_cert_file is empty (TLS off). Everything is read now,
  *	before privileges are dropped: nothing is opened later.
+ *
+ *	tls_files_readable() says whether every file can be opened now:
+ *	0, or -1 and the first that cannot (err, to be freed).
  *
  *	tls_ssl_new() makes a connection object for one client: the first
  *	certificate, another one when the client's SNI names it.
@@ -73,6 +77,7 @@ typedef struct TLS_SERVER {
 } TLS_SERVER;
 
 extern TLS_SERVER *tls_open(const TLS_PARAMS *);
+extern int tls_files_readable(const TLS_PARAMS *, char **);
 extern SSL *tls_ssl_new(TLS_SERVER *);
 extern size_t tls_env(SSL *, const TLS_SERVER *, char *, size_t);
 extern const char *tls_reason(SSL *, int, char *, size_t);
