@@ -25,6 +25,20 @@
 #include "single_server.h"
 #include "tls.h"
 
+/*
+ * What tls_open() is making, kept where a leak check sees it: a bad file
+ * ends the process (exit 100) from deep inside, and optimised code need
+ * not keep a local alive across a call that does not return, so that
+ * valgrind called the half-made TLS_SERVER lost.
+ */
+static struct {
+    TLS_SERVER *tls;
+    SSL_CTX *ctx;                       /* not yet in tls */
+    char   *certs;                      /* tls_split()'s copies */
+    char   *keys;
+    char   *alpn;
+} tls_opening;
+
 /* tls_readable - a file we can read, or exit 100 naming it */
 static void tls_readable(const char *param, const char *path)
 {
@@ -174,7 +188,7 @@ static void tls_cert_load(TLS_SERVER *tls, const char *cert,
 
     tls_readable("tls_cert_file", cert);
     tls_readable(*p->key_file ? "tls_key_file" : "tls_cert_file", key);
-    if ((ctx = SSL_CTX_new(TLS_server_method())) == 0)
+    if ((tls_opening.ctx = ctx = SSL_CTX_new(TLS_server_method())) == 0)
         ss_msg_fatal("SSL_CTX_new: %s", tls_ssl_error(err, sizeof(err)));
     if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1)
         ss_msg_usage("%s: %s: %s", param_where("tls_cert_file"), cert,
@@ -200,12 +214,13 @@ static void tls_cert_load(TLS_SERVER *tls, const char *cert,
     tls_ctx_settings(tls, ctx, p);
     tls->ctx[i] = ctx;
     tls->count++;
+    tls_opening.ctx = 0;
 }
 
 /* tls_alpn_parse - "h2,http/1.1" in ALPN's wire format */
 static void tls_alpn_parse(TLS_SERVER *tls, const char *list)
 {
-    char   *copy = mystrdup(list);
+    char   *copy = tls_opening.alpn = mystrdup(list);
     char   *item[32];
     int     n = tls_split(copy, item, 32, "tls_alpn");
     size_t  len;
@@ -220,6 +235,7 @@ static void tls_alpn_parse(TLS_SERVER *tls, const char *list)
         tls->alpn_len += (unsigned) len;
     }
     myfree(copy);
+    tls_opening.alpn = 0;
 }
 
 /* tls_verify_mode - none, optional or require */
@@ -261,12 +277,12 @@ TLS_SERVER *tls_open(const TLS_PARAMS *p)
                          param_where("tls_key_file"));
         return (0);
     }
-    tls = mycalloc(1, sizeof(*tls));
+    tls = tls_opening.tls = mycalloc(1, sizeof(*tls));
     tls->verify = tls_verify_mode(p);
     if (*p->alpn)
         tls_alpn_parse(tls, p->alpn);
-    certs = mystrdup(p->cert_file);
-    keys = mystrdup(p->key_file);
+    certs = tls_opening.certs = mystrdup(p->cert_file);
+    keys = tls_opening.keys = mystrdup(p->key_file);
     ncert = tls_split(certs, cert, TLS_CERT_MAX, "tls_cert_file");
     nkey = tls_split(keys, key, TLS_CERT_MAX, "tls_key_file");
     if (nkey > 0 && nkey != ncert)
@@ -276,6 +292,7 @@ TLS_SERVER *tls_open(const TLS_PARAMS *p)
         tls_cert_load(tls, cert[i], nkey ? key[i] : cert[i], p);
     myfree(certs);
     myfree(keys);
+    memset(&tls_opening, 0, sizeof(tls_opening));
     return (tls);
 }
 
