@@ -144,6 +144,10 @@ static void client_close_now(CLIENT *cl)
 {
     size_t  drained = 0;
 
+    if (cl->tls_env && cl->c.out_fd >= 0) {
+        close(cl->c.out_fd);            /* TLS: the relay ends the session */
+        cl->c.out_fd = -1;
+    }
     if (cl->c.in_fd >= 0) {
         if (shutdown(cl->c.in_fd, SHUT_WR) == 0)
             (void) admit_drain(cl->c.in_fd, &drained);

@@ -33,6 +33,8 @@
 
 #define RELAY_BUF	16384           /* one record */
 #define RELAY_DRAIN_SEC	60              /* for a client that stopped reading */
+#define RELAY_DROP_MAX	(1 << 20)       /* or that keeps sending */
+#define RELAY_ROUNDS	16              /* per wake-up, for the others' sake */
 
 typedef struct RELAY_WAY {
     char   *buf;                        /* null while empty */
@@ -53,6 +55,7 @@ typedef struct RELAY {
     int     handshaking;
     int     shut_want;                  /* SSL_shutdown()'s wish */
     int     draining;                   /* the handler is gone: a deadline */
+    size_t  dropped;                    /* what came after: not read */
     RELAY_WAY up;                       /* client to handler */
     RELAY_WAY down;                     /* handler to client */
     struct event *tcp_r;
@@ -160,17 +163,21 @@ static int relay_up(RELAY *r)
         }
         relay_drained(w);
     }
-    if (w->buf && r->in_gone)
-        w->off = w->len;                /* nobody reads: dropped */
-    while (w->buf && w->off < w->len) {
+    while (w->buf && w->off < w->len && !r->in_gone) {
         n = send(r->in, w->buf + w->off, w->len - w->off, MSG_NOSIGNAL);
         if (n < 0 && errno != EINTR) {
             if (errno != EAGAIN)
-                r->in_gone = 1, w->off = w->len;
+                r->in_gone = 1;
             break;
         }
-        if (n > 0)
-            w->off += (size_t) n, progress = 1;
+        if (n > 0) {
+            w->off += (size_t) n;
+            progress = 1;
+        }
+    }
+    if (w->buf && r->in_gone) {         /* nobody reads: dropped */
+        r->dropped += w->len - w->off;
+        w->off = w->len;
     }
     relay_drained(w);
     if (w->eof && w->buf == 0 && !w->shut) {
@@ -205,10 +212,12 @@ static int relay_down(RELAY *r)
 
     if (!w->eof && w->buf == 0) {
         w->buf = mymalloc(RELAY_BUF);
-        if ((n = recv(r->out, w->buf, RELAY_BUF, 0)) > 0)
-            w->len = (size_t) n, progress = 1;
-        else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+        if ((n = recv(r->out, w->buf, RELAY_BUF, 0)) > 0) {
+            w->len = (size_t) n;
+            progress = 1;
+        } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
             w->eof = progress = 1;      /* its output ended */
+        }
         relay_drained(w);
     }
     w->want = 0;
@@ -233,6 +242,7 @@ static void relay_pump(RELAY *r)
 {
     int     up;
     int     down;
+    int     round = 0;
 
     do {
         if ((up = relay_up(r)) < 0 || (down = relay_down(r)) < 0) {
@@ -240,16 +250,28 @@ static void relay_pump(RELAY *r)
             relay_free(r);              /* both ways end at once */
             return;
         }
-        if (r->down.shut && (r->up.shut || r->in_gone)) {
+        /*
+         * Both ends passed on. With the handler gone, what the client
+         * still sends is read and dropped until its end (a close with
+         * unread input would reset, and the client could lose the last
+         * of what the handler wrote), a megabyte, or the deadline.
+         */
+        if (r->down.shut && (r->up.shut || r->dropped > RELAY_DROP_MAX)) {
             relay_free(r);
+            return;
+        }
+        /* A busy session yields the loop to the others, and comes back. */
+        if (++round == RELAY_ROUNDS && (up || down)) {
+            event_active(r->tcp_r, EV_READ, 1);
             return;
         }
     } while (up || down);
     /*
-     * The handler is gone (its fd 0 closed, its output ended) and what it
-     * wrote still waits for a client that does not read: not for ever.
+     * The handler is gone (its fd 0 closed, its output ended): what it
+     * wrote waits for a client that does not read, or the client's end
+     * for one that does not close: not for ever.
      */
-    if (r->in_gone && r->down.eof && !r->down.shut && !r->draining) {
+    if (r->in_gone && r->down.eof && !r->draining) {
         struct timeval tv = {RELAY_DRAIN_SEC, 0};
 
         r->draining = 1;

@@ -20,7 +20,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#ifdef HAVE_MALLOC_TRIM
 #include <malloc.h>
+#endif
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -183,7 +185,9 @@ static void relayd_trim(evutil_socket_t fd, short what, void *arg)
     (void) fd;
     (void) what;
     (void) arg;
+#ifdef HAVE_MALLOC_TRIM
     (void) malloc_trim(0);
+#endif
 }
 
 /* relayd_child_event - the relay's side: clients from the server */
@@ -205,6 +209,8 @@ static void relayd_child_event(evutil_socket_t chan, short what, void *arg)
             event_del(relayd_chan_ev);  /* the loop ends with the sessions */
             return;
         }
+        if (fds[1] >= 0)
+            (void) close(fds[1]);       /* a request carries one */
         if (fds[0] < 0 || n < 8 || (size_t) n != 8 + ((size_t) buf[6] << 8 | buf[7])) {
             if (fds[0] >= 0)
                 (void) close(fds[0]);
@@ -274,8 +280,14 @@ static _Noreturn void relayd_child(const int *keep, int nkeep, int devnull,
     sigset_t none;
     int     sig;
 
+    /*
+     * Forked with every signal blocked: none of the server's handlers
+     * runs here. A hangup or ^C of a terminal (-d) is the server's to
+     * act on, not a reason to cut every session; SIGTERM still ends us.
+     */
     for (sig = 1; sig < NSIG; sig++)
-        (void) signal(sig, sig == SIGPIPE ? SIG_IGN : SIG_DFL);
+        (void) signal(sig, sig == SIGPIPE || sig == SIGHUP || sig == SIGINT
+                      || sig == SIGUSR1 || sig == SIGUSR2 ? SIG_IGN : SIG_DFL);
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, 0);
     privs_dumpable(0);
@@ -300,13 +312,14 @@ static _Noreturn void relayd_child(const int *keep, int nkeep, int devnull,
 static void relayd_server_event(evutil_socket_t chan, short what, void *arg)
 {
     RELAYD *rd = arg;
-    unsigned char *buf = mymalloc(RELAYD_MSG_MAX);
+    unsigned char *buf = mymalloc(RELAYD_MSG_MAX + 1);  /* and a null */
     uint32_t id;
     size_t  tlen;
     size_t  xlen;
     ssize_t n;
     int     fds[2];
     int     i;
+    int     k;
 
     (void) what;
     for (i = 0; i < 64; i++) {
@@ -331,6 +344,11 @@ static void relayd_server_event(evutil_socket_t chan, short what, void *arg)
         }
         /* Text without its null: a copy that has one, for why. */
         buf[RELAYD_HEAD + tlen + xlen] = 0;
+        for (k = 0; buf[4] != 1 && k < 2; k++)
+            if (fds[k] >= 0) {      /* a failure carries none */
+                (void) close(fds[k]);
+                fds[k] = -1;
+            }
         rd->fn(rd->context, rd, id, buf[4], (char *) buf + RELAYD_HEAD + tlen,
                buf + RELAYD_HEAD, tlen, (char *) buf + RELAYD_HEAD + tlen,
                xlen, fds[0], fds[1]);
@@ -362,6 +380,8 @@ RELAYD *relayd_start(struct event_base *base, TLS_SERVER *tls, long timeout_ms,
 {
     int     sv[2];
     int     size = 1 << 20;
+    sigset_t all;
+    sigset_t old;
     pid_t   pid;
 
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -370,6 +390,8 @@ RELAYD *relayd_start(struct event_base *base, TLS_SERVER *tls, long timeout_ms,
     sv[1] = fdbase_lift(sv[1]);
     (void) setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
     (void) setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &old);
     switch (pid = fork()) {
     case -1:
         ss_msg_fatal("TLS relay: fork: %m");
@@ -379,6 +401,7 @@ RELAYD *relayd_start(struct event_base *base, TLS_SERVER *tls, long timeout_ms,
         relayd_timeout = timeout_ms;
         relayd_child(keep, nkeep, devnull, keep_stderr);
     default:
+        sigprocmask(SIG_SETMASK, &old, 0);
         (void) close(sv[1]);
         if (fcntl(sv[0], F_SETFL, O_NONBLOCK) < 0)
             ss_msg_fatal("TLS relay: fcntl: %m");

@@ -62,7 +62,7 @@
 
 #include "tls.h"
 
-#define RELAYD_TICKET_MAX	512
+#define RELAYD_TICKET_MAX	2048
 
 typedef struct RELAYD RELAYD;
 

@@ -156,6 +156,30 @@ static void resident_tls_forget(RESIDENT *rs, RELAYD *rd)
 
 static void resident_tls_fork(RESIDENT *);
 
+/* resident_tls_restart - a second after a relay died: another */
+static void resident_tls_restart(evutil_socket_t fd, short what, void *arg)
+{
+    RESIDENT *rs = arg;
+
+    (void) fd;
+    (void) what;
+    if (rs->relay == 0 && !rs->leaving && !rs->stopping)
+        resident_tls_fork(rs);
+}
+
+/*
+ * resident_tls_fork_later - not at once: a relay that dies as it starts
+ * would make a loop of forks. Meanwhile TLS clients are refused.
+ */
+static void resident_tls_fork_later(RESIDENT *rs)
+{
+    struct timeval tv = {1, 0};
+
+    if (event_base_once(rs->sk->base, -1, EV_TIMEOUT, resident_tls_restart,
+                        rs, &tv) < 0)
+        ss_msg_fatal("event_base_once: out of memory");
+}
+
 /* resident_tls_reaped - a relay ended */
 static void resident_tls_reaped(pid_t pid, int status, void *context)
 {
@@ -178,7 +202,7 @@ static void resident_tls_reaped(pid_t pid, int status, void *context)
         resident_tls_fail_all(rs);
     resident_tls_forget(rs, rd);
     if (current && rs->sk->tls && !rs->leaving && !rs->stopping)
-        resident_tls_fork(rs);
+        resident_tls_fork_later(rs);
     else if (current && !rs->leaving && !rs->stopping)
         ss_msg_error("no TLS relay, and no keys to start another with (they "
                      "could not be read after a re-execution): TLS clients "
@@ -212,8 +236,10 @@ static void resident_tls_result(void *context, RELAYD *rd, unsigned long id,
         return;
     }
     if (cl == 0) {                      /* dropped meanwhile */
-        if (in_fd >= 0)
-            (void) close(in_fd), (void) close(out_fd);
+        if (in_fd >= 0) {
+            (void) close(in_fd);
+            (void) close(out_fd);
+        }
         return;
     }
     if (ok)

@@ -411,7 +411,6 @@ static void single_server_debugger(void)
         ss_msg_warn("debugger command exit status 0x%x", (unsigned) status);
 }
 
-/* skeleton_init_process - pre_init, chroot, privileges, post_init */
 /*
  * single_server_tls - the TLS files, read now: before -c and -u, since a
  * key readable only by root is the normal case (exit 100 on any error)
@@ -459,6 +458,7 @@ static void single_server_tls(SKELETON *sk)
 #endif
 }
 
+/* skeleton_init_process - TLS files, pre_init, chroot, privileges, post_init */
 void    skeleton_init_process(SKELETON *sk, int argc, char **argv)
 {
     const SINGLE_SERVER_APP *app = sk->app;

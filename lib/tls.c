@@ -241,7 +241,7 @@ static void tls_alpn_parse(TLS_SERVER *tls, const char *list)
 /* tls_verify_mode - none, optional or require */
 static int tls_verify_mode(const TLS_PARAMS *p)
 {
-    int     mode;
+    int     mode = TLS_VERIFY_REQUIRE;
 
     if (strcmp(p->verify_client, "none") == 0)
         return (TLS_VERIFY_NONE);

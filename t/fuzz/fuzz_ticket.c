@@ -84,9 +84,11 @@ void    client_resume_tls(CLIENT *cl, int in, int out, const char *e,
 }
 
 RELAYD *relayd_start(struct event_base *b, TLS_SERVER *tls, long ms,
-                             const int *keep, int n, RELAYD_FN fn, void *c)
+                             int devnull, int keep_stderr, const int *keep,
+                             int n, RELAYD_FN fn, void *c)
 {
-    (void) b, (void) tls, (void) ms, (void) keep, (void) n, (void) fn, (void) c;
+    (void) b, (void) tls, (void) ms, (void) devnull, (void) keep_stderr;
+    (void) keep, (void) n, (void) fn, (void) c;
     FUZZ_NEVER("relayd_start");
 }
 
@@ -137,6 +139,14 @@ void    resident_update(RESIDENT *rs)
 void    admit_no_messages(void)
 {
     FUZZ_NEVER("admit_no_messages");
+}
+
+int     event_base_once(struct event_base *b, evutil_socket_t fd, short what,
+                                event_callback_fn fn, void *arg,
+                                const struct timeval *tv)
+{
+    (void) b, (void) fd, (void) what, (void) fn, (void) arg, (void) tv;
+    FUZZ_NEVER("event_base_once");
 }
 
 int     ss_msg_log_fd(void)
