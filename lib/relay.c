@@ -29,6 +29,7 @@
 #include "admit.h"
 #include "mymalloc.h"
 #include "relay.h"
+#include "timer.h"
 #include "single_server.h"
 
 #define RELAY_BUF	16384           /* one record */
@@ -98,9 +99,10 @@ static void relay_watch(struct event *ev, int wanted)
 {
     int     pending = event_pending(ev, EV_READ | EV_WRITE | EV_TIMEOUT, 0);
 
-    if (wanted && !pending)
-        (void) event_add(ev, 0);
-    else if (!wanted && pending)
+    if (wanted && !pending) {
+        if (event_add(ev, 0) < 0)
+            ss_msg_fatal("TLS relay: cannot watch a session");
+    } else if (!wanted && pending)
         (void) event_del(ev);
 }
 
@@ -275,7 +277,7 @@ static void relay_pump(RELAY *r)
         struct timeval tv = {RELAY_DRAIN_SEC, 0};
 
         r->draining = 1;
-        (void) evtimer_add(r->timer, &tv);
+        timer_arm(r->timer, &tv);
     }
     relay_arm(r);
 }
@@ -414,7 +416,7 @@ void    relay_start(struct event_base *base, TLS_SERVER *tls, int fd,
     r->timer = evtimer_new(base, relay_event, r);
     if (!r->tcp_r || !r->tcp_w || !r->timer)
         ss_msg_fatal("event_new: out of memory");
-    (void) evtimer_add(r->timer, &tv);
+    timer_arm(r->timer, &tv);
     relay_event(fd, 0, r);              /* the ClientHello may be here */
 }
 

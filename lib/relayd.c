@@ -34,6 +34,7 @@
 #include "privs.h"
 #include "relay.h"
 #include "relayd.h"
+#include "timer.h"
 #include "single_server.h"
 
 #define RELAYD_HEAD	12              /* id, ok, ticket and text lengths */
@@ -165,7 +166,7 @@ static void relayd_done(void *context, int ok, const char *why,
 
     relayd_put(head, job->id, ok, job->ticket_len, text_len);
     if (!evtimer_pending(relayd_trim_ev, 0))
-        (void) evtimer_add(relayd_trim_ev, &trim);
+        timer_arm(relayd_trim_ev, &trim);
     /* The server gone, the handler never comes: the session then ends. */
     (void) relayd_sendmsg(relayd_chan, iov, 3, fds, ok ? 2 : 0, 0);
     if (ok) {
