@@ -255,6 +255,8 @@ static void relayd_close_all(const int *keep, int nkeep)
     for (i = 0; i <= n; i++) {
 #ifdef HAVE_CLOSE_RANGE
         if (fds[i] > lo && close_range((unsigned) lo, (unsigned) fds[i] - 1, 0) == 0) {
+            if (fds[i] == INT_MAX)      /* the end: no fds[i] + 1 */
+                break;
             lo = fds[i] + 1;
             continue;
         }
