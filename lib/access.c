@@ -25,6 +25,7 @@
 #include "access.h"
 #include "access_trie.h"
 #include "conv.h"
+#include "hostname.h"
 #include "mymalloc.h"
 
 typedef struct ACCESS_CTX {
@@ -160,6 +161,24 @@ static int access_net(ACCESS_CTX *ctx, const char *text, ACCESS_PATTERN *pat)
     return (0);
 }
 
+/*
+ * access_host - "=name" or "=.domain", the name as hostname_clean() has
+ * it: a name from DNS and one from a rule then compare as strings
+ */
+static int access_host(ACCESS_CTX *ctx, const char *text, ACCESS_PATTERN *pat)
+{
+    const char *name = text + 1;
+
+    pat->kind = ACCESS_HOST;
+    if (name[0] == '.') {
+        pat->kind = ACCESS_DOMAIN;
+        name++;
+    }
+    if (hostname_clean(name, strlen(name), pat->name) < 0)
+        return (access_error(ctx, "bad host name", text, strlen(text), ""));
+    return (0);
+}
+
 /* access_pattern - what a rule applies to */
 static int access_pattern(ACCESS_CTX *ctx, const char *text,
                                   ACCESS_PATTERN *pat)
@@ -168,6 +187,8 @@ static int access_pattern(ACCESS_CTX *ctx, const char *text,
         pat->kind = ACCESS_ANY;
         return (0);
     }
+    if (text[0] == '=')
+        return (access_host(ctx, text, pat));
     if (strncmp(text, "uid:", 4) == 0)
         return (access_uid(ctx, text, pat));
     return (access_net(ctx, text, pat));
@@ -308,7 +329,7 @@ static char *access_word(char *text)
 /* access_rule - one rule: a trimmed line that is no comment */
 static int access_rule(ACCESS *acc, ACCESS_CTX *ctx, char *line)
 {
-    ACCESS_RULE rule = {0, 0, access_no_env, ctx->line};
+    ACCESS_RULE rule = {0, 0, access_no_env, ctx->line, 0};
     ACCESS_PATTERN pat;
     char   *rest = access_word(line);
     char   *action = rest;
@@ -317,6 +338,7 @@ static int access_rule(ACCESS *acc, ACCESS_CTX *ctx, char *line)
 
     if (access_pattern(ctx, line, &pat) < 0)
         return (-1);
+    rule.any = pat.kind == ACCESS_ANY;
     if (*action == 0)
         return (access_error(ctx, "no action after", line, strlen(line),
                              " (expected allow or deny)"));
@@ -402,6 +424,20 @@ ACCESS *access_parse(const char *text, size_t len, const char *label,
 }
 
 /*
+ * access_network - one item of a list: an address or a network. Never a
+ * name: such lists (upstream_proxy_networks) decide on the address alone,
+ * before any lookup could be made.
+ */
+static int access_network(ACCESS_CTX *ctx, const char *item,
+                                  ACCESS_PATTERN *pat)
+{
+    if (item[0] == '=')
+        return (access_error(ctx, "host name", item, strlen(item),
+                             " is not a network"));
+    return (access_net(ctx, item, pat));
+}
+
+/*
  * access_networks - a list of addresses and networks (Postfix's list
  * syntax) as allow rules; an item listed twice is listed once
  */
@@ -409,7 +445,7 @@ ACCESS *access_networks(const char *list, const char *label, char **err)
 {
     ACCESS_CTX ctx = {label, 0, 0, err, 0, 0};
     ACCESS *acc = access_new();
-    ACCESS_RULE rule = {1, 0, access_no_env, 0};
+    ACCESS_RULE rule = {1, 0, access_no_env, 0, 0};
     ACCESS_PATTERN pat;
     char   *copy = mystrdup(list);
     char   *item;
@@ -418,7 +454,7 @@ ACCESS *access_networks(const char *list, const char *label, char **err)
     while ((item = strsep(&next, ", \t\r\n\v\f")) != 0) {
         if (*item == 0)
             continue;
-        if (access_net(&ctx, item, &pat) < 0) {
+        if (access_network(&ctx, item, &pat) < 0) {
             myfree(copy);
             access_free(acc);
             return (0);

@@ -13,16 +13,26 @@
  * uids live in a trie of their own as 32-bit keys that are always full
  * length: the same code, a bounded lookup, no hash to flood.
  *
+ * Host names are not bit strings with a useful prefix order (a domain
+ * is a suffix, by labels), so name rules go into libc's balanced search
+ * tree (tsearch(3)), keyed by kind and name: a duplicate is found on
+ * insertion, and a lookup is one tfind() for the name and one per
+ * domain above it, O(log n) string comparisons each, no hash to flood.
+ * The tree holds pointers to entries of ours, listed in an array too,
+ * since POSIX has no call that frees a whole tree.
+ *
  * Only the set's own memory is here: no text, no I/O (access.c parses).
  */
 #include "config.h"
 
 #include <netinet/in.h>
+#include <search.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "access.h"
 #include "access_trie.h"
+#include "msg.h"
 #include "mymalloc.h"
 
 typedef struct ACCESS_NODE {
@@ -31,6 +41,12 @@ typedef struct ACCESS_NODE {
     uint32_t rule;                      /* index + 1 in rules; 0: none */
     int     plen;                       /* prefix length in bits */
 } ACCESS_NODE;
+
+typedef struct ACCESS_NAME {
+    int     kind;                       /* ACCESS_HOST or ACCESS_DOMAIN */
+    const char *name;                   /* clean; in the same block */
+    size_t  rule;                       /* index + 1 in rules */
+} ACCESS_NAME;
 
 struct ACCESS {
     ACCESS_RULE *rules;
@@ -41,6 +57,10 @@ struct ACCESS {
     size_t  nodes_size;
     uint32_t root[ACCESS_TRIES];
     size_t  any;                        /* the "*" rule, index + 1 */
+    void   *names_root;                 /* tsearch(3) tree of ACCESS_NAME */
+    ACCESS_NAME **names;                /* the same entries, to free them */
+    size_t  nnames;
+    size_t  names_size;
 };
 
 const int access_bits[ACCESS_TRIES] = {32, 128, 32};
@@ -215,16 +235,55 @@ void    access_rule_free(ACCESS_RULE *rule)
     access_env_free(rule->env);
 }
 
+/* access_name_cmp - tsearch(3) order of name entries: kind, then name */
+static int access_name_cmp(const void *a, const void *b)
+{
+    const ACCESS_NAME *x = a;
+    const ACCESS_NAME *y = b;
+
+    if (x->kind != y->kind)
+        return (x->kind < y->kind ? -1 : 1);
+    return (strcmp(x->name, y->name));
+}
+
+/* access_name_insert - a name into the tree: 0, or the rule already there */
+static size_t access_name_insert(ACCESS *acc, const ACCESS_PATTERN *pat,
+                                         size_t rule)
+{
+    size_t  len = strlen(pat->name);
+    ACCESS_NAME *entry = mymalloc(sizeof(*entry) + len + 1);
+    ACCESS_NAME *const *found;
+
+    entry->kind = pat->kind;
+    entry->name = memcpy((char *) (entry + 1), pat->name, len + 1);
+    entry->rule = rule;
+    if ((found = tsearch(entry, &acc->names_root, access_name_cmp)) == 0)
+        ss_msg_fatal("out of memory adding a host name rule");
+    if (*found != entry) {
+        myfree(entry);
+        return ((*found)->rule);
+    }
+    if (acc->nnames == acc->names_size) {
+        acc->names_size = acc->names_size ? 2 * acc->names_size : 16;
+        acc->names = myrealloc(acc->names,
+                               acc->names_size * sizeof(*acc->names));
+    }
+    acc->names[acc->nnames++] = entry;
+    return (0);
+}
+
 /*
- * access_place - a pattern into its trie for the next rule: null, or the
- * rule already there
+ * access_place - a pattern into its trie (or the names tree) for the
+ * next rule: null, or the rule already there
  */
 const ACCESS_RULE *access_place(ACCESS *acc, const ACCESS_PATTERN *pat)
 {
     size_t  rule = acc->nrules + 1;
     size_t  dup;
 
-    if (pat->kind != ACCESS_ANY)
+    if (pat->kind == ACCESS_HOST || pat->kind == ACCESS_DOMAIN)
+        dup = access_name_insert(acc, pat, rule);
+    else if (pat->kind != ACCESS_ANY)
         dup = access_insert(acc, pat->kind, &pat->key, pat->plen, rule);
     else if ((dup = acc->any) == 0)
         acc->any = rule;
@@ -303,6 +362,40 @@ const ACCESS_RULE *access_match(const ACCESS *acc, const struct sockaddr *peer,
     return (found ? acc->rules + found - 1 : 0);
 }
 
+/* access_name_find - the rule for a kind and a name, index + 1, or 0 */
+static size_t access_name_find(const ACCESS *acc, int kind, const char *name)
+{
+    ACCESS_NAME key = {kind, name, 0};
+    ACCESS_NAME *const *found = tfind(&key, &acc->names_root,
+                                      access_name_cmp);
+
+    return (found ? (*found)->rule : 0);
+}
+
+/*
+ * access_match_name - the most specific name rule for a clean name: the
+ * name itself, then each domain above it, longest first; or null
+ */
+const ACCESS_RULE *access_match_name(const ACCESS *acc, const char *name)
+{
+    const char *dot;
+    size_t  found;
+
+    if (acc->nnames == 0)
+        return (0);
+    found = access_name_find(acc, ACCESS_HOST, name);
+    for (dot = strchr(name, '.'); found == 0 && dot != 0;
+         dot = strchr(dot + 1, '.'))
+        found = access_name_find(acc, ACCESS_DOMAIN, dot + 1);
+    return (found ? acc->rules + found - 1 : 0);
+}
+
+/* access_has_names - whether any rule is a name rule */
+int     access_has_names(const ACCESS *acc)
+{
+    return (acc->nnames > 0);
+}
+
 /* access_count - the number of rules */
 size_t  access_count(const ACCESS *acc)
 {
@@ -318,6 +411,11 @@ void    access_free(ACCESS *acc)
         return;
     for (i = 0; i < acc->nrules; i++)
         access_rule_free(acc->rules + i);
+    for (i = 0; i < acc->nnames; i++) {
+        (void) tdelete(acc->names[i], &acc->names_root, access_name_cmp);
+        myfree(acc->names[i]);
+    }
+    myfree(acc->names);
     myfree(acc->rules);
     myfree(acc->nodes);
     myfree(acc);

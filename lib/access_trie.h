@@ -29,7 +29,12 @@
  *
  *	A pattern is a kind (ACCESS_V4, ACCESS_V6, ACCESS_UID: one trie
  *	each, keys of access_bits[kind] bits; ACCESS_ANY: "*", no trie),
- *	a key (most significant bit first) and a prefix length.
+ *	a key (most significant bit first) and a prefix length; or a name
+ *	rule (ACCESS_HOST: "=name", ACCESS_DOMAIN: "=.name"), whose name
+ *	is hostname_clean()'s output and whose key and length are unused.
+ *	Name rules live in a search tree (tsearch(3)) ordered by kind and
+ *	name, so that a duplicate is found on the way in and a lookup costs
+ *	O(log n) comparisons per candidate name.
  *
  *	access_new() returns an empty set. access_place() enters pat for
  *	the rule that the next access_add() appends, and returns a null
@@ -54,11 +59,14 @@
 #include <stdint.h>
 
 #include "access.h"
+#include "hostname.h"
 
 #define ACCESS_V4       0               /* the tries, by kind of key */
 #define ACCESS_V6       1
 #define ACCESS_UID      2
 #define ACCESS_ANY      3               /* "*": no trie */
+#define ACCESS_HOST     4               /* "=name": the names tree */
+#define ACCESS_DOMAIN   5               /* "=.name": the names tree */
 #define ACCESS_TRIES    3
 
 /* The largest uid: (uid_t) -1 means "none" to the kernel. */
@@ -72,6 +80,7 @@ typedef struct ACCESS_PATTERN {
     int     kind;                       /* ACCESS_V4 ... ACCESS_ANY */
     ACCESS_KEY key;
     int     plen;
+    char    name[HOSTNAME_MAX + 1];     /* ACCESS_HOST, ACCESS_DOMAIN */
 } ACCESS_PATTERN;
 
 extern const int access_bits[ACCESS_TRIES];

@@ -4,8 +4,9 @@
 # the most specific rule wins whatever the order; no match denies; allow
 # assignments reach the handler; a deny message reaches the client and no
 # handler runs; denials are logged, counted in STATUS= and not toward
-# max_use; a bad rules file is exit 100 naming the file and the line;
-# examples/access.rules loads and decides.
+# max_use; a bad rules file is exit 100 naming the file and the line
+# (bad and duplicate host names too); examples/access.rules loads and
+# decides.
 #
 # The handler is t/handlers/access-show: it appends "ran ADDRESS" to $RAN
 # and prints the connection's variables and the rules' assignments.
@@ -806,6 +807,47 @@ bad_rules() {
 	bad_rules fe80::zz 3
 	rules d <<<'uid:no-such-user-here   allow'
 	bad_rules no-such-user-here 1
+}
+
+@test "bad rules: a bad host name is exit 100 naming the line and the pattern" {
+	rules r <<-'EOF'
+		*                deny
+		=client.test     allow
+		=exa!mple.org    allow
+	EOF
+	bad_rules '"=exa!mple.org"' 3
+	[[ $stderr == *"bad host name"* ]] || { echo "stderr: $stderr" >&2; false; }
+	rules r2 <<-'EOF'
+		=.               deny
+	EOF
+	bad_rules '"=."' 1
+	rules r3 <<-'EOF'
+		# an empty label
+		=a..example.org  deny
+	EOF
+	bad_rules '"=a..example.org"' 2
+}
+
+@test "bad rules: the same host name twice, in any case and with a final dot, names both lines" {
+	rules r <<-'EOF'
+		=client.test     allow
+		=.client.test    allow
+		
+		=Client.TEST.    deny
+	EOF
+	bad_rules '"=Client.TEST."' 1 4
+	[[ $stderr == *"duplicate pattern"* ]] || { echo "stderr: $stderr" >&2; false; }
+}
+
+@test "name rules (=host, =.domain) pass --check beside address rules" {
+	rules r <<-'EOF'
+		=client.test       deny by name
+		=.Test.            allow V=x
+		127.0.0.1          allow
+		*                  deny
+	EOF
+	run -0 --separate-stderr "$SS" --check -L 127.0.0.1:0 \
+		-o access_rules="$R" -- "$H/access-show" "$RAN"
 }
 
 @test "bad rules: a missing rules file is exit 100 naming it" {

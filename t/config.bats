@@ -268,6 +268,9 @@ bad_value() {
 		'network "10.1.2.3/8" has host bits set'
 	bad_value upstream_proxy_networks=10.1.2.3/8 'host bits set' \
 		-d -L 127.0.0.1:0
+	# a name would need a lookup: such a list is networks only
+	bad_value upstream_proxy_networks=10.0.0.0/8,=proxy.test \
+		'host name "=proxy.test" is not a network'
 }
 
 @test "a bad path (access_rules, chroot_directory) names -o or FILE, line N" {

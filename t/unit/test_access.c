@@ -1,7 +1,8 @@
 /*
  * test_access.c - access rules: the examples of the specification, every
  * error with its message, the most specific match, and lookups whose cost
- * does not grow with the number of rules
+ * does not grow with the number of rules; name rules ("=host",
+ * "=.domain"): the most specific among them, errors, and the same costs
  */
 #include "config.h"
 
@@ -781,6 +782,406 @@ static void performance(void)
     myfree(small);
 }
 
+/* name - the line of the name rule for a clean name, 0 for none */
+static int name(const ACCESS *acc, const char *host)
+{
+    return (line_of(access_match_name(acc, host)));
+}
+
+/* names_decide - the most specific name rule, case and final dots aside */
+static void names_decide(const ACCESS *acc, const char *order)
+{
+    const ACCESS_RULE *r = access_match_name(acc, "other.test");
+
+    ok(name(acc, "client.test") == 1,
+       "%s: =client.test beats =.test for client.test", order);
+    ok(r && r->line == 2 && r->allow && r->env[0]
+       && strcmp(r->env[0], "V=x") == 0 && r->env[1] == 0 && r->any == 0,
+       "%s: other.test: =.test allows with V=x", order);
+    ok(name(acc, "a.b.c.test") == 2, "%s: =.test matches any depth", order);
+    ok(name(acc, "test") == 0 && name(acc, "xtest") == 0
+       && name(acc, "client.test.example.com") == 0,
+       "%s: =.test matches neither test, xtest nor client.test.example.com",
+       order);
+    ok(name(acc, "b.a.example.org") == 3 && name(acc, "x.y.a.example.org") == 3,
+       "%s: =.a.example.org beats =.example.org and =.org", order);
+    ok(name(acc, "a.example.org") == 4 && name(acc, "x.example.org") == 4,
+       "%s: a.example.org is under =.example.org, not =.a.example.org",
+       order);
+    ok(name(acc, "example.org") == 5 && name(acc, "evilexample.org") == 5
+       && name(acc, "org") == 0,
+       "%s: example.org and evilexample.org fall to =.org; org to nothing",
+       order);
+    ok(name(acc, "host.example.org") == 6
+       && name(acc, "x.host.example.org") == 4,
+       "%s: =Host.Example.ORG. is =host.example.org, that name only",
+       order);
+    ok(name(acc, "www.example.net") == 7 && name(acc, "example.net") == 0,
+       "%s: =.EXAMPLE.net. is =.example.net", order);
+    ok(name(acc, "client.test2") == 0 && name(acc, "ient.test") == 2,
+       "%s: no partial labels", order);
+}
+
+/* name_rules - name rules beside address rules, in either line order */
+static void name_rules(void)
+{
+    static const char *lines[] = {
+        "=client.test       deny by name\n",
+        "=.test             allow V=x\n",
+        "=.a.example.org    deny a\n",
+        "=.example.org      deny example\n",
+        "=.org              deny org\n",
+        "=Host.Example.ORG. deny host\n",
+        "=.EXAMPLE.net.     deny net\n",
+        "10.0.0.0/8         allow\n",
+        "*                  deny star\n",
+    };
+    size_t  n = sizeof(lines) / sizeof(lines[0]);
+    char    forward[1024] = "";
+    char    backward[1024] = "";
+    ACCESS *acc;
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        strcat(forward, lines[i]);
+        strcat(backward, lines[n - 1 - i]);
+    }
+    acc = parse(forward);
+    ok(acc && access_count(acc) == 9 && access_has_names(acc),
+       "name rules parse: 9 rules, access_has_names() says so");
+    if (acc == 0)
+        return;
+    names_decide(acc, "general first");
+    ok(line_of(ip(acc, "10.1.2.3")) == 8 && ip(acc, "10.1.2.3")->any == 0
+       && line_of(ip(acc, "192.0.2.1")) == 9 && ip(acc, "192.0.2.1")->any == 1
+       && unix_peer(acc, 0)->any == 1,
+       "access_match(): the address rule (any 0), else \"*\" (any 1)");
+    access_free(acc);
+    acc = parse(backward);
+    if (acc == 0)
+        return;
+    /* backwards, line k is line n + 1 - k: renumber by the patterns */
+    ok(name(acc, "client.test") == 9 && name(acc, "other.test") == 8
+       && name(acc, "b.a.example.org") == 7 && name(acc, "a.example.org") == 6
+       && name(acc, "example.org") == 5 && name(acc, "host.example.org") == 4
+       && name(acc, "www.example.net") == 3 && name(acc, "test") == 0,
+       "specific first: the same rules decide the same");
+    access_free(acc);
+}
+
+/* name_alone - name rules never match an address, nor do others names */
+static void name_alone(void)
+{
+    ACCESS *names = parse("=client.test deny\n=.test allow\n");
+    ACCESS *plain = parse("10.0.0.0/8 allow\n::/0 allow\nuid:0 allow\n"
+                          "* deny\n");
+
+    ok(names && plain, "two rule sets parse");
+    if (!(names && plain))
+        return;
+    ok(ip(names, "127.0.0.2") == 0 && ip(names, "::1") == 0
+       && unix_peer(names, 0) == 0 && access_match(names, 0, 0, NO_UID) == 0,
+       "name rules alone: access_match() finds nothing for any peer");
+    ok(!access_has_names(plain) && name(plain, "client.test") == 0
+       && name(plain, "10.1.2.3") == 0,
+       "without name rules: access_has_names() 0, no name matches, not even "
+       "\"*\"");
+    access_free(names);
+    access_free(plain);
+}
+
+/* long_name - "=" and a name of len bytes, labels of 9 bytes, then rest */
+static void long_name(char *text, size_t len, const char *rest)
+{
+    size_t  k;
+
+    text[0] = '=';
+    for (k = 0; k < len; k++)
+        text[1 + k] = k % 10 == 9 ? '.' : 'b';
+    strcpy(text + 1 + len, rest);
+}
+
+/* long_names - 253 bytes pass, 254 do not (the culprit cut to 100) */
+static void long_names(void)
+{
+    char    text[400];
+    char    want[400];
+    ACCESS *acc;
+
+    long_name(text, 253, " deny\n");
+    ok((acc = parse(text)) != 0, "a name of 253 bytes passes");
+    access_free(acc);
+    long_name(text, 253, ". deny\n");
+    ok((acc = parse(text)) != 0, "... and with a final dot");
+    access_free(acc);
+    long_name(text, 254, "");
+    snprintf(want, sizeof(want), "rules, line 1: bad host name \"%.100s...\"",
+             text);
+    strcat(text, " deny\n");
+    bad_text(text, want);
+}
+
+/* name_errors - bad names and duplicate names, as the other errors */
+static void name_errors(void)
+{
+    static const char *const table[][2] = {
+        {"=exa!mple.org allow", "rules, line 1: bad host name \"=exa!mple.org\""},
+        {"\n\n=. deny", "rules, line 3: bad host name \"=.\""},
+        {"= deny", "rules, line 1: bad host name \"=\""},
+        {"=.. deny", "rules, line 1: bad host name \"=..\""},
+        {"=..test deny", "rules, line 1: bad host name \"=..test\""},
+        {"=a..b deny", "rules, line 1: bad host name \"=a..b\""},
+        {"=a.. deny", "rules, line 1: bad host name \"=a..\""},
+        {"==host deny", "rules, line 1: bad host name \"==host\""},
+        {"=*.example.org deny",
+        "rules, line 1: bad host name \"=*.example.org\""},
+        {"=a/b deny", "rules, line 1: bad host name \"=a/b\""},
+        {"=caf\xc3\xa9.test deny",
+        "rules, line 1: bad host name \"=caf\xc3\xa9.test\""},
+        {"=a\x01z deny", "rules, line 1: bad host name \"=a?z\""},
+        {"=client.test",
+        "rules, line 1: no action after \"=client.test\" "
+        "(expected allow or deny)"},
+        {"=client.test permit",
+        "rules, line 1: unknown action \"permit\" (expected allow or deny)"},
+        {"=client.test allow\n=Client.Test. deny\n",
+        "rules, line 2: duplicate pattern \"=Client.Test.\" (also on line 1)"},
+        {"=.test allow\n# x\n=y.test deny\n=.TEST. deny\n",
+        "rules, line 4: duplicate pattern \"=.TEST.\" (also on line 1)"},
+    };
+    char    label[70];
+    char    text[400];
+    char    want[400];
+
+    bad_table(table, sizeof(table) / sizeof(table[0]));
+    memset(label, 'a', 64);
+    label[64] = 0;
+    snprintf(text, sizeof(text), "=x.%s deny\n", label);
+    snprintf(want, sizeof(want), "rules, line 1: bad host name \"=x.%s\"",
+             label);
+    bad_text(text, want);
+    long_names();
+}
+
+/* name_networks - a network list refuses names */
+static void name_networks(void)
+{
+    static const char *const lists[] = {
+        "10.0.0.0/8, =proxy.example.org",
+        "=.example.org 10.0.0.0/8",
+        "=Proxy.Example.Org.",
+    };
+    static const char *const culprits[] = {
+        "=proxy.example.org", "=.example.org", "=Proxy.Example.Org.",
+    };
+    char   *err = 0;
+    ACCESS *acc = access_networks("10.0.0.0/8, 192.168.0.0/16",
+                                  "parameter upstream_proxy_networks", &err);
+    const ACCESS_RULE *r = acc ? ip(acc, "10.1.2.3") : 0;
+    char   *want;
+    size_t  i;
+
+    ok(r && r->allow && !r->any && ip(acc, "172.16.0.1") == 0
+       && !access_has_names(acc),
+       "access_networks: a list of networks, no names");
+    access_free(acc);
+    for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+        err = 0;
+        acc = access_networks(lists[i], "parameter upstream_proxy_networks",
+                              &err);
+        want = myasprintf("parameter upstream_proxy_networks: host name "
+                          "\"%s\" is not a network", culprits[i]);
+        ok(acc == 0 && err && strcmp(err, want) == 0,
+           "access_networks(\"%s\"): %s", lists[i], want);
+        if (err == 0 || strcmp(err, want) != 0)
+            printf("#   got: %s\n", err ? err : "(no error)");
+        access_free(acc);
+        myfree(err);
+        myfree(want);
+    }
+}
+
+/* A name rule as the differential test knows it. */
+typedef struct NAME_RULE {
+    int     domain;                     /* 1: "=.name", 0: "=name" */
+    char    name[40];
+} NAME_RULE;
+
+/* name_random - 1 to 4 labels from a small set, so that many nest */
+static void name_random(char *buf)
+{
+    static const char *const labels[] = {"a", "b", "ab", "c-d", "x_y"};
+    int     n = 1 + (int) (rng() % 4);
+    int     k;
+
+    buf[0] = 0;
+    for (k = 0; k < n; k++) {
+        if (k > 0)
+            strcat(buf, ".");
+        strcat(buf, labels[rng() % 5]);
+    }
+}
+
+/* name_oracle - the rule for name by brute force: exact, longest domain */
+static int name_oracle(const NAME_RULE *rules, size_t n, const char *name)
+{
+    size_t  len = strlen(name);
+    size_t  best = 0;
+    int     line = 0;
+    size_t  i;
+    size_t  dl;
+
+    for (i = 0; i < n; i++) {
+        if (!rules[i].domain && strcmp(rules[i].name, name) == 0)
+            return ((int) i + 1);
+        dl = strlen(rules[i].name);
+        if (rules[i].domain && dl + 1 < len + 1 && dl > best
+            && name[len - dl - 1] == '.'
+            && strcmp(name + len - dl, rules[i].name) == 0) {
+            best = dl;
+            line = (int) i + 1;
+        }
+    }
+    return (line);
+}
+
+/* name_case - a pattern written with random capitals and a final dot */
+static void name_case(char *buf, const char *name)
+{
+    size_t  k;
+
+    for (k = 0; name[k]; k++)
+        buf[k] = (char) (rng() % 2 && name[k] >= 'a' && name[k] <= 'z' ?
+                         name[k] - 'a' + 'A' : name[k]);
+    buf[k] = 0;
+    if (rng() % 3 == 0)
+        strcat(buf, ".");
+}
+
+/* name_differential - the tree against a linear scan on nested names */
+static void name_differential(void)
+{
+    static const size_t sizes[] = {1, 3, 10, 40, 150};
+    NAME_RULE rules[150];
+    char   *text = mymalloc(150 * 64);
+    char    written[50];
+    char    peer[40];
+    size_t  s;
+    size_t  i;
+    size_t  j;
+    int     k;
+    int     wrong = 0;
+    ACCESS *acc;
+
+    for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+        text[0] = 0;
+        for (i = 0; i < sizes[s]; i++) {
+            do {
+                rules[i].domain = (int) (rng() % 2);
+                name_random(rules[i].name);
+                for (j = 0; j < i; j++)
+                    if (rules[j].domain == rules[i].domain
+                        && strcmp(rules[j].name, rules[i].name) == 0)
+                        break;
+            } while (j < i);
+            name_case(written, rules[i].name);
+            sprintf(text + strlen(text), "=%s%s deny\n",
+                    rules[i].domain ? "." : "", written);
+        }
+        if ((acc = parse(text)) == 0)
+            wrong++;
+        for (k = 0; acc && k < 5000; k++) {
+            name_random(peer);
+            if (name(acc, peer) != name_oracle(rules, sizes[s], peer)
+                && wrong++ < 5)
+                printf("# %s: wrong rule in a set of %zu\n", peer, sizes[s]);
+        }
+        access_free(acc);
+    }
+    myfree(text);
+    ok(wrong == 0,
+       "random nested names: the tree agrees with a linear scan");
+}
+
+/* name_lookups - ns per access_match_name() of n names in turn */
+static double name_lookups(const ACCESS *acc, char (*names)[40], size_t n,
+                                   long count)
+{
+    double  start = now();
+    long    sum = 0;
+    long    i;
+
+    for (i = 0; i < count; i++)
+        sum += name(acc, names[i % n]);
+    printf("# (matched lines sum to %ld)\n", sum);
+    return ((now() - start) * 1e9 / count);
+}
+
+/* name_set - n name rules, half "=hN.example.org", half "=.dN.test" */
+static ACCESS *name_set(size_t n, char (*names)[40], double *secs)
+{
+    char   *text = mymalloc(n * 40 + 1);
+    size_t  len = 0;
+    size_t  i;
+    char   *err = 0;
+    double  t0;
+    ACCESS *acc;
+
+    for (i = 0; i < n; i++) {
+        len += (size_t) sprintf(text + len, i % 2 ? "=.d%zu.test deny\n" :
+                                "=H%zu.Example.ORG allow\n", i);
+        sprintf(names[i], i % 2 ? "x.y.d%zu.test" : "h%zu.example.org", i);
+    }
+    t0 = now();
+    acc = access_parse(text, len, "rules", 0, &err);
+    *secs = now() - t0;
+    if (err)
+        printf("# %s\n", err);
+    myfree(err);
+    myfree(text);
+    return (acc);
+}
+
+/* name_performance - 100,000 name rules: parse time, lookups, no scan */
+static void name_performance(void)
+{
+    char    (*names)[40] = mymalloc(100000 * sizeof(*names));
+    char    few_names[10][40];
+    double  parse;
+    double  unused;
+    ACCESS *acc = name_set(100000, names, &parse);
+    ACCESS *few = name_set(10, few_names, &unused);
+    const char *sanitize = getenv("SS_SANITIZE");
+    double  ns_few;
+    double  ns_many;
+    size_t  i;
+    int     wrong = 0;
+
+    ok(acc && few && access_count(acc) == 100000,
+       "100,000 name rules parse");
+    if (acc == 0 || few == 0)
+        return;
+    for (i = 0; i < 100000; i++)
+        wrong += name(acc, names[i]) != (int) i + 1;
+    ok(wrong == 0, "... each name finds its own rule (%d wrong)", wrong);
+    printf("# parse 100,000 name rules: %.1f ms\n", parse * 1e3);
+    if (sanitize && *sanitize)
+        skip("under ASan: instrumented code is several times slower",
+             "... in under a second");
+    else
+        ok(parse < 1.0, "... in under a second");
+    ns_few = name_lookups(few, few_names, 10, 1000000);
+    ns_many = name_lookups(acc, names, 100000, 1000000);
+    printf("# name lookups: %.1f ns each against 10 rules, "
+           "%.1f ns against 100,000\n", ns_few, ns_many);
+    /* A balanced tree: some 17 levels against 4, each maybe a cache miss. */
+    ok(ns_many < 200 * (ns_few > 20 ? ns_few : 20),
+       "name lookups against 100,000 rules cost a small multiple of 10");
+    access_free(acc);
+    access_free(few);
+    myfree(names);
+}
+
 int     main(void)
 {
     spec_example();
@@ -795,5 +1196,11 @@ int     main(void)
     differential();
     reading();
     performance();
+    name_rules();
+    name_alone();
+    name_errors();
+    name_networks();
+    name_differential();
+    name_performance();
     return (done_testing());
 }
