@@ -177,6 +177,16 @@ void    admit_refused(ADMIT *admit, const SINGLE_SERVER_CLIENT *client,
     admit_log(admit, "refuse", source, client->service_name, why);
 }
 
+/* admit_note - something else said of a client, as a refusal is said */
+void    admit_note(ADMIT *admit, const SINGLE_SERVER_CLIENT *client,
+                           const char *text)
+{
+    char    source[ADMIT_SOURCE_LEN];
+
+    admit_source(client, -1, source, sizeof(source));
+    admit_log(admit, "no host name for", source, client->service_name, text);
+}
+
 /* admit_header_refused - a client refused for its PROXY header */
 void    admit_header_refused(ADMIT *admit, const SINGLE_SERVER_CLIENT *client,
                                      const char *why)
@@ -235,15 +245,47 @@ static void admit_deny_write(int fd, const char *message)
         (void) writev(fd, iov, 2);
 }
 
-/* admit_rules - the access rules' verdict: 1 admitted, 0 denied */
-static int admit_rules(ADMIT *admit, SINGLE_SERVER_CLIENT *client, long uid)
+/* admit_has_names - do the rules name hosts? */
+int     admit_has_names(const ADMIT *admit)
+{
+    return (admit->rules != 0 && access_has_names(admit->rules));
+}
+
+/*
+ * admit_wants_name - do the rules need the client's name? 1: no address
+ * rule but "*" decides and there are name rules; -1: an address rule
+ * denies it, whatever its name; 0: its name changes nothing
+ */
+int     admit_wants_name(const ADMIT *admit, const SINGLE_SERVER_CLIENT *client)
 {
     const ACCESS_RULE *rule;
+    int     family = client->peer.ss_family;
+
+    if (admit->rules == 0 || client->peer_len == 0
+        || (family != AF_INET && family != AF_INET6))
+        return (0);
+    rule = access_match(admit->rules, (const struct sockaddr *) &client->peer,
+                        client->peer_len, -1);
+    if ((rule == 0 || rule->any) && access_has_names(admit->rules))
+        return (1);
+    return (rule && !rule->allow && !rule->any ? -1 : 0);
+}
+
+/* admit_rules - the access rules' verdict: 1 admitted, 0 denied */
+static int admit_rules(ADMIT *admit, SINGLE_SERVER_CLIENT *client,
+                               const char *name, long uid)
+{
+    const ACCESS_RULE *rule;
+    const ACCESS_RULE *by_name;
     char    source[ADMIT_SOURCE_LEN];
     char    why[32];
 
     rule = access_match(admit->rules, (const struct sockaddr *) &client->peer,
                         client->peer_len, uid);
+    /* A name decides only where no address rule but "*" did. */
+    if (name && (rule == 0 || rule->any)
+        && (by_name = access_match_name(admit->rules, name)) != 0)
+        rule = by_name;
     if (rule && rule->allow) {
         client_env_rule(&client->env, rule->env);
         return (1);
@@ -285,7 +327,7 @@ static int admit_limit(ADMIT *admit, SINGLE_SERVER_CLIENT *client, long uid,
 
 /* admit_client - judge one client: 1 admitted, 0 denied or refused */
 int     admit_client(ADMIT *admit, SINGLE_SERVER_CLIENT *client,
-                             ADMIT_TICKET *ticket)
+                             const char *name, ADMIT_TICKET *ticket)
 {
     long    uid;
 
@@ -294,7 +336,7 @@ int     admit_client(ADMIT *admit, SINGLE_SERVER_CLIENT *client,
     if (admit->rules == 0 && admit->sources == 0)
         return (1);                     /* no system call for nothing */
     uid = admit_uid(client);
-    if (admit->rules && !admit_rules(admit, client, uid))
+    if (admit->rules && !admit_rules(admit, client, name, uid))
         return (0);
     if (ticket && admit->sources && !admit_limit(admit, client, uid, ticket))
         return (0);

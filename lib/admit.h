@@ -11,8 +11,11 @@
  *
  *	ADMIT  *admit_open(const char *rules_path, long limit,
  *			int v6_prefix, const char *limit_message);
+ *	int	admit_has_names(const ADMIT *admit);
+ *	int	admit_wants_name(const ADMIT *admit,
+ *			const SINGLE_SERVER_CLIENT *client);
  *	int	admit_client(ADMIT *admit, SINGLE_SERVER_CLIENT *client,
- *			ADMIT_TICKET *ticket);
+ *			const char *name, ADMIT_TICKET *ticket);
  *	void	admit_bind(ADMIT *admit, long pid, ADMIT_TICKET *ticket);
  *	void	admit_release(ADMIT *admit, ADMIT_TICKET *ticket);
  *	void	admit_reap(ADMIT *admit, long pid);
@@ -21,6 +24,8 @@
  *	void	admit_no_messages(void);
  *	void	admit_refused(ADMIT *admit,
  *			const SINGLE_SERVER_CLIENT *client, const char *why);
+ *	void	admit_note(ADMIT *admit, const SINGLE_SERVER_CLIENT *client,
+ *			const char *text);
  *	int	admit_drain(int fd, size_t *total);
  *	size_t	admit_export(const ADMIT *admit, HANDOVER *state);
  *	void	admit_import(ADMIT *admit, const HANDOVER *state);
@@ -35,8 +40,18 @@
  *	peer uid (see persource.h); limit_message, unless empty, is
  *	written to a client refused by it.
  *
+ *	admit_has_names() says whether the rules have name rules.
+ *
+ *	admit_wants_name() says whether the rules need the client's host
+ *	name: 1 when no address rule but "*" matches it (or none does) and
+ *	the rules have name rules; -1 when an address rule denies it, so
+ *	that a name would change nothing; 0 otherwise (no rules, no IP
+ *	peer, or an address rule admits it).
+ *
  *	admit_client() judges the client by its address (client->peer),
- *	or for a unix socket by its peer's uid, then, with a ticket (a
+ *	or for a unix socket by its peer's uid, and where no address rule
+ *	but "*" matches, by name: the host name that passed the forward
+ *	check (clean, see hostname.h), or null, then, with a ticket (a
  *	null ticket: no per-source limit, as in stream mode), takes a
  *	slot of its source. Admitted, the allow rule's assignments are
  *	added to client->env and 1 is returned; the slot, if any, is the
@@ -62,6 +77,10 @@
  *
  *	admit_refused() logs another refusal the same way, why being the
  *	whole reason ("TLS handshake: wrong version number").
+ *
+ *	admit_note() logs something else of a client the same way, at most
+ *	once a second per source: "service NAME: no host name for SOURCE
+ *	(TEXT)".
  *
  *	admit_drain() reads and drops what a refused client sent, adding
  *	the count to *total: 0 at its end (or an error), 1 when more may
@@ -97,7 +116,10 @@ typedef struct ADMIT_TICKET {
 } ADMIT_TICKET;
 
 extern ADMIT *admit_open(const char *, long, int, const char *);
-extern int admit_client(ADMIT *, SINGLE_SERVER_CLIENT *, ADMIT_TICKET *);
+extern int admit_has_names(const ADMIT *);
+extern int admit_wants_name(const ADMIT *, const SINGLE_SERVER_CLIENT *);
+extern int admit_client(ADMIT *, SINGLE_SERVER_CLIENT *, const char *,
+                                ADMIT_TICKET *);
 extern void admit_bind(ADMIT *, long, ADMIT_TICKET *);
 extern void admit_release(ADMIT *, ADMIT_TICKET *);
 extern void admit_reap(ADMIT *, long);
@@ -106,6 +128,7 @@ extern void admit_header_refused(ADMIT *, const SINGLE_SERVER_CLIENT *,
 extern void admit_no_messages(void);
 extern void admit_refused(ADMIT *, const SINGLE_SERVER_CLIENT *,
                                   const char *);
+extern void admit_note(ADMIT *, const SINGLE_SERVER_CLIENT *, const char *);
 extern int admit_drain(int, size_t *);
 extern size_t admit_export(const ADMIT *, HANDOVER *);
 extern void admit_import(ADMIT *, const HANDOVER *);

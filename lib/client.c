@@ -73,6 +73,7 @@ CLIENT *client_new(CLIENT_TABLE *t, int fd, const SS_LISTENER *lp)
     cl->c.service_name = t->service_name;
     cl->state = fd < 0 ? CLIENT_PASSING : CLIENT_ACCEPTED;
     cl->rd.fd = -1;
+    cl->resume_ms = -1;
     cl->table = t;
     cl->next = t->head;
     if (t->head)
@@ -120,6 +121,10 @@ static void client_move(CLIENT *cl, CLIENT_STATE to)
     client_unwatch(cl);
     if (cl->state == CLIENT_HEADER)
         upstream_read_end(&cl->rd);
+    if (cl->state == CLIENT_LOOKUP && cl->query) {  /* nobody waits now */
+        dns_cancel(cl->query);
+        cl->query = 0;
+    }
     t->count[cl->state]--;
     cl->state = to;
     t->count[to]++;
@@ -127,6 +132,7 @@ static void client_move(CLIENT *cl, CLIENT_STATE to)
         return;
     t->count[CLIENT_DONE]--;
     myfree(cl->tls_env);
+    myfree(cl->host);
     if (cl->prev)
         cl->prev->next = cl->next;
     else
@@ -284,13 +290,96 @@ static void client_handshake(CLIENT *cl)
         client_handshake_failed(cl, "cannot reach the TLS relay");
 }
 
-/* client_judge - the client is who it is: the rules, a pause, a start */
+static void client_judge(CLIENT *);
+
+/*
+ * client_looked_up - its lookup is over (evdns calls from the loop): the
+ * name, if any, and on to the rules
+ */
+static void client_looked_up(void *context, const DNS_RESULT *result)
+{
+    CLIENT *cl = context;
+    CLIENT_TABLE *t = cl->table;
+    char    text[DNS_BAD_SHOWN + 40];
+
+    cl->query = 0;
+    if (result->bad) {
+        snprintf(text, sizeof(text), "PTR name \"%s\" refused", result->bad);
+        admit_note(t->admit, &cl->c, text);
+    }
+    if (result->name) {
+        cl->host = mystrdup(result->name);
+        cl->verified = result->verified;
+    }
+    client_judge(cl);
+    if (t->hooks->changed)
+        t->hooks->changed(t->context);
+}
+
+/*
+ * client_lookup - does it wait for its name? Name rules need one (checked
+ * forward) when no address rule but "*" decides for it; TCPREMOTEHOST
+ * when remote_host_lookup asks, unless an address rule denies it anyway.
+ * 1: it waits (LOOKUP), 0: on without a name.
+ */
+static int client_lookup(CLIENT *cl)
+{
+    CLIENT_TABLE *t = cl->table;
+    DNS_QUERY *q;
+    int     names;
+    long    ms = cl->wait_ms > 0 ? cl->wait_ms : t->dns_ms;
+
+    cl->looked = 1;
+    if (t->dns == 0 || (names = admit_wants_name(t->admit, &cl->c)) < 0
+        || (names == 0 && t->host_lookup == CLIENT_HOST_NO))
+        return (0);
+    if ((q = dns_lookup(t->dns, (struct sockaddr *) &cl->c.peer,
+                        cl->c.peer_len, names
+                        || t->host_lookup == CLIENT_HOST_PARANOID,
+                        client_looked_up, cl)) == 0)
+        return (0);                     /* no IP peer, or evdns said no */
+    client_move(cl, CLIENT_LOOKUP);
+    cl->query = q;                      /* the callback comes later */
+    client_deadline(cl, ms);
+    client_watch(cl, 0, ms);
+    return (1);
+}
+
+/* client_hosts - TCPREMOTEHOST, as remote_host_lookup says; TCPLOCALHOST */
+static void client_hosts(CLIENT *cl)
+{
+    CLIENT_TABLE *t = cl->table;
+    const char *remote = 0;
+
+    if (cl->host && (t->host_lookup == CLIENT_HOST_YES
+                     || (t->host_lookup == CLIENT_HOST_PARANOID
+                         && cl->verified)))
+        remote = cl->host;
+    client_env_hosts(&cl->c.env, remote, t->local_host);
+}
+
+/*
+ * client_judge - the client is who it is: its name if one is wanted,
+ * the rules, a pause, a start
+ */
 static void client_judge(CLIENT *cl)
 {
     CLIENT_TABLE *t = cl->table;
+    long    ms;
 
-    if (!admit_client(t->admit, &cl->c, &cl->ticket)) {
+    if (!cl->looked && client_lookup(cl))
+        return;                         /* client_looked_up() goes on */
+    client_hosts(cl);
+    if (!admit_client(t->admit, &cl->c, cl->verified ? cl->host : 0,
+                      &cl->ticket)) {
         client_refuse(cl);              /* no token, no count, no handler */
+        return;
+    }
+    if ((ms = cl->resume_ms) >= 0) {    /* counted in the image before */
+        cl->resume_ms = -1;
+        client_move(cl, CLIENT_PAUSED);
+        client_deadline(cl, ms);
+        client_watch(cl, 0, ms);
         return;
     }
     client_move(cl, CLIENT_ADMITTED);
@@ -349,7 +438,7 @@ void    client_resume_tls(CLIENT *cl, int in_fd, int out_fd,
         client_handshake_failed(cl, why);
         return;
     }
-    if (!admit_client(cl->table->admit, &cl->c, &cl->ticket)) {
+    if (!admit_client(cl->table->admit, &cl->c, 0, &cl->ticket)) {
         cl->table->refused++;
         close(in_fd);
         close(out_fd);
@@ -438,6 +527,11 @@ void    client_run(CLIENT *cl, short what)
     case CLIENT_PAUSED:
         client_start(cl);
         break;
+    case CLIENT_LOOKUP:                 /* its deadline: no name */
+        dns_cancel(cl->query);
+        cl->query = 0;
+        client_judge(cl);
+        break;
     case CLIENT_HANDSHAKE:              /* its deadline */
         client_handshake_failed(cl, "no answer from the TLS relay");
         break;
@@ -482,13 +576,13 @@ void    client_resume(CLIENT *cl, CLIENT_STATE state, long ms)
         break;
     case CLIENT_PAUSED:
         /* Judged again by the rules read now; then the pause it had. */
-        if (!admit_client(cl->table->admit, &cl->c, &cl->ticket)) {
-            client_refuse(cl);
-            break;
-        }
-        client_move(cl, CLIENT_PAUSED);
-        client_deadline(cl, ms);
-        client_watch(cl, 0, ms);
+        cl->resume_ms = ms;
+        client_judge(cl);
+        break;
+    case CLIENT_LOOKUP:
+        /* Looked up again, within the time it had left. */
+        cl->wait_ms = ms > 0 ? ms : 1;
+        client_judge(cl);
         break;
     case CLIENT_LINGERING:
         client_linger(cl, ms);
@@ -542,7 +636,8 @@ void    client_drop(CLIENT *cl, const char *what)
 int     client_busy(const CLIENT_TABLE *t)
 {
     return (t->count[CLIENT_ACCEPTED] + t->count[CLIENT_PASSING]
-            + t->count[CLIENT_HEADER] + t->count[CLIENT_ADMITTED]
+            + t->count[CLIENT_HEADER] + t->count[CLIENT_LOOKUP]
+            + t->count[CLIENT_ADMITTED]
             + t->count[CLIENT_HANDSHAKE] + t->count[CLIENT_PAUSED]
             + t->count[CLIENT_STARTED]);
 }

@@ -31,14 +31,27 @@
  *	it what it cannot see for itself, and client_move() (static) is
  *	the only place its state changes:
  *
- *	    [passing] --> accepted --> [header] --> admitted --> [handshake]
+ *	    [passing] --> accepted --> [header] --> [lookup] --> admitted
+ *	        --> [handshake]
  *	        --> [paused] --> started --> done
  *	    refused anywhere before started: --> lingering --> done
  *
  *	ACCEPTED: its connection and variables are known; PASSING: under
  *	master(8)'s pass transport, the descriptor is still on its way;
  *	HEADER: its PROXY header is being read (upstream.h), with a
- *	deadline; ADMITTED: the rules and the per-source limit let it in
+ *	deadline; LOOKUP: its host name is being looked up (dns.h), when
+ *	the table has a resolver and the name is wanted: by name rules,
+ *	since no address rule but "*" decides for it (admit.h), or for
+ *	TCPREMOTEHOST (the table's host_lookup) unless an address rule
+ *	denies it anyway; the deadline (dns_ms, or the time a handed-over
+ *	client had left) ends the wait without a name, and so does a
+ *	failure. A name from DNS (clean: hostname.h) becomes
+ *	TCPREMOTEHOST as host_lookup says (yes: as found; paranoid: only
+ *	when its forward lookup holds the client's address), and only a
+ *	name that passed that check is shown to name rules; the table's
+ *	local_host, if any, is TCPLOCALHOST of every TCP client. A PTR
+ *	name that is no host name is logged (admit_note()). ADMITTED: the
+ *	rules and the per-source limit let it in
  *	(admit.h), it holds its ticket; HANDSHAKE: with TLS on, its
  *	connection was given to the TLS handshake (the handshake hook: a
  *	relay process, or in stream mode this process's own loop), which
@@ -51,7 +64,8 @@
  *	service serves it), and the client is done when it was reaped;
  *	LINGERING: refused, the message and our end of file sent, what it
  *	still sends read and dropped for a while (no reset). A client
- *	waits in PASSING, HEADER, HANDSHAKE, PAUSED, STARTED or LINGERING; it goes
+ *	waits in PASSING, HEADER, LOOKUP, HANDSHAKE, PAUSED, STARTED or
+ *	LINGERING; it goes
  *	through the others within one call. Each client has one event
  *	(its connection, its timer, or both) and one monotonic deadline.
  *
@@ -82,10 +96,11 @@
  *
  *	client_linger() refuses a client: see LINGERING; ms is how long
  *	it may linger. client_resume() takes a client handed over by a
- *	previous image back into HEADER (ms left to send it), PAUSED
- *	(judged again by the rules read now; ms left of its pause; it was
- *	counted by admitted() in the image that admitted it, not again) or
- *	LINGERING; client_adopt() makes a STARTED client of a handler the
+ *	previous image back into HEADER (ms left to send it), LOOKUP (its
+ *	lookup made again, within the ms it had left), PAUSED (looked up
+ *	again if names are wanted, judged again by the rules read now; ms
+ *	left of its pause; it was counted by admitted() in the image that
+ *	admitted it, not again) or LINGERING; client_adopt() makes a STARTED client of a handler the
  *	previous image started.
  *
  *	With TLS on, the mode sets the table's handshake function: it
@@ -115,6 +130,7 @@
 #include <event2/event.h>
 
 #include "admit.h"
+#include "dns.h"
 #include "listener.h"
 #include "single_server.h"
 #include "upstream.h"
@@ -123,6 +139,7 @@ typedef enum CLIENT_STATE {
     CLIENT_ACCEPTED,
     CLIENT_PASSING,
     CLIENT_HEADER,
+    CLIENT_LOOKUP,
     CLIENT_ADMITTED,
     CLIENT_HANDSHAKE,
     CLIENT_PAUSED,
@@ -143,6 +160,13 @@ typedef struct CLIENT {
     size_t  drained;                    /* LINGERING: bytes dropped */
     unsigned long id;                   /* HANDSHAKE: the relay's name */
     char   *tls_env;                    /* after it: the TLS variables */
+    struct DNS_QUERY *query;            /* LOOKUP: its lookup in flight */
+    char   *host;                       /* its host name (clean), or null */
+    int     verified;                   /* host passed the forward check */
+    int     looked;                     /* no lookup (again) */
+    long    wait_ms;                    /* handed over: LOOKUP's time left */
+    long    resume_ms;                  /* handed over paused: -1, or the */
+                                        /* pause left once judged */
     struct CLIENT_TABLE *table;
     struct CLIENT *prev;
     struct CLIENT *next;
@@ -170,6 +194,10 @@ typedef struct CLIENT_TABLE {
     int     (*handshake) (CLIENT *, int, void *);   /* TLS on: 0, -1 */
     void   *handshake_context;
     long    handshake_ms;               /* then it gave up on an answer */
+    struct DNS *dns;                    /* host names wanted: the resolver */
+    int     host_lookup;                /* remote_host_lookup: CLIENT_HOST_ */
+    long    dns_ms;                     /* dns_timeout */
+    const char *local_host;             /* local_host_name, or null */
     const char *service_name;
     CLIENT *head;
     int     count[CLIENT_NSTATES];
@@ -177,6 +205,10 @@ typedef struct CLIENT_TABLE {
     long    refused;
     unsigned long next_id;
 } CLIENT_TABLE;
+
+#define CLIENT_HOST_NO       0      /* remote_host_lookup */
+#define CLIENT_HOST_YES      1
+#define CLIENT_HOST_PARANOID 2
 
 #define CLIENT_LINGER_MS    2000        /* a refused client's end of file */
 #define CLIENT_LINGER_MAX   256         /* refused clients lingering at once */

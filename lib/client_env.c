@@ -18,7 +18,8 @@ const char *const client_env_names[] = {
     "UNIXREMOTEEGID", "UNIXREMOTEPID", "PROXYREMOTEIP", "PROXYREMOTEPORT",
     "HTTPS", "SSL_PROTOCOL", "SSL_CIPHER", "SSL_TLS_SNI", "SSL_ALPN",
     "SSL_CLIENT_VERIFY", "SSL_CLIENT_S_DN", "SSL_CLIENT_I_DN",
-    "SSL_CLIENT_M_SERIAL", "SSL_CLIENT_CERT_SHA256", 0,
+    "SSL_CLIENT_M_SERIAL", "SSL_CLIENT_CERT_SHA256", "TCPREMOTEHOST",
+    "TCPLOCALHOST", 0,
 };
 
 /* client_env_clear - no variables */
@@ -106,6 +107,23 @@ void    client_env_tcp(SS_CLIENT_ENV *env, const char *local_host,
     client_env_set(env, "TCPREMOTEPORT=%s", port);
     client_env_set(env, "REMOTE_ADDR=%s", host);
     client_env_set(env, "REMOTE_PORT=%s", port);
+}
+
+/*
+ * client_env_hosts - TCPREMOTEHOST and TCPLOCALHOST, each unless null, of
+ * a TCP client, before the rule's; not twice
+ */
+void    client_env_hosts(SS_CLIENT_ENV *env, const char *remote,
+                                 const char *local)
+{
+    if (env->count == 0 || strcmp(env->vars[0], "PROTO=TCP") != 0)
+        return;
+    if (remote && env->count < SS_CLIENT_ENV_MAX
+        && !client_env_has(env, "TCPREMOTEHOST="))
+        client_env_set(env, "TCPREMOTEHOST=%s", remote);
+    if (local && env->count < SS_CLIENT_ENV_MAX
+        && !client_env_has(env, "TCPLOCALHOST="))
+        client_env_set(env, "TCPLOCALHOST=%s", local);
 }
 
 /* client_env_proxy - the proxy's address, when it has one */

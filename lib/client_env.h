@@ -19,6 +19,8 @@
  *	void	client_env_from_fd(SS_CLIENT_ENV *env, int fd);
  *	void	client_env_proxy(SS_CLIENT_ENV *env,
  *			const struct sockaddr *proxy, socklen_t len);
+ *	void	client_env_hosts(SS_CLIENT_ENV *env, const char *remote,
+ *			const char *local);
  *	void	client_env_clear(SS_CLIENT_ENV *env);
  *	void	client_env_rule(SS_CLIENT_ENV *env, char *const *assignments);
  *	void	client_env_tls(SS_CLIENT_ENV *env, char *strings, size_t len);
@@ -41,6 +43,10 @@
  *	client_env_proxy() adds PROXYREMOTEIP and PROXYREMOTEPORT, the
  *	address of the proxy that sent a PROXY header, after the TCP or
  *	UNIX set; nothing when it is no IPv4 or IPv6 address.
+ *
+ *	client_env_hosts() adds TCPREMOTEHOST=remote and TCPLOCALHOST=local
+ *	(each unless null, and unless set already) to the TCP set; nothing
+ *	for other clients.
  *
  *	env->vars points into env itself: a SS_CLIENT_ENV is never copied
  *	(each client has one, in its one CLIENT: client.h).
@@ -69,6 +75,7 @@ extern void client_env_unix(SS_CLIENT_ENV *, const char *, int);
 extern void client_env_from_fd(SS_CLIENT_ENV *, int);
 extern void client_env_proxy(SS_CLIENT_ENV *, const struct sockaddr *,
                                      socklen_t);
+extern void client_env_hosts(SS_CLIENT_ENV *, const char *, const char *);
 extern void client_env_clear(SS_CLIENT_ENV *);
 extern void client_env_rule(SS_CLIENT_ENV *, char *const *);
 extern void client_env_tls(SS_CLIENT_ENV *, char *, size_t);

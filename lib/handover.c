@@ -92,7 +92,8 @@ char   *handover_format(const HANDOVER *state)
         if ((pp = state->clients + i)->linger)
             continue;                   /* handover_format_lingering() */
         len += snprintf(buf + len, size - len, " %s=%d,%ld,%d",
-                        pp->header ? "x" : "p", pp->fd, pp->pause_ms,
+                        pp->header ? "x" : pp->lookup ? "n" : "p", pp->fd,
+                        pp->pause_ms,
                         pp->listener);
     }
     for (i = 0; i < state->nsources; i++) {
@@ -191,10 +192,11 @@ static int handover_item(char *item, HANDOVER *state)
         handover_add_source(state, &source);
     } else if (strcmp(item, "stderr_closed=1") == 0) {
         state->stderr_closed = 1;
-    } else if ((strncmp(item, "p=", 2) == 0 || strncmp(item, "x=", 2) == 0)
+    } else if ((strncmp(item, "p=", 2) == 0 || strncmp(item, "x=", 2) == 0
+                || strncmp(item, "n=", 2) == 0)
                && handover_numbers(item + 2, 3, p_min, p_max, v) == 0) {
         client = (HANDOVER_CLIENT) {(int) v[0], v[1], (int) v[2], *item == 'x',
-        0};
+        0, *item == 'n'};
         handover_add_client(state, &client);
     } else if (strncmp(item, "pid=", 4) == 0 && state->pid == 0
                && conv_long(item + 4, 2, 0x7fffffff, v) == CONV_OK) {
@@ -332,7 +334,7 @@ int     handover_parse_lingering(const char *text, HANDOVER *state, char **err)
             return (-1);
         }
         myfree(saved);
-        client = (HANDOVER_CLIENT) {(int) v[0], v[1], (int) v[2], 0, 1};
+        client = (HANDOVER_CLIENT) {(int) v[0], v[1], (int) v[2], 0, 1, 0};
         handover_add_client(state, &client);
     }
     myfree(copy);

@@ -30,6 +30,7 @@
  *	    v1 pid=PID served=N [refused=N] [stderr_closed=1] [flow=FD]
  *	       [h=PID,MS,KILLING,LOGFD]... [l=PID,FD]... [k=PGID,MS]...
  *	       [p=FD,MS,LISTENER]... [x=FD,MS,LISTENER]...
+ *	       [n=FD,MS,LISTENER]...
  *	       [s=PID,FAMILY,HEX]...
  *
  *	pid is the process the line is meant for (as LISTEN_PID: a stray
@@ -47,7 +48,9 @@
  *	SIGTERM, whose SIGKILL is due in MS milliseconds; each p= a client in its in-flow pause: its
  *	connection, the milliseconds left, and the index of its listener;
  *	each x= the same for a client still sending its PROXY header (none
- *	of which was read), MS the time left to send it;
+ *	of which was read), MS the time left to send it; each n= the same
+ *	for a client waiting for its host name (the next image looks it up
+ *	again), MS the time left to wait;
  *	each s= the source (see persource.h) whose per-source slot handler
  *	PID holds: the key's family (AF_INET, AF_INET6 or AF_UNIX as a
  *	number) and its 16 bytes in 32 lowercase hex digits.
@@ -102,6 +105,8 @@ typedef struct HANDOVER_CLIENT {
     int     linger;                     /* refused, lingering: pause_ms is */
                                         /* the time it may still linger */
                                         /* (HANDOVER_LINGER_ENV) */
+    int     lookup;                     /* waiting for its host name: */
+                                        /* pause_ms is the time it has left */
 } HANDOVER_CLIENT;
 
 typedef struct HANDOVER_SOURCE {

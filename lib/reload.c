@@ -65,7 +65,8 @@ static void reload_abandon(RESIDENT *rs, const sigset_t *old)
  * reload_proxied_now - a paused client that came through a proxy is who
  * its header said, which the next image could not read again (it was
  * consumed), and a TLS client's session is its relay's: such a client is
- * served now, its pause cut short. Returns
+ * served now, its pause cut short (and one waiting for its host name is
+ * judged now, without it). Returns
  * how many are still paused (their handler could not start).
  */
 static int reload_proxied_now(RESIDENT *rs)
@@ -74,6 +75,10 @@ static int reload_proxied_now(RESIDENT *rs)
     CLIENT *next;
     int     n = 0;
 
+    CLIENT_FOREACH(cl, next, rs->clients) {
+        if (cl->state == CLIENT_LOOKUP && cl->c.proxy_len > 0)
+            client_run(cl, 0);          /* as if its time were up */
+    }
     CLIENT_FOREACH(cl, next, rs->clients) {
         if (cl->state == CLIENT_PAUSED && (cl->c.proxy_len > 0 || cl->tls_env))
             client_start_now(cl);
@@ -91,14 +96,16 @@ static size_t reload_items(RESIDENT *rs)
 
     return ((size_t) (child_count() + child_lingering_count()
                       + child_log_count() + t->count[CLIENT_PAUSED]
-                      + t->count[CLIENT_HEADER] + t->count[CLIENT_LINGERING])
+                      + t->count[CLIENT_HEADER] + t->count[CLIENT_LOOKUP]
+                      + t->count[CLIENT_LINGERING])
             + admit_export(rs->sk->admit, 0));
 }
 
 /*
  * reload_export - every client in the table that is not a handler's,
  * with the time it has left; a client sending its PROXY header begins
- * again in the next image (nothing of it was taken)
+ * again in the next image (nothing of it was taken), and so does one
+ * waiting for its host name
  */
 static void reload_export(RESIDENT *rs, HANDOVER *st)
 {
@@ -109,7 +116,7 @@ static void reload_export(RESIDENT *rs, HANDOVER *st)
 
     CLIENT_FOREACH(cl, next, rs->clients) {
         if (cl->state != CLIENT_PAUSED && cl->state != CLIENT_HEADER
-            && cl->state != CLIENT_LINGERING)
+            && cl->state != CLIENT_LOOKUP && cl->state != CLIENT_LINGERING)
             continue;
         memset(&hc, 0, sizeof(hc));
         hc.fd = cl->c.in_fd;
@@ -118,6 +125,7 @@ static void reload_export(RESIDENT *rs, HANDOVER *st)
         hc.pause_ms = client_ms_left(cl);
         hc.header = cl->state == CLIENT_HEADER;
         hc.linger = cl->state == CLIENT_LINGERING;
+        hc.lookup = cl->state == CLIENT_LOOKUP;
         handover_add_client(st, &hc);
     }
 }
@@ -126,12 +134,17 @@ static void reload_export(RESIDENT *rs, HANDOVER *st)
 static void reload_log(RESIDENT *rs, const HANDOVER *st)
 {
     int     lingering = client_count(rs->clients, CLIENT_LINGERING);
-    char    also[64] = "";
+    int     naming = client_count(rs->clients, CLIENT_LOOKUP);
+    char    also[128] = "";
+    size_t  len = 0;
 
     /* Said only when there are some: the line is the same as ever else. */
+    if (naming > 0)
+        len = (size_t) snprintf(also, sizeof(also), ", %d waiting for its "
+                                "host name", naming);
     if (lingering > 0)
-        snprintf(also, sizeof(also), ", with %d refused client(s) lingering",
-                 lingering);
+        snprintf(also + len, sizeof(also) - len, ", with %d refused client(s) "
+                 "lingering", lingering);
     ss_msg_info("re-executing %s: %zu handler(s), %d paused client(s) and "
                 "%d still sending a PROXY header handed over%s",
                 rs->sk->re.self_path, st->nchildren,
@@ -320,7 +333,8 @@ static void reload_import(RESIDENT *rs, const HANDOVER *st)
         reload_peer(&cl->c);
         resident_client_env(&cl->c);
         client_resume(cl, hc->linger ? CLIENT_LINGERING : hc->header ?
-                      CLIENT_HEADER : CLIENT_PAUSED, hc->pause_ms);
+                      CLIENT_HEADER : hc->lookup ? CLIENT_LOOKUP
+                      : CLIENT_PAUSED, hc->pause_ms);
     }
 }
 

@@ -493,10 +493,13 @@ static void resident_drop(RESIDENT *rs)
     if (rs->policy)
         rs->policy->drop(rs);
     CLIENT_FOREACH(cl, next, rs->clients) {
-        if (cl->state == CLIENT_HEADER || cl->state == CLIENT_PAUSED) {
+        if (cl->state == CLIENT_HEADER || cl->state == CLIENT_PAUSED
+            || cl->state == CLIENT_LOOKUP) {
             snprintf(what, sizeof(what), "a client of %s %s",
                      cl->c.listener->display, cl->state == CLIENT_HEADER ?
                      "still sending its PROXY header" :
+                     cl->state == CLIENT_LOOKUP ?
+                     "still waiting for its host name" :
                      "that no handler could be started for");
             client_drop(cl, what);
         } else if (cl->state == CLIENT_PASSING) {

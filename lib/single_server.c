@@ -26,7 +26,9 @@
 #include "admit.h"
 #include "child.h"
 #include "conv.h"
+#include "dns.h"
 #include "fdbase.h"
+#include "hostname.h"
 #include "msg.h"
 #include "mymalloc.h"
 #include "notify.h"
@@ -63,6 +65,10 @@ static char *single_server_tls_protocols;
 static char *single_server_tls_ciphers;
 static char *single_server_tls_alpn;
 static long single_server_tls_timeout;
+static char *single_server_host_lookup;
+static long single_server_dns_timeout;
+static char *single_server_dns_servers;
+static char *single_server_local_host;
 
 #define L single_server_listen
 
@@ -113,6 +119,10 @@ static SS_PARAM_DEF single_server_param_table[] = {
     SS_PARAM_DEF_TIME("tls_handshake_timeout", "10s", 1, 3600,
                       &single_server_tls_timeout),
     SS_PARAM_DEF_STR("tls_alpn", "", &single_server_tls_alpn),
+    SS_PARAM_DEF_STR("remote_host_lookup", "no", &single_server_host_lookup),
+    SS_PARAM_DEF_TIME("dns_timeout", "2s", 1, 60, &single_server_dns_timeout),
+    SS_PARAM_DEF_STR("dns_servers", "", &single_server_dns_servers),
+    SS_PARAM_DEF_STR("local_host_name", "", &single_server_local_host),
     SS_PARAM_DEF_STR("process_id", "", &single_server_process_id),
     SS_PARAM_DEF_STR("process_name", "", &single_server_process_name),
     /* master(8) adds "-o stress=" or "-o stress=yes": accepted, unused */
@@ -216,6 +226,32 @@ static void single_server_listen_opts(SKELETON *sk)
 }
 
 /*
+ * single_server_hosts_check - remote_host_lookup, dns_servers and
+ * local_host_name, checked whether lookups are made or not
+ */
+static void single_server_hosts_check(void)
+{
+    char    name[HOSTNAME_MAX + 1];
+    char   *err;
+
+    if (strcmp(single_server_host_lookup, "no") != 0
+        && strcmp(single_server_host_lookup, "yes") != 0
+        && strcmp(single_server_host_lookup, "paranoid") != 0)
+        ss_msg_usage("%s: expected no, yes or paranoid, not \"%s\"",
+                     param_where("remote_host_lookup"),
+                     single_server_host_lookup);
+    if (dns_servers_check(single_server_dns_servers, &err) < 0)
+        ss_msg_usage("%s: %s", param_where("dns_servers"), err);
+    if (*single_server_local_host
+        && hostname_clean(single_server_local_host,
+                          strlen(single_server_local_host), name) < 0)
+        ss_msg_usage("%s: \"%.100s\" is no host name (letters, digits, "
+                     "\"-\", \".\" and \"_\", at most %d bytes)",
+                     param_where("local_host_name"), single_server_local_host,
+                     HOSTNAME_MAX);
+}
+
+/*
  * single_server_params_check - values that the table's types cannot
  * check; each error names where the value came from (param_where())
  */
@@ -252,6 +288,7 @@ static void single_server_params_check(void)
         && strcmp(single_server_tls_protocols, "TLSv1.3") != 0)
         ss_msg_usage("%s: expected TLSv1.2 or TLSv1.3, not \"%s\"",
                      param_where("tls_protocols"), single_server_tls_protocols);
+    single_server_hosts_check();
 }
 
 /*
@@ -483,6 +520,34 @@ void    skeleton_init_process(SKELETON *sk, int argc, char **argv)
 }
 
 /*
+ * skeleton_dns_open - the resolver, when host names are wanted: by
+ * remote_host_lookup, or by name rules; nothing otherwise (no lookup
+ * code on a client's way). Its sockets are ours: above the base.
+ */
+static void skeleton_dns_open(SKELETON *sk)
+{
+    static char name[HOSTNAME_MAX + 1];
+    char   *err;
+
+    sk->host_lookup = strcmp(single_server_host_lookup, "yes") == 0 ?
+        CLIENT_HOST_YES : strcmp(single_server_host_lookup, "paranoid") == 0 ?
+        CLIENT_HOST_PARANOID : CLIENT_HOST_NO;
+    sk->dns_ms = single_server_dns_timeout * 1000;
+    if (*single_server_local_host
+        && hostname_clean(single_server_local_host,
+                          strlen(single_server_local_host), name) == 0)
+        sk->local_host = name;
+    if (sk->base == 0                   /* --check: the values were checked */
+        || (sk->host_lookup == CLIENT_HOST_NO && !admit_has_names(sk->admit)))
+        return;
+    fdbase_hold(sk->devnull);
+    sk->dns = dns_open(sk->base, single_server_dns_servers, sk->dns_ms, &err);
+    fdbase_release();
+    if (sk->dns == 0)
+        ss_msg_usage("%s", err);
+}
+
+/*
  * skeleton_admit_open - the access rules, read once at start (exit 100),
  * and the per-source limit: resident mode only, since stream mode sees
  * one client, and under master(8) one at a time per process; and the
@@ -503,6 +568,7 @@ void    skeleton_admit_open(SKELETON *sk)
     sk->upstream = upstream_open(single_server_upstream_protocol,
                                  single_server_upstream_timeout,
                                  single_server_upstream_networks);
+    skeleton_dns_open(sk);
 }
 
 

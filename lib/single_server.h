@@ -124,8 +124,8 @@ typedef struct SS_PARAM_DEF {
 
 /* The variables that describe a client (PROTO, TCPREMOTEIP, ...). */
 
-#define SS_CLIENT_ENV_MAX  10
-#define SS_CLIENT_ENV_LEN  160
+#define SS_CLIENT_ENV_MAX  12
+#define SS_CLIENT_ENV_LEN  272          /* "TCPREMOTEHOST=" and 253 bytes */
 #define SS_CLIENT_ENV_RULE_MAX 16       /* assignments of an allow rule */
 #define SS_CLIENT_ENV_TLS_MAX 12        /* HTTPS, SSL_PROTOCOL, ... */
 

@@ -117,6 +117,10 @@ void    skeleton_clients(SKELETON *sk, const CLIENT_HOOKS *hooks,
     t->pause_context = sk;
     t->pause_ms = P.in_flow_delay * 1000;
     t->service_name = P.service_name;
+    t->dns = sk->dns;
+    t->host_lookup = sk->host_lookup;
+    t->dns_ms = sk->dns_ms;
+    t->local_host = sk->local_host;
 }
 
 /*

@@ -91,6 +91,10 @@ typedef struct SKELETON {
     struct TLS_SERVER *tls;             /* TLS on: tls.h; or null */
     long    tls_timeout_ms;             /* tls_handshake_timeout */
     int     tls_kept;                   /* on, with a handed-over relay's keys */
+    struct DNS *dns;                    /* host names wanted: dns.h */
+    int     host_lookup;                /* remote_host_lookup: CLIENT_HOST_ */
+    long    dns_ms;                     /* dns_timeout */
+    const char *local_host;             /* local_host_name (clean), or null */
 } SKELETON;
 
 extern void skeleton_init_process(SKELETON *, int, char **);

@@ -282,6 +282,8 @@ static void stream_drain_event(evutil_socket_t fd, short what, void *arg)
     (void) what;
     if (st->sk->clients.head && st->client->state == CLIENT_HEADER)
         client_drop(st->client, "the client still sending its PROXY header");
+    else if (st->sk->clients.head && st->client->state == CLIENT_LOOKUP)
+        client_drop(st->client, "the client still waiting for its host name");
     stream_changed(st);
 }
 
@@ -295,8 +297,9 @@ static void stream_drain(STREAM *st, int sig)
         stream_drain_event(-1, 0, st);
         return;
     }
-    ss_msg_info("signal %d -- exiting after the client's PROXY header, "
-                "%lds at most", sig, P.drain_timeout);
+    ss_msg_info("signal %d -- exiting after the client's %s, %lds at most",
+                sig, st->client->state == CLIENT_LOOKUP ? "host name lookup"
+                : "PROXY header", P.drain_timeout);
     if ((st->drain_ev = evtimer_new(st->sk->base, stream_drain_event,
                                     st)) == 0)
         ss_msg_fatal("evtimer_new: out of memory");
@@ -328,7 +331,7 @@ void    stream_leave(SKELETON *sk, int sig)
         client_start_now(cl);
         /* Served in-process: done, and only the watchdog's timer is left. */
         stream_changed(st);
-    } else if (cl->state == CLIENT_HEADER) {
+    } else if (cl->state == CLIENT_HEADER || cl->state == CLIENT_LOOKUP) {
         stream_drain(st, sig);
     }                                   /* else refused: it is leaving */
 }

@@ -526,7 +526,7 @@ hi" ]
 	run -127 env -u LD_LIBRARY_PATH PKG_CONFIG_PATH="$HOME/ss/lib/pkgconfig" \
 		bash -c 'cd "$1" && . "$2" && ./echo-server -S' _ "$src" \
 		"$BATS_TEST_TMPDIR/library-cc.sh" <<<hi
-	[[ $output == *"libsingleserver.so.1: cannot open shared object file"* ]]
+	[[ $output == *"libsingleserver.so.2: cannot open shared object file"* ]]
 	run -0 env LD_LIBRARY_PATH="$HOME/ss/lib" "$src/echo-server" -S <<<hi
 	[ "$output" = "echo service ready
 hi" ]

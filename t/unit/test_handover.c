@@ -42,8 +42,9 @@ static void round_trip(void)
     HANDOVER_CHILD c3 = {4713, -1, 0, 12, 1};
     HANDOVER_CHILD c4 = {4714, 800, 1, -1, 1};
     HANDOVER_CHILD c5 = {4715, 1000L * 2147483647, 0, -1, 0};
-    HANDOVER_CLIENT p1 = {10, 250, 1, 0, 0};
-    HANDOVER_CLIENT x1 = {11, 4000, 0, 1, 0};
+    HANDOVER_CLIENT p1 = {10, 250, 1, 0, 0, 0};
+    HANDOVER_CLIENT x1 = {11, 4000, 0, 1, 0, 0};
+    HANDOVER_CLIENT n1 = {16, 900, 1, 0, 0, 1};
     HANDOVER_SOURCE s1 = {4711, {AF_INET, {127, 0, 0, 1}}};
     HANDOVER_SOURCE s2 = {4712, {AF_INET6, {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0xff}}};
     char   *text;
@@ -57,12 +58,13 @@ static void round_trip(void)
     in.stderr_closed = 1;
     handover_add_client(&in, &p1);
     handover_add_client(&in, &x1);
+    handover_add_client(&in, &n1);
     handover_add_source(&in, &s1);
     handover_add_source(&in, &s2);
     text = handover_format(&in);
     ok(strcmp(text, "v1 pid=4242 served=1234 refused=56 stderr_closed=1 flow=7 "
               "h=4711,999,0,9 h=4712,-1,1,-1 l=4713,12 k=4714,800 "
-              "h=4715,2147483647000,0,-1 p=10,250,1 x=11,4000,0 "
+              "h=4715,2147483647000,0,-1 p=10,250,1 x=11,4000,0 n=16,900,1 "
               "s=4711,2,7f000001000000000000000000000000 "
               "s=4712,10,20010db8000000ff0000000000000000") == 0,
        "format: %s", text);
@@ -70,7 +72,7 @@ static void round_trip(void)
     ok(out.pid == 4242 && out.served == 1234 && out.refused == 56
        && out.flow_fd == 7
        && out.stderr_closed == 1 && out.nchildren == 5
-       && out.nclients == 2, "counts and scalars survive");
+       && out.nclients == 3, "counts and scalars survive");
     ok(same_child(out.children, &c1) && same_child(out.children + 1, &c2)
        && same_child(out.children + 2, &c3) && same_child(out.children + 3, &c4)
        && same_child(out.children + 4, &c5), "handlers, pipes, groups survive");
@@ -80,6 +82,11 @@ static void round_trip(void)
     ok(out.clients[1].fd == 11 && out.clients[1].pause_ms == 4000
        && out.clients[1].listener == 0 && out.clients[1].header,
        "clients still sending a PROXY header survive");
+    ok(out.clients[2].fd == 16 && out.clients[2].pause_ms == 900
+       && out.clients[2].listener == 1 && out.clients[2].lookup
+       && !out.clients[2].header && !out.clients[1].lookup
+       && !out.clients[0].lookup,
+       "clients waiting for their host name survive");
     ok(out.nsources == 2 && out.sources[0].pid == 4711
        && memcmp(&out.sources[0].key, &s1.key, sizeof(s1.key)) == 0
        && out.sources[1].pid == 4712
@@ -98,9 +105,9 @@ static void round_trip(void)
 static void round_trip_linger(void)
 {
     HANDOVER in = {.pid = 4242, .flow_fd = -1};
-    HANDOVER_CLIENT g1 = {12, 1500, 2, 0, 1};
-    HANDOVER_CLIENT p1 = {13, 0, 0, 0, 0};
-    HANDOVER_CLIENT g2 = {14, 0, 0, 0, 1};
+    HANDOVER_CLIENT g1 = {12, 1500, 2, 0, 1, 0};
+    HANDOVER_CLIENT p1 = {13, 0, 0, 0, 0, 0};
+    HANDOVER_CLIENT g2 = {14, 0, 0, 0, 1, 0};
     HANDOVER out;
     char   *text;
     char   *lingering;
