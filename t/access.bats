@@ -930,3 +930,25 @@ no_rules() {
 		[ "$(var PROTO)" = UNIX ]
 	fi
 }
+
+# --- examples/rules-by-name -------------------------------------------------------
+
+@test "examples/rules-by-name passes --check; its address rules decide without DNS, a client without a name meets *" {
+	R=$SRC/examples/rules-by-name
+	run -0 --separate-stderr "$SS" --check -L 127.0.0.1:0 -o access_rules="$R" \
+		-- "$H/access-show"
+	# a UDP port nobody answers on: a lookup could only time out
+	local dns=127.0.0.1:$(free_port)
+	# the office network, by address, with its variable
+	stream 192.168.10.20:40000 "$R" -o dns_servers="$dns" -o dns_timeout=1s
+	[ "$status" -eq 0 ]
+	[ "$(var LAN)" = office ]
+	# a network denied by address: its message, no lookup needed
+	stream 203.0.113.9:40000 "$R" -o dns_servers="$dns" -o dns_timeout=1s
+	sent_exactly "554 not from this network"
+	# anybody else is looked up, finds no name within dns_timeout: "*"
+	stream 198.51.100.7:40000 "$R" -o dns_servers="$dns" -o dns_timeout=1s
+	[ "$status" -eq 0 ]
+	sent_exactly "554 not from here"
+	[ "$(ran_count)" -eq 1 ]
+}

@@ -418,6 +418,31 @@ hi" ]
 	[ "$output" = hi ]
 }
 
+@test "README: the host-name rules pass --check; an address rule needs no DNS, a nameless client is left to *" {
+	local rules=$BATS_TEST_TMPDIR/host.rules port t0 t1
+	readme_block host-rules >"$rules"
+	[ -s "$rules" ]
+	run -0 "$SS" --check -o access_rules="$rules" -- cat
+	# a UDP port that nobody answers on: a lookup can only time out
+	port=$(free_port)
+	# the office network: decided by its address rule, at once
+	t0=$(now_ms)
+	run -0 --separate-stderr "$SS" -S --remote=192.168.10.7:5555 -o access_rules="$rules" \
+		-o dns_servers="127.0.0.1:$port" -o dns_timeout=5s -- env </dev/null
+	t1=$(now_ms)
+	[[ $output == *LAN=office* ]]
+	[[ $output != *TCPREMOTEHOST* ]]
+	[ $((t1 - t0)) -lt 2500 ]
+	# anyone else is looked up for the name rules: no answer within
+	# dns_timeout, no name, and "*" denies
+	t0=$(now_ms)
+	run -0 --separate-stderr "$SS" -S --remote=198.51.100.7:5555 -o access_rules="$rules" \
+		-o dns_servers="127.0.0.1:$port" -o dns_timeout=1s -- cat <<<hi
+	t1=$(now_ms)
+	[ "$output" = $'554 not from here\r' ]
+	[ $((t1 - t0)) -ge 900 ]
+}
+
 @test "README: --remote tries the rules from a pipe: denied with the message, then allowed" {
 	# /tmp/ -> this test's directory
 	script rules-remote "s|/tmp/|$BATS_TEST_TMPDIR/|g"
