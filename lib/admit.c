@@ -253,8 +253,8 @@ int     admit_has_names(const ADMIT *admit)
 
 /*
  * admit_wants_name - do the rules need the client's name? 1: no address
- * rule but "*" decides and there are name rules; -1: an address rule
- * denies it, whatever its name; 0: its name changes nothing
+ * rule but "*" decides and there are name rules; -1: it is denied,
+ * whatever its name; 0: its name changes nothing
  */
 int     admit_wants_name(const ADMIT *admit, const SINGLE_SERVER_CLIENT *client)
 {
@@ -268,7 +268,7 @@ int     admit_wants_name(const ADMIT *admit, const SINGLE_SERVER_CLIENT *client)
                         client->peer_len, -1);
     if ((rule == 0 || rule->any) && access_has_names(admit->rules))
         return (1);
-    return (rule && !rule->allow && !rule->any ? -1 : 0);
+    return (rule == 0 || !rule->allow ? -1 : 0);
 }
 
 /* admit_rules - the access rules' verdict: 1 admitted, 0 denied */

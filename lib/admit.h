@@ -44,9 +44,10 @@
  *
  *	admit_wants_name() says whether the rules need the client's host
  *	name: 1 when no address rule but "*" matches it (or none does) and
- *	the rules have name rules; -1 when an address rule denies it, so
- *	that a name would change nothing; 0 otherwise (no rules, no IP
- *	peer, or an address rule admits it).
+ *	the rules have name rules; -1 when it is denied whatever its name
+ *	(an address rule denies it, or with no name rules "*" does, or no
+ *	rule matches), so that a lookup would be wasted; 0 otherwise (no
+ *	rules, no IP peer, or an address rule admits it).
  *
  *	admit_client() judges the client by its address (client->peer),
  *	or for a unix socket by its peer's uid, and where no address rule

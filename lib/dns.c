@@ -105,14 +105,39 @@ int     dns_servers_check(const char *list, char **err)
 }
 
 /*
- * dns_log - evdns's own words (a name server failed, is back up): with
- * -v only, since a server that refuses what it does not know says so
- * for every client. Its debugging lines, which may hold names, never.
+ * dns_log - libevent's own words, evdns's among them (a name server
+ * failed, is back up): those with -v only, since a server that refuses
+ * what it does not know says so for every client; warnings always.
+ * Debugging lines, which may hold names, never come (libevent drops
+ * them unless asked). What is not printable ASCII is shown as "?".
  */
-static void dns_log(int is_warning, const char *msg)
+static void dns_log(int severity, const char *msg)
 {
-    if (is_warning && ss_msg_verbose)
-        ss_msg_info("DNS: %s", msg);
+    char    buf[256];
+    size_t  i;
+
+    if (severity < EVENT_LOG_MSG || (severity == EVENT_LOG_MSG
+                                     && !ss_msg_verbose))
+        return;
+    for (i = 0; msg[i] && i < sizeof(buf) - 1; i++)
+        buf[i] = msg[i] >= 0x20 && msg[i] < 0x7f ? msg[i] : '?';
+    buf[i] = 0;
+    if (severity == EVENT_LOG_MSG)
+        ss_msg_info("libevent: %s", buf);
+    else
+        ss_msg_warn("libevent: %s", buf);
+}
+
+/* dns_items - how many items the list has */
+static int dns_items(const char *list)
+{
+    int     n = 0;
+
+    while (*(list += strspn(list, DNS_LIST_SEP))) {
+        n++;
+        list += strcspn(list, DNS_LIST_SEP);
+    }
+    return (n);
 }
 
 /* dns_open - the resolver, at start */
@@ -128,7 +153,7 @@ DNS    *dns_open(struct event_base *base, const char *list, long timeout_ms,
 
     if (dns_servers_check(list, err) < 0)
         return (0);
-    evdns_set_log_fn(dns_log);
+    event_set_log_callback(dns_log);
     dns = mycalloc(1, sizeof(*dns));
     if ((dns->evdns = evdns_base_new(base, EVDNS_BASE_DISABLE_WHEN_INACTIVE))
         == 0) {
@@ -136,7 +161,7 @@ DNS    *dns_open(struct event_base *base, const char *list, long timeout_ms,
         myfree(dns);
         return (0);
     }
-    if (*list == 0) {
+    if (dns_items(list) == 0) {         /* "" or only separators */
         /* 1: no file (127.0.0.1 then); 6: a file without a server. */
         rc = evdns_base_resolv_conf_parse(dns->evdns, DNS_OPTION_NAMESERVERS
                                           | DNS_OPTION_MISC, "/etc/resolv.conf");

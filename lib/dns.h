@@ -25,11 +25,13 @@
  *	one line naming the culprit: 'bad name server "X" (expected ...)'.
  *
  *	dns_open() makes the resolver, once, at start: the servers of the
- *	list, or with an empty list those of /etc/resolv.conf (read now,
+ *	list, or with a list without items those of /etc/resolv.conf (read now,
  *	before any chroot; without one, 127.0.0.1). Its sockets are
  *	opened here. timeout_ms is dns_timeout: each attempt waits a third
  *	of it, so that a lost datagram is sent again within the client's
- *	wait. The resolver keeps no event loop alive when idle.
+ *	wait. The resolver keeps no event loop alive when idle. From then
+ *	on libevent's own messages are logged: its warnings, and with -v
+ *	its notes ("libevent: Nameserver ... has failed ...").
  *
  *	dns_lookup() starts the lookups of one IPv4 or IPv6 peer (an
  *	IPv4-mapped IPv6 one is IPv4): its PTR name, and with forward

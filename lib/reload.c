@@ -140,8 +140,8 @@ static void reload_log(RESIDENT *rs, const HANDOVER *st)
 
     /* Said only when there are some: the line is the same as ever else. */
     if (naming > 0)
-        len = (size_t) snprintf(also, sizeof(also), ", %d waiting for its "
-                                "host name", naming);
+        len = (size_t) snprintf(also, sizeof(also), ", %d more waiting for "
+                                "a host name", naming);
     if (lingering > 0)
         snprintf(also + len, sizeof(also) - len, ", with %d refused client(s) "
                  "lingering", lingering);

@@ -246,8 +246,9 @@ static void single_server_hosts_check(void)
         && hostname_clean(single_server_local_host,
                           strlen(single_server_local_host), name) < 0)
         ss_msg_usage("%s: \"%.100s\" is no host name (letters, digits, "
-                     "\"-\", \".\" and \"_\", at most %d bytes)",
-                     param_where("local_host_name"), single_server_local_host,
+                     "\"-\", \".\" and \"_\", labels of 1 to %d bytes, "
+                     "at most %d bytes)", param_where("local_host_name"),
+                     single_server_local_host, HOSTNAME_LABEL_MAX,
                      HOSTNAME_MAX);
 }
 
@@ -527,6 +528,8 @@ void    skeleton_init_process(SKELETON *sk, int argc, char **argv)
 static void skeleton_dns_open(SKELETON *sk)
 {
     static char name[HOSTNAME_MAX + 1];
+    struct event_base *base;
+    DNS    *dns;
     char   *err;
 
     sk->host_lookup = strcmp(single_server_host_lookup, "yes") == 0 ?
@@ -537,14 +540,31 @@ static void skeleton_dns_open(SKELETON *sk)
         && hostname_clean(single_server_local_host,
                           strlen(single_server_local_host), name) == 0)
         sk->local_host = name;
-    if (sk->base == 0                   /* --check: the values were checked */
-        || (sk->host_lookup == CLIENT_HOST_NO && !admit_has_names(sk->admit)))
+    if (sk->host_lookup == CLIENT_HOST_NO && !admit_has_names(sk->admit))
         return;
+    /* --check: as start-up would, on a loop of its own, then closed. */
+    if (sk->base == 0) {
+        if ((base = event_base_new()) == 0)
+            ss_msg_fatal("event_base_new failed");
+        if ((dns = dns_open(base, single_server_dns_servers, sk->dns_ms,
+                            &err)) == 0)
+            ss_msg_usage("%s", err);
+        dns_free(dns);
+        event_base_free(base);
+        return;
+    }
     fdbase_hold(sk->devnull);
     sk->dns = dns_open(sk->base, single_server_dns_servers, sk->dns_ms, &err);
     fdbase_release();
-    if (sk->dns == 0)
-        ss_msg_usage("%s", err);
+    if (sk->dns != 0)
+        return;
+    /* After a re-execution, failing here would close the listeners. */
+    if (sk->re.handed_over) {
+        ss_msg_warn("%s -- serving without host names", err);
+        myfree(err);
+        return;
+    }
+    ss_msg_usage("%s", err);
 }
 
 /*
