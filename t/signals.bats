@@ -530,6 +530,13 @@ RELOADED='re-executing|--check|reload'
 	SS_WRAP="python3 $SRC/t/held.py -- $older" start_server "$H/echo-line"
 	run client "$ADDR" --send 'new image\n'
 	[ "$output" = "new image" ]
-	kill -USR1 "$SERVER_PID"
+	# The client has its answer before the handler is reaped: ask again
+	# (bounded) until the count says so, then look at the whole line.
+	local i
+	for ((i = 0; i < 100; i++)); do
+		kill -USR1 "$SERVER_PID"
+		grep -q ': status: served 6, running 0,' "$LOG" && break
+		sleep 0.05
+	done
 	wait_for_log_re ": status: served 6, running 0, paused 0, refused 0; $STARTED, 1 re-execution\(s\) before it\$"
 }
