@@ -304,7 +304,11 @@ static void client_looked_up(void *context, const DNS_RESULT *result)
 
     cl->query = 0;
     if (result->bad) {
-        snprintf(text, sizeof(text), "PTR name \"%s\" refused", result->bad);
+        if (strcmp(result->bad, DNS_UNREADABLE) == 0)
+            snprintf(text, sizeof(text), "PTR name %s", result->bad);
+        else
+            snprintf(text, sizeof(text), "PTR name \"%s\" refused",
+                     result->bad);
         admit_note(t->admit, &cl->c, text);
     }
     if (result->name) {

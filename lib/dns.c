@@ -271,6 +271,11 @@ static void dns_ptr_done(int status, char type, int count, int ttl,
         return;
     }
     q->req = 0;
+    /* libevent 2.1 reads a PTR name of at most 63 bytes: the rest fail. */
+    if (status == DNS_ERR_UNKNOWN) {
+        dns_finish(q, 0, 0, DNS_UNREADABLE);
+        return;
+    }
     if (status != DNS_ERR_NONE || type != DNS_PTR || count < 1
         || (raw = *(const char **) addresses) == 0) {
         dns_finish(q, 0, 0, 0);

@@ -41,7 +41,10 @@
  *	lower-cased, no final dot) or null; result->verified, 1 when the
  *	forward lookup holds the peer's address; result->bad, when a PTR
  *	name came that hostname_clean() refused, that name made
- *	printable (dns_printable()), else null. A failure, a definite
+ *	printable (dns_printable()), or DNS_UNREADABLE when the answer
+ *	could not be read (libevent 2.1 reads PTR names of at most 63
+ *	bytes: a longer one, or one over 255, ends so), else null. A
+ *	failure, a definite
  *	"no" (NXDOMAIN, SERVFAIL, REFUSED) and an answer with no record
  *	all mean no name. The result lives until done() returns.
  *	dns_lookup() returns null, starting nothing and calling nothing,
@@ -74,6 +77,7 @@ typedef struct DNS_RESULT {
 typedef void (*DNS_DONE) (void *, const DNS_RESULT *);
 
 #define DNS_BAD_SHOWN	64              /* bytes of a refused name shown */
+#define DNS_UNREADABLE	"(unreadable: longer than 63 bytes?)"
 
 extern int dns_servers_check(const char *, char **);
 extern DNS *dns_open(struct event_base *, const char *, long, char **);
