@@ -28,6 +28,7 @@
 #include "persource.h"
 
 #define ADMIT_LOG_SLOTS 256             /* sources remembered for the log */
+#define ADMIT_NOTE_VERB "no host name for"     /* admit_note()'s lines */
 #define ADMIT_SOURCE_LEN (2 * INET6_ADDRSTRLEN + 16)   /* "CLIENT via PROXY" */
 
 /* Every assignment of a rule finds a place in a client's variables. */
@@ -37,6 +38,7 @@ typedef struct ADMIT_LOG_SLOT {
     char    source[ADMIT_SOURCE_LEN];   /* "CLIENT via PROXY" */
     time_t  second;                     /* when it was last logged */
     long    held;                       /* denials not logged since */
+    int     note;                       /* admit_note()'s, not a refusal */
 } ADMIT_LOG_SLOT;
 
 struct ADMIT {
@@ -137,13 +139,15 @@ static void admit_source(const SINGLE_SERVER_CLIENT *client, long uid,
 /*
  * admit_log - a denial, logged at most once a second per source. The
  * slot is chosen by a hash of the source: two sources that share one
- * only make each other log a little more often.
+ * only make each other log a little more often. A note (admit_note())
+ * has slots of its own, so that it never hides the refusal that follows.
  */
 static void admit_log(ADMIT *admit, const char *verb, const char *source,
                               const char *service, const char *why)
 {
     ADMIT_LOG_SLOT *slot;
-    unsigned hash = 5381;
+    int     note = strcmp(verb, ADMIT_NOTE_VERB) == 0;
+    unsigned hash = note ? 7919 : 5381;
     const char *cp;
     time_t  now = time(0);
 
@@ -153,6 +157,10 @@ static void admit_log(ADMIT *admit, const char *verb, const char *source,
     for (cp = source; *cp; cp++)
         hash = hash * 33 + (unsigned char) *cp;
     slot = admit->log + hash % ADMIT_LOG_SLOTS;
+    if (slot->note != note) {           /* the other kind's: taken over */
+        slot->source[0] = 0;
+        slot->note = note;
+    }
     if (strcmp(slot->source, source) == 0 && slot->second == now) {
         slot->held++;
         return;
@@ -184,7 +192,7 @@ void    admit_note(ADMIT *admit, const SINGLE_SERVER_CLIENT *client,
     char    source[ADMIT_SOURCE_LEN];
 
     admit_source(client, -1, source, sizeof(source));
-    admit_log(admit, "no host name for", source, client->service_name, text);
+    admit_log(admit, ADMIT_NOTE_VERB, source, client->service_name, text);
 }
 
 /* admit_header_refused - a client refused for its PROXY header */

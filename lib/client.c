@@ -373,7 +373,8 @@ static void client_judge(CLIENT *cl)
 
     if (!cl->looked && client_lookup(cl))
         return;                         /* client_looked_up() goes on */
-    client_hosts(cl);
+    if (t->dns || t->local_host)        /* none: not a call more */
+        client_hosts(cl);
     if (!admit_client(t->admit, &cl->c, cl->verified ? cl->host : 0,
                       &cl->ticket)) {
         client_refuse(cl);              /* no token, no count, no handler */

@@ -50,6 +50,7 @@ struct DNS_QUERY {
 static int dns_server_item(const char *item, char **err)
 {
     char    host[INET6_ADDRSTRLEN + 1];
+    const char *shown = item;
     const char *port = 0;
     const char *end;
     const char *colon = strchr(item, ':');
@@ -84,8 +85,7 @@ static int dns_server_item(const char *item, char **err)
 
 bad:
     *err = myasprintf("bad name server \"%.100s\" "
-                      "(expected ADDR, ADDR:PORT or [IPV6]:PORT)",
-                      item[-1] == '[' ? item - 1 : item);
+                      "(expected ADDR, ADDR:PORT or [IPV6]:PORT)", shown);
     return (-1);
 }
 
@@ -107,9 +107,9 @@ int     dns_servers_check(const char *list, char **err)
 /*
  * dns_log - libevent's own words, evdns's among them (a name server
  * failed, is back up): those with -v only, since a server that refuses
- * what it does not know says so for every client; warnings always.
- * Debugging lines, which may hold names, never come (libevent drops
- * them unless asked). What is not printable ASCII is shown as "?".
+ * what it does not know says so for every client; warnings and errors
+ * always. Debugging lines, which may hold names, never come (libevent
+ * drops them unless asked). What is not printable ASCII is shown as "?".
  */
 static void dns_log(int severity, const char *msg)
 {
@@ -124,8 +124,16 @@ static void dns_log(int severity, const char *msg)
     buf[i] = 0;
     if (severity == EVENT_LOG_MSG)
         ss_msg_info("libevent: %s", buf);
-    else
+    else if (severity == EVENT_LOG_WARN)
         ss_msg_warn("libevent: %s", buf);
+    else
+        ss_msg_error("libevent: %s", buf);
+}
+
+/* dns_log_start - libevent's messages go to our log, from now on */
+void    dns_log_start(void)
+{
+    event_set_log_callback(dns_log);
 }
 
 /* dns_items - how many items the list has */
@@ -140,20 +148,51 @@ static int dns_items(const char *list)
     return (n);
 }
 
+/*
+ * dns_servers_add - the list's servers, or those of /etc/resolv.conf:
+ * 0, or -1 and *err
+ */
+static int dns_servers_add(struct evdns_base *evdns, const char *list,
+                                   char **err)
+{
+    char   *copy;
+    char   *save = 0;
+    char   *item;
+    int     rc;
+
+    if (dns_items(list) == 0) {         /* "" or only separators */
+        /* 1: no file (127.0.0.1 then); 6: a file without a server. */
+        rc = evdns_base_resolv_conf_parse(evdns, DNS_OPTION_NAMESERVERS
+                                          | DNS_OPTION_MISC, "/etc/resolv.conf");
+        if (rc != 0 && rc != 1 && rc != 6) {
+            *err = myasprintf("cannot use /etc/resolv.conf (evdns error %d)",
+                              rc);
+            return (-1);
+        }
+        return (0);
+    }
+    copy = mystrdup(list);
+    for (item = strtok_r(copy, DNS_LIST_SEP, &save); item;
+         item = strtok_r(0, DNS_LIST_SEP, &save)) {
+        if (evdns_base_nameserver_ip_add(evdns, item) != 0) {
+            *err = myasprintf("cannot use name server \"%.100s\"", item);
+            myfree(copy);
+            return (-1);
+        }
+    }
+    myfree(copy);
+    return (0);
+}
+
 /* dns_open - the resolver, at start */
 DNS    *dns_open(struct event_base *base, const char *list, long timeout_ms,
                          char **err)
 {
     DNS    *dns;
-    char   *copy;
-    char   *save = 0;
-    char   *item;
     char    secs[32];
-    int     rc;
 
     if (dns_servers_check(list, err) < 0)
         return (0);
-    event_set_log_callback(dns_log);
     dns = mycalloc(1, sizeof(*dns));
     if ((dns->evdns = evdns_base_new(base, EVDNS_BASE_DISABLE_WHEN_INACTIVE))
         == 0) {
@@ -161,34 +200,20 @@ DNS    *dns_open(struct event_base *base, const char *list, long timeout_ms,
         myfree(dns);
         return (0);
     }
-    if (dns_items(list) == 0) {         /* "" or only separators */
-        /* 1: no file (127.0.0.1 then); 6: a file without a server. */
-        rc = evdns_base_resolv_conf_parse(dns->evdns, DNS_OPTION_NAMESERVERS
-                                          | DNS_OPTION_MISC, "/etc/resolv.conf");
-        if (rc != 0 && rc != 1 && rc != 6) {
-            *err = myasprintf("cannot use /etc/resolv.conf (evdns error %d)",
-                              rc);
-            dns_free(dns);
-            return (0);
-        }
-    } else {
-        copy = mystrdup(list);
-        for (item = strtok_r(copy, DNS_LIST_SEP, &save); item;
-             item = strtok_r(0, DNS_LIST_SEP, &save)) {
-            if (evdns_base_nameserver_ip_add(dns->evdns, item) != 0) {
-                *err = myasprintf("cannot use name server \"%.100s\"",
-                                  item);
-                myfree(copy);
-                dns_free(dns);
-                return (0);
-            }
-        }
-        myfree(copy);
+    if (dns_servers_add(dns->evdns, list, err) < 0) {
+        dns_free(dns);
+        return (0);
     }
-    /* Three tries within the client's wait; its deadline ends the rest. */
+    /*
+     * Three tries within the client's wait; its deadline ends the rest.
+     * Past max-inflight (64 by default) evdns queues a query unsent: a
+     * few clients whose names never come would starve everyone else's.
+     * process_limit bounds the clients waiting; evdns caps this at 65000.
+     */
     snprintf(secs, sizeof(secs), "%.3f", timeout_ms / 3000.0);
     if (evdns_base_set_option(dns->evdns, "timeout:", secs) != 0
-        || evdns_base_set_option(dns->evdns, "attempts:", "3") != 0) {
+        || evdns_base_set_option(dns->evdns, "attempts:", "3") != 0
+        || evdns_base_set_option(dns->evdns, "max-inflight:", "65000") != 0) {
         *err = mystrdup("cannot set the DNS timeout");
         dns_free(dns);
         return (0);

@@ -18,6 +18,7 @@
  *	void	dns_cancel(DNS_QUERY *query);
  *	void	dns_printable(const char *raw, char *out, size_t size);
  *	void	dns_free(DNS *dns);
+ *	void	dns_log_start(void);
  * DESCRIPTION
  *	dns_servers_check() checks the dns_servers list (Postfix's list
  *	syntax: commas and/or white space) without opening anything: each
@@ -29,9 +30,8 @@
  *	before any chroot; without one, 127.0.0.1). Its sockets are
  *	opened here. timeout_ms is dns_timeout: each attempt waits a third
  *	of it, so that a lost datagram is sent again within the client's
- *	wait. The resolver keeps no event loop alive when idle. From then
- *	on libevent's own messages are logged: its warnings, and with -v
- *	its notes ("libevent: Nameserver ... has failed ...").
+ *	wait. The resolver keeps no event loop alive when idle, and has no
+ *	limit of its own on the queries in flight (process_limit is one).
  *
  *	dns_lookup() starts the lookups of one IPv4 or IPv6 peer (an
  *	IPv4-mapped IPv6 one is IPv4): its PTR name, and with forward
@@ -59,6 +59,12 @@
  *	at the end when it was cut.
  *
  *	dns_free() ends the resolver; queries in flight are cancelled.
+ *
+ *	dns_log_start() sends libevent's own messages to our log, for the
+ *	whole process: its warnings and errors, and with -v its notes
+ *	(evdns: "libevent: Nameserver ... has failed ...", "... is back
+ *	up"); never its debugging lines, which may hold names. What is not
+ *	printable ASCII in them is shown as "?".
  *--*/
 
 #include <sys/socket.h>
@@ -86,5 +92,6 @@ extern DNS_QUERY *dns_lookup(DNS *, const struct sockaddr *, socklen_t, int,
 extern void dns_cancel(DNS_QUERY *);
 extern void dns_printable(const char *, char *, size_t);
 extern void dns_free(DNS *);
+extern void dns_log_start(void);
 
 #endif

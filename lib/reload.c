@@ -126,6 +126,11 @@ static void reload_export(RESIDENT *rs, HANDOVER *st)
         hc.header = cl->state == CLIENT_HEADER;
         hc.linger = cl->state == CLIENT_LINGERING;
         hc.lookup = cl->state == CLIENT_LOOKUP;
+        /* Paused in an image before, and looked up again: paused still. */
+        if (hc.lookup && cl->resume_ms >= 0) {
+            hc.lookup = 0;
+            hc.pause_ms = cl->resume_ms;
+        }
         handover_add_client(st, &hc);
     }
 }

@@ -520,6 +520,22 @@ void    skeleton_init_process(SKELETON *sk, int argc, char **argv)
         app->post_init(app->context);
 }
 
+/* skeleton_dns_check - --check: open a resolver as start-up would, close it */
+static void skeleton_dns_check(SKELETON *sk)
+{
+    struct event_base *base;
+    DNS    *dns;
+    char   *err;
+
+    if ((base = event_base_new()) == 0)
+        ss_msg_fatal("event_base_new failed");
+    if ((dns = dns_open(base, single_server_dns_servers, sk->dns_ms,
+                        &err)) == 0)
+        ss_msg_usage("%s", err);
+    dns_free(dns);
+    event_base_free(base);
+}
+
 /*
  * skeleton_dns_open - the resolver, when host names are wanted: by
  * remote_host_lookup, or by name rules; nothing otherwise (no lookup
@@ -528,8 +544,6 @@ void    skeleton_init_process(SKELETON *sk, int argc, char **argv)
 static void skeleton_dns_open(SKELETON *sk)
 {
     static char name[HOSTNAME_MAX + 1];
-    struct event_base *base;
-    DNS    *dns;
     char   *err;
 
     sk->host_lookup = strcmp(single_server_host_lookup, "yes") == 0 ?
@@ -542,15 +556,8 @@ static void skeleton_dns_open(SKELETON *sk)
         sk->local_host = name;
     if (sk->host_lookup == CLIENT_HOST_NO && !admit_has_names(sk->admit))
         return;
-    /* --check: as start-up would, on a loop of its own, then closed. */
-    if (sk->base == 0) {
-        if ((base = event_base_new()) == 0)
-            ss_msg_fatal("event_base_new failed");
-        if ((dns = dns_open(base, single_server_dns_servers, sk->dns_ms,
-                            &err)) == 0)
-            ss_msg_usage("%s", err);
-        dns_free(dns);
-        event_base_free(base);
+    if (sk->base == 0) {                /* --check */
+        skeleton_dns_check(sk);
         return;
     }
     fdbase_hold(sk->devnull);
@@ -733,6 +740,7 @@ int     single_server_main(int argc, char **argv, const SINGLE_SERVER_APP *app)
     fdbase_init(argc);                  /* before we open anything */
     sk.devnull = single_server_stdio(&sk);
     ss_msg_open(app->name ? app->name : argv[0]);
+    dns_log_start();                    /* libevent's words: ours too */
     sk.re.argc = argc;
     sk.re.argv = argv;
     single_server_handover(&sk);
