@@ -3,7 +3,7 @@
 
 usage: dns-fake.py blackhole|servfail|answer [--bind ADDR] [--log FILE]
                    [--idle SECONDS] [--ptr NAME]... [--a NAME=ADDR]...
-                   [--aaaa NAME=ADDR]...
+                   [--aaaa NAME=ADDR]... [--delay SECONDS] [--silent TYPE]...
        dns-fake.py query SERVER TYPE NAME [--timeout SECONDS]
 
 A UDP socket on ADDR (default 127.0.0.1), port chosen by the kernel. Once
@@ -19,6 +19,12 @@ queued by the kernel). Modes:
              query for a NAME given with --a / --aaaa gets those addresses
              (several --a for one NAME: several records), matched ignoring
              case; anything else NXDOMAIN
+
+answer mode, --delay: each answer is sent that many seconds after its
+query came (the other queries are not held up meanwhile); --silent TYPE:
+queries of TYPE (A, AAAA, PTR) are never answered, as the black hole does
+(a name server that answers the PTR query slowly and never the forward
+one: dns_timeout bounds both together).
 
 --log FILE appends one line per query received, "TYPE NAME" (the name as
 sent, bytes outside printable ASCII as \\xHH), so a test can count them.
@@ -40,6 +46,7 @@ query: a client for readiness checks and by-hand debugging: one query
 "rcode N" and then one line per answer record. Exit 0, or 3 on timeout
 or when the query was refused (nothing listening there yet).
 """
+import heapq
 import ipaddress
 import os
 import socket
@@ -165,12 +172,22 @@ def serve(mode, args):
     os.dup2(null, 1)
     os.close(null)
     log = open(args["log"], "a", buffering=1) if args["log"] else None
-    s.settimeout(args["idle"])
+    later = []                  # (when, seq, response, peer): --delay
+    seq = 0
+    idle_end = time.monotonic() + args["idle"]
     while True:
+        now = time.monotonic()
+        while later and later[0][0] <= now:
+            _, _, out, to = heapq.heappop(later)
+            s.sendto(out, to)
+        if now >= idle_end and not later:
+            return 0
+        s.settimeout(max(0.0, (later[0][0] if later else idle_end) - now))
         try:
             pkt, peer = s.recvfrom(4096)
-        except socket.timeout:
-            return 0
+        except (socket.timeout, BlockingIOError):
+            continue
+        idle_end = time.monotonic() + args["idle"]
         try:
             q = parse_query(pkt)
         except (ValueError, IndexError, struct.error):
@@ -186,8 +203,16 @@ def serve(mode, args):
         if mode == "servfail":
             s.sendto(response(qid, flags, question, SERVFAIL, []), peer)
             continue
+        if NAMES.get(qtype) in args["silent"]:
+            continue
         rcode, recs = answer(args, qtype, labels)
-        s.sendto(response(qid, flags, question, rcode, recs), peer)
+        out = response(qid, flags, question, rcode, recs)
+        if args["delay"] > 0:
+            seq += 1
+            heapq.heappush(later, (time.monotonic() + args["delay"], seq,
+                                   out, peer))
+        else:
+            s.sendto(out, peer)
 
 
 def query(server, qtype, name, timeout):
@@ -249,7 +274,7 @@ def main(argv):
         print("dns-fake.py: unknown mode %s" % mode, file=sys.stderr)
         return 2
     args = {"bind": "127.0.0.1", "log": None, "idle": 300.0,
-            "ptr": [], "a": {}, "aaaa": {}}
+            "ptr": [], "a": {}, "aaaa": {}, "delay": 0.0, "silent": set()}
     i = 2
     while i < len(argv):
         opt, val = argv[i], argv[i + 1]
@@ -259,6 +284,10 @@ def main(argv):
             args["log"] = val
         elif opt == "--idle":
             args["idle"] = float(val)
+        elif opt == "--delay":
+            args["delay"] = float(val)
+        elif opt == "--silent":
+            args["silent"].add(val.upper())
         elif opt == "--ptr":
             args["ptr"].append(parse_name(val))
         elif opt in ("--a", "--aaaa"):

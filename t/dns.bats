@@ -88,9 +88,9 @@ zone_start() {
 
 # --- TCPREMOTEHOST --------------------------------------------------------
 
-@test "yes: TCPREMOTEHOST is the PTR name (127.0.0.2 is client.test; from the hosts file too); unset without a PTR record" {
+@test "yes: TCPREMOTEHOST is the PTR name (127.0.0.2 is client.test; from the hosts file too); unset without a PTR record, at once (NXDOMAIN)" {
 	zone_start
-	serve -o remote_host_lookup=yes -o dns_servers="$DNS_ADDR"
+	serve -o remote_host_lookup=yes -o dns_servers="$DNS_ADDR" -o dns_timeout=10s
 	from 127.0.0.2
 	[ "$(var TCPREMOTEHOST)" = client.test ]
 	[ "$(var TCPREMOTEIP)" = 127.0.0.2 ]
@@ -102,6 +102,12 @@ zone_start() {
 	unset_var TCPREMOTEHOST
 	dns_sync
 	[ "$(dns_queries "PTR\] $(rev4 127.0.0.3 | sed 's/\./\\./g')")" -ge 1 ]
+	# NXDOMAIN is a definite answer: no wait for dns_timeout (10 s)
+	run burst "$ADDR" 1 --bind 127.0.0.3 --timeout 12
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output != *TCPREMOTEHOST* ]]
+	[ "$(sed -n 's/^max //p' <<<"$output")" -lt 2000 ]
 }
 
 @test "yes takes the PTR name as found; paranoid only when the name's A record is the client's address" {
@@ -143,6 +149,26 @@ zone_start() {
 	[ "$(dns_queries 'PTR\] 1\.0\.0\.0\.0\.0\.0\.0\.0\.0\.0\.0\.0\.0\.0\.0\.0\.0\.0\.0\.0\.0\.0\.0\.0\.0\.0\.0\.0\.0\.0\.0\.ip6\.arpa from ::1')" -ge 1 ]
 	[ "$(dns_queries 'AAAA\] six\.test ')" -ge 1 ]
 	grep -qiE 'query\[AAAA\] six\.test from ::1$' "$DNS_LOG"	# over IPv6
+	kill "$SERVER_PID"
+	wait_exit "$SERVER_PID" 5
+	# paranoid: a PTR name whose AAAA records are other addresses is no
+	# name; one of several AAAA records being ::1 is enough
+	fake_start answer --bind ::1 --ptr liar6.test \
+		--aaaa liar6.test=2001:db8::1 --aaaa liar6.test=::2
+	start_server -L '[::1]:0' -o remote_host_lookup=paranoid \
+		-o dns_servers="$FAKE_ADDR" -- "$H/host-show" "$RAN"
+	run client "$ADDR"
+	[ "$(var TCPREMOTEIP)" = ::1 ]
+	unset_var TCPREMOTEHOST
+	grep -qix 'AAAA liar6\.test' "$FAKE_LOG"		# it was asked
+	kill "$SERVER_PID" "$FAKE_PID"
+	wait_exit "$SERVER_PID" 5
+	fake_start answer --bind ::1 --ptr many6.test \
+		--aaaa many6.test=2001:db8::2 --aaaa many6.test=::1
+	start_server -L '[::1]:0' -o remote_host_lookup=paranoid \
+		-o dns_servers="$FAKE_ADDR" -- "$H/host-show" "$RAN"
+	run client "$ADDR"
+	[ "$(var TCPREMOTEHOST)" = many6.test ]
 }
 
 @test "no (the default): no TCPREMOTEHOST and not one query, though a name server with the PTR is given" {
@@ -362,6 +388,28 @@ zone_start() {
 	[ "$(fake_queries)" -ge 10 ]
 }
 
+@test "dns_timeout bounds PTR and forward together: a PTR answered after 1.2 s and an A query never answered end at dns_timeout=2s, not 2 s later" {
+	local ms
+	fake_start answer --ptr client.test --a client.test=127.0.0.2 \
+		--delay 1.2 --silent A
+	rules <<-'EOF'
+		=.test          allow RULE=name
+		*               allow RULE=star
+	EOF
+	serve -o remote_host_lookup=paranoid -o access_rules="$R" \
+		-o dns_servers="$FAKE_ADDR" -o dns_timeout=2s
+	run burst "$ADDR" 1 --bind 127.0.0.2 --timeout 10
+	echo "$output"
+	cat "$FAKE_LOG"
+	[ "$status" -eq 0 ]
+	[[ $output == *RULE=star* ]]			# never checked: no name
+	[[ $output != *TCPREMOTEHOST* ]]
+	grep -qix 'A client\.test' "$FAKE_LOG"		# the forward query was sent
+	ms=$(sed -n 's/^max //p' <<<"$output")
+	[ "$ms" -ge 1800 ]
+	[ "$ms" -le 2700 ]				# 1.2 s + a fresh 2 s: 3.2 s
+}
+
 @test "SERVFAIL: the client is served without a name at once, well before dns_timeout" {
 	fake_start servfail
 	rules <<-'EOF'
@@ -524,7 +572,9 @@ refused_name() {
 	serve -v -m 1 -o access_rules="$R" -o dns_servers="$FAKE_ADDR" -o dns_timeout=3s
 	bg burst "$ADDR" 1 --bind 127.0.0.2 --timeout 10 >"$OUT"
 	w_pid=$BG_PID
-	wait_fake_queries 1				# its lookup is under way
+	# evdns sends its query again each third of dns_timeout: the third
+	# query means 2 s of the client's 3 s are gone (the server's clock)
+	wait_fake_queries 3
 	from 127.0.0.3					# max_use reached: re-execution
 	[ "$(var RULE)" = address ]
 	wait_log_count ': re-executing ' 1
@@ -537,7 +587,7 @@ refused_name() {
 	[ "$(ran_from 127.0.0.2)" -eq 1 ]
 	elapsed=$(sed -n 's/^max //p' "$OUT")
 	[ "$elapsed" -ge 2500 ]				# looked up again, for the time
-	[ "$elapsed" -le 5000 ]				# it had left, not 3 s more
+	[ "$elapsed" -le 4000 ]				# it had left (1 s), not 3 s more
 	alive "$SERVER_PID"
 }
 
