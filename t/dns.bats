@@ -224,6 +224,25 @@ zone_start() {
 	[ "$(dns_queries "PTR\] 2\.0\.0\.127\.in-addr\.arpa ")" -eq 1 ]
 }
 
+@test "in-process service (libsingleserver, no handler process): client->env carries TCPREMOTEHOST and TCPLOCALHOST" {
+	zone_start
+	SS=$BUILD/t/env-service start_server -L 127.0.0.1:0 \
+		-o remote_host_lookup=yes -o dns_servers="$DNS_ADDR" \
+		-o local_host_name=server.example
+	from 127.0.0.2
+	[ "$status" -eq 0 ]
+	[ "$(var TCPREMOTEIP)" = 127.0.0.2 ]
+	[ "$(var TCPREMOTEHOST)" = client.test ]
+	[ "$(var TCPLOCALHOST)" = server.example ]
+	[ -z "$(pgrep -P "$SERVER_PID")" ]		# served in-process
+	from 127.0.0.3					# no PTR record
+	[ "$(var TCPREMOTEIP)" = 127.0.0.3 ]
+	[ "$(var TCPLOCALHOST)" = server.example ]
+	unset_var TCPREMOTEHOST
+	dns_sync
+	[ "$(dns_queries "PTR\] 2\.0\.0\.127\.in-addr\.arpa ")" -eq 1 ]
+}
+
 # --- name rules -----------------------------------------------------------
 
 @test "name rules: =client.test deny (its message, no handler), =.test allow with its variable, no name: * decides" {
