@@ -224,6 +224,25 @@ zone_start() {
 	[ "$(dns_queries "PTR\] 2\.0\.0\.127\.in-addr\.arpa ")" -eq 1 ]
 }
 
+@test "in-process service (libsingleserver, no handler process): client->env carries TCPREMOTEHOST and TCPLOCALHOST" {
+	zone_start
+	SS=$BUILD/t/env-service start_server -L 127.0.0.1:0 \
+		-o remote_host_lookup=yes -o dns_servers="$DNS_ADDR" \
+		-o local_host_name=server.example
+	from 127.0.0.2
+	[ "$status" -eq 0 ]
+	[ "$(var TCPREMOTEIP)" = 127.0.0.2 ]
+	[ "$(var TCPREMOTEHOST)" = client.test ]
+	[ "$(var TCPLOCALHOST)" = server.example ]
+	[ -z "$(pgrep -P "$SERVER_PID")" ]		# served in-process
+	from 127.0.0.3					# no PTR record
+	[ "$(var TCPREMOTEIP)" = 127.0.0.3 ]
+	[ "$(var TCPLOCALHOST)" = server.example ]
+	unset_var TCPREMOTEHOST
+	dns_sync
+	[ "$(dns_queries "PTR\] 2\.0\.0\.127\.in-addr\.arpa ")" -eq 1 ]
+}
+
 # --- name rules -----------------------------------------------------------
 
 @test "name rules: =client.test deny (its message, no handler), =.test allow with its variable, no name: * decides" {
@@ -588,6 +607,47 @@ refused_name() {
 	elapsed=$(sed -n 's/^max //p' "$OUT")
 	[ "$elapsed" -ge 2500 ]				# looked up again, for the time
 	[ "$elapsed" -le 4000 ]				# it had left (1 s), not 3 s more
+	alive "$SERVER_PID"
+}
+
+@test "a client behind a PROXY header waiting for its name at a re-execution (max_use) is served at once by the old image, without a name, as its header said" {
+	local w_pid t_trigger t_done
+	# dnsmasq answers 192.0.2.8's PTR at once and sends 192.0.2.7's to
+	# a black hole: one name server, one client waiting, one not
+	fake_start blackhole
+	dns_start --host-record=two.test,192.0.2.8 \
+		--server="/$(rev4 192.0.2.7)/127.0.0.1#$FAKE_PORT"
+	serve -v -m 1 -o upstream_proxy_protocol=haproxy \
+		-o upstream_proxy_networks=127.0.0.0/8 -o remote_host_lookup=yes \
+		-o dns_servers="$DNS_ADDR" -o dns_timeout=10s \
+		-o local_host_name=server.example
+	bg python3 "$SRC/t/proxy-client.py" "$ADDR" \
+		v1:"TCP4 192.0.2.7 127.0.0.1 5555 ${ADDR##*:}" --timeout 15 >"$OUT"
+	w_pid=$BG_PID
+	wait_fake_queries 1			# its lookup is under way
+	[ "$(ran_from 192.0.2.7)" -eq 0 ]
+	t_trigger=$(now_ms)
+	# a client needing no wait reaches max_use: re-execution
+	run python3 "$SRC/t/proxy-client.py" "$ADDR" \
+		v1:"TCP4 192.0.2.8 127.0.0.1 5556 ${ADDR##*:}" --timeout 5
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(var TCPREMOTEHOST)" = two.test ]
+	wait_status "$w_pid" 8
+	t_done=$(now_ms)
+	cat "$OUT"
+	cat "$LOG"
+	[ "$STATUS" -eq 0 ]
+	output=$(cat "$OUT")
+	[ "$(var TCPREMOTEIP)" = 192.0.2.7 ]	# the header's address
+	[ "$(var TCPLOCALHOST)" = server.example ]
+	unset_var TCPREMOTEHOST
+	[ "$(ran_from 192.0.2.7)" -eq 1 ]
+	echo "served $((t_done - t_trigger)) ms after the second client began"
+	[ $((t_done - t_trigger)) -lt 2500 ]	# not at dns_timeout (10 s)
+	wait_log_count ': re-executing ' 1
+	! grep -q 'waiting for a host name' "$LOG"	# not handed over
+	wait_log_count ': ready: ' 2
 	alive "$SERVER_PID"
 }
 

@@ -7,6 +7,7 @@
 
 load helper
 load postfix
+load dns
 bats_require_minimum_version 1.5.0
 
 # TAG: single-server's syslog tag (the master names the service after its
@@ -68,6 +69,27 @@ gone() {
 	# a second client is served too (by the same process or another)
 	run -0 client "$PF_ADDR" --timeout 5
 	[[ $output == *PROTO=TCP* ]]
+}
+
+@test "master(8): remote_host_lookup, dns_servers and local_host_name: TCPREMOTEHOST from the PTR record (checked forward), TCPLOCALHOST" {
+	# the PTR and A records of 127.0.0.2; 127.0.0.3 has none
+	dns_start --host-record=client.test,127.0.0.2
+	postfix_start "127.0.0.1:@PORT@ inet n n n - 2 single-server -o remote_host_lookup=paranoid -o dns_servers=$DNS_ADDR -o dns_timeout=10s -o local_host_name=server.example $H/host-show"
+	run -0 client "$PF_ADDR" --bind 127.0.0.2 --timeout 5
+	echo "$output"
+	[ "$(var TCPREMOTEIP)" = 127.0.0.2 ]
+	[ "$(var TCPREMOTEHOST)" = client.test ]
+	[ "$(var TCPLOCALHOST)" = server.example ]
+	run -0 client "$PF_ADDR" --bind 127.0.0.3 --timeout 5
+	echo "$output"
+	[ "$(var TCPREMOTEIP)" = 127.0.0.3 ]
+	[ "$(var TCPLOCALHOST)" = server.example ]
+	! grep -q '^TCPREMOTEHOST=' <<<"$output"
+	# the names came from the test's dnsmasq, PTR and forward
+	dns_sync
+	[ "$(dns_queries 'PTR\] 2\.0\.0\.127\.in-addr\.arpa ')" -ge 1 ]
+	[ "$(dns_queries 'A\] client\.test ')" -ge 1 ]
+	[ "$(dns_queries 'PTR\] 3\.0\.0\.127\.in-addr\.arpa ')" -ge 1 ]
 }
 
 @test "master(8): -o max_use=2 with maxproc 1: two clients per process, then the master runs a new one" {
