@@ -174,18 +174,22 @@ void    resident_reexec_now(RESIDENT *rs)
     sigset_t all;
     sigset_t old;
     char   *why;
+    int     n;
 
     sigfillset(&all);
     sigprocmask(SIG_BLOCK, &all, &old);
     if (event_base_loop(sk->base, EVLOOP_NONBLOCK) < 0)
         ss_msg_fatal("event loop failed");
-    sk->re.due = 0;                     /* no accepts until now */
     if (rs->leaving) {
+        sk->re.due = 0;                 /* no accepts until now */
         sigprocmask(SIG_SETMASK, &old, 0);
         resident_update(rs);
         return;
     }
-    if (reload_proxied_now(rs) > 0) {
+    /* Still due while they go on: one admitted there asks for no other. */
+    n = reload_proxied_now(rs);
+    sk->re.due = 0;                     /* no accepts until now */
+    if (n > 0) {
         ss_msg_warn("cannot re-execute now: a client behind a proxy or with "
                     "TLS waits for a handler -- serving on");
         reload_abandon(rs, &old);
