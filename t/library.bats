@@ -101,6 +101,40 @@ pc() {
 	PKG_CONFIG_PATH=$PCDIR pkg-config --define-variable=prefix="$ROOT$PREFIX" "$@"
 }
 
+# make_var NAME: the value of the build's make variable NAME
+make_var() {
+	printf 'print-%%:\n\t@echo $($*)\n' >"$BATS_TEST_TMPDIR/print.mk"
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s --no-print-directory -C "$BUILD" \
+		-f Makefile -f "$BATS_TEST_TMPDIR/print.mk" "print-$1"
+}
+
+@test "make install, then make uninstall, into a prefix: its file list is what it was before" {
+	local dest=$BATS_TEST_TMPDIR/dest var dir
+	# the directories a prefix shares with other software exist already
+	# (as under /usr/local): uninstall leaves those, and only those
+	for var in bindir libdir pkgconfigdir includedir man3dir man8dir docdir; do
+		dir=$(make_var "$var")
+		[[ $dir == /* ]]
+		[ "$var" != docdir ] || dir=${dir%/*}	# share/doc; docdir is ours
+		mkdir -p "$dest$dir"
+	done
+	find "$dest" | sort >"$BATS_TEST_TMPDIR/before"
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$BUILD" install DESTDIR="$dest" \
+		>"$BATS_TEST_TMPDIR/install.log" 2>&1 ||
+		{ cat "$BATS_TEST_TMPDIR/install.log" >&2; return 1; }
+	find "$dest" | sort >"$BATS_TEST_TMPDIR/installed"
+	# it did install: the tool, the library, the header, the pages, the examples
+	[ -x "$dest$(make_var bindir)/single-server" ]
+	[ -f "$dest$(make_var pkgincludedir)/single_server.h" ]
+	[ -x "$dest$(make_var exampledir)/hello" ]
+	[ "$(comm -13 "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/installed" | wc -l)" -gt 30 ]
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$BUILD" uninstall DESTDIR="$dest" \
+		>"$BATS_TEST_TMPDIR/uninstall.log" 2>&1 ||
+		{ cat "$BATS_TEST_TMPDIR/uninstall.log" >&2; return 1; }
+	find "$dest" | sort >"$BATS_TEST_TMPDIR/after"
+	diff "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
+}
+
 @test "the installed shared library exports only prefixed names: single_server_, ss_" {
 	install_lib
 	local so

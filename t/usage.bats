@@ -202,6 +202,26 @@ refused() {
 	[ -z "$stderr" ]
 }
 
+@test "--version prints configure.ac's version (AC_INIT, the one place it is written)" {
+	local version
+	version=$(sed -n 's/^AC_INIT(\[single-server\], \[\([^]]*\)\].*/\1/p' "$SRC/configure.ac")
+	[ -n "$version" ]
+	run -0 "$SS" --version </dev/null
+	[ "$output" = "single-server $version" ]
+}
+
+@test "debian/changelog's upstream version is configure.ac's" {
+	local version changelog
+	# the packaging is in git, not in a release tarball (make distcheck)
+	[ -f "$SRC/debian/changelog" ] || skip "no debian/ (a release tarball)"
+	version=$(sed -n 's/^AC_INIT(\[single-server\], \[\([^]]*\)\].*/\1/p' "$SRC/configure.ac")
+	changelog=$(sed -n '1s/^single-server (\([^)]*\)) .*/\1/p' "$SRC/debian/changelog")
+	[ -n "$version" ]
+	[ -n "$changelog" ]
+	changelog=${changelog#*:}	# no epoch
+	[ "${changelog%-*}" = "$version" ]	# no Debian revision
+}
+
 @test "options after -- belong to the handler" {
 	run "$SS" -S -- sh -c 'echo "$1"' sh -v <<<x
 	show
