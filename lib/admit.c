@@ -249,8 +249,9 @@ static void admit_deny_write(int fd, const char *message)
     msg.msg_iov = iov;
     msg.msg_iovlen = 2;
     /* A pipe (stream mode by hand) is no socket: write it plainly. */
-    if (sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno == ENOTSOCK)
-        (void) writev(fd, iov, 2);
+    if (sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno == ENOTSOCK
+        && writev(fd, iov, 2) < 0)
+        return;                         /* lost, as a full buffer's would be */
 }
 
 /* admit_has_names - do the rules name hosts? */
