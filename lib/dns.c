@@ -89,19 +89,19 @@ bad:
     return (-1);
 }
 
-/* dns_servers_check - the dns_servers list, checked */
+/* dns_servers_check - the dns_servers list, checked: its items, or -1 */
 int     dns_servers_check(const char *list, char **err)
 {
     char   *copy = mystrdup(list);
     char   *save = 0;
     char   *item;
-    int     status = 0;
+    int     n = 0;
 
-    for (item = strtok_r(copy, DNS_LIST_SEP, &save); item && status == 0;
+    for (item = strtok_r(copy, DNS_LIST_SEP, &save); item && n >= 0;
          item = strtok_r(0, DNS_LIST_SEP, &save))
-        status = dns_server_item(item, err);
+        n = dns_server_item(item, err) < 0 ? -1 : n + 1;
     myfree(copy);
-    return (status);
+    return (n);
 }
 
 /*
@@ -136,31 +136,19 @@ void    dns_log_start(void)
     event_set_log_callback(dns_log);
 }
 
-/* dns_items - how many items the list has */
-static int dns_items(const char *list)
-{
-    int     n = 0;
-
-    while (*(list += strspn(list, DNS_LIST_SEP))) {
-        n++;
-        list += strcspn(list, DNS_LIST_SEP);
-    }
-    return (n);
-}
-
 /*
- * dns_servers_add - the list's servers, or those of /etc/resolv.conf:
- * 0, or -1 and *err
+ * dns_servers_add - the list's servers (it has items of them), or those
+ * of /etc/resolv.conf: 0, or -1 and *err
  */
 static int dns_servers_add(struct evdns_base *evdns, const char *list,
-                                   char **err)
+                                   int items, char **err)
 {
     char   *copy;
     char   *save = 0;
     char   *item;
     int     rc;
 
-    if (dns_items(list) == 0) {         /* "" or only separators */
+    if (items == 0) {                   /* "" or only separators */
         /* 1: no file (127.0.0.1 then); 6: a file without a server. */
         rc = evdns_base_resolv_conf_parse(evdns, DNS_OPTION_NAMESERVERS
                                           | DNS_OPTION_MISC, "/etc/resolv.conf");
@@ -190,8 +178,9 @@ DNS    *dns_open(struct event_base *base, const char *list, long timeout_ms,
 {
     DNS    *dns;
     char    secs[32];
+    int     items;
 
-    if (dns_servers_check(list, err) < 0)
+    if ((items = dns_servers_check(list, err)) < 0)
         return (0);
     dns = mycalloc(1, sizeof(*dns));
     if ((dns->evdns = evdns_base_new(base, EVDNS_BASE_DISABLE_WHEN_INACTIVE))
@@ -200,7 +189,7 @@ DNS    *dns_open(struct event_base *base, const char *list, long timeout_ms,
         myfree(dns);
         return (0);
     }
-    if (dns_servers_add(dns->evdns, list, err) < 0) {
+    if (dns_servers_add(dns->evdns, list, items, err) < 0) {
         dns_free(dns);
         return (0);
     }
@@ -221,24 +210,22 @@ DNS    *dns_open(struct event_base *base, const char *list, long timeout_ms,
     return (dns);
 }
 
-/* dns_printable - a refused name, fit for a log line */
-void    dns_printable(const char *raw, char *out, size_t size)
+/*
+ * dns_printable - a refused name, fit for a log line: at most size - 1
+ * bytes, a byte no name may hold shown as "?", "..." at the end when cut
+ */
+static void dns_printable(const char *raw, char *out, size_t size)
 {
     size_t  i;
     size_t  len = strlen(raw);
-    int     c;
 
     if (size < 4) {
         if (size > 0)
             out[0] = 0;
         return;
     }
-    for (i = 0; i < len && i < size - 1; i++) {
-        c = (unsigned char) raw[i];
-        out[i] = ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-                  || (c >= '0' && c <= '9') || c == '-' || c == '.'
-                  || c == '_') ? (char) c : '?';
-    }
+    for (i = 0; i < len && i < size - 1; i++)
+        out[i] = hostname_char((unsigned char) raw[i]) ? raw[i] : '?';
     out[i] = 0;
     if (i < len)
         memcpy(out + size - 4, "...", 4);

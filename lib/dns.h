@@ -16,13 +16,13 @@
  *			socklen_t len, int forward, DNS_DONE done,
  *			void *context);
  *	void	dns_cancel(DNS_QUERY *query);
- *	void	dns_printable(const char *raw, char *out, size_t size);
  *	void	dns_free(DNS *dns);
  *	void	dns_log_start(void);
  * DESCRIPTION
  *	dns_servers_check() checks the dns_servers list (Postfix's list
  *	syntax: commas and/or white space) without opening anything: each
- *	item ADDR, ADDR:PORT or [IPV6]:PORT. 0, or -1 and *err (myfree()),
+ *	item ADDR, ADDR:PORT or [IPV6]:PORT. The number of items, or -1
+ *	and *err (myfree()),
  *	one line naming the culprit: 'bad name server "X" (expected ...)'.
  *
  *	dns_open() makes the resolver, once, at start: the servers of the
@@ -41,7 +41,8 @@
  *	lower-cased, no final dot) or null; result->verified, 1 when the
  *	forward lookup holds the peer's address; result->bad, when a PTR
  *	name came that hostname_clean() refused, that name made
- *	printable (dns_printable()), or DNS_UNREADABLE when the answer
+ *	printable (cut to DNS_BAD_SHOWN bytes, ending in "..." then, a
+ *	byte no name may hold shown as "?"), or DNS_UNREADABLE when the answer
  *	could not be read (libevent 2.1 reads PTR names of at most 63
  *	bytes: a longer one, or one over 255, ends so), else null. A
  *	failure, a definite
@@ -52,11 +53,6 @@
  *
  *	dns_cancel() ends a query whose done() has not been called: it
  *	will not be. The caller's deadline is what bounds a wait.
- *
- *	dns_printable() writes at most size - 1 bytes of raw (a
- *	null-terminated string from the network) to out: a byte other
- *	than a letter, a digit, "-", "." or "_" shown as "?", and "..."
- *	at the end when it was cut.
  *
  *	dns_free() ends the resolver; queries in flight are cancelled.
  *
@@ -90,7 +86,6 @@ extern DNS *dns_open(struct event_base *, const char *, long, char **);
 extern DNS_QUERY *dns_lookup(DNS *, const struct sockaddr *, socklen_t, int,
                                      DNS_DONE, void *);
 extern void dns_cancel(DNS_QUERY *);
-extern void dns_printable(const char *, char *, size_t);
 extern void dns_free(DNS *);
 extern void dns_log_start(void);
 

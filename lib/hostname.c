@@ -16,7 +16,7 @@
 #include "hostname.h"
 
 /* hostname_char - a byte that a name may hold, lower-cased; 0: none */
-static char hostname_char(unsigned char c)
+char    hostname_char(unsigned char c)
 {
     if (c >= 'A' && c <= 'Z')
         return ((char) (c - 'A' + 'a'));

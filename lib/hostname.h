@@ -10,6 +10,7 @@
  *	#include <hostname.h>
  *
  *	int	hostname_clean(const char *in, size_t len, char *out);
+ *	char	hostname_char(unsigned char c);
  * DESCRIPTION
  *	A name from a DNS answer is hostile input: a PTR record may hold
  *	any bytes its owner likes, and the name ends up in log lines, in a
@@ -30,7 +31,10 @@
  *	dot come out the same, so a comparison of two clean names is a
  *	strcmp().
  *
- *	It is a pure function: no I/O, no logging, no allocation.
+ *	hostname_char() is the byte c as a name holds it (lower-cased), or 0
+ *	when no name may hold it; for callers that show a refused name.
+ *
+ *	Both are pure functions: no I/O, no logging, no allocation.
  *--*/
 
 #include <stddef.h>
@@ -39,5 +43,6 @@
 #define HOSTNAME_LABEL_MAX 63           /* bytes of one label */
 
 extern int hostname_clean(const char *, size_t, char *);
+extern char hostname_char(unsigned char);
 
 #endif

@@ -130,6 +130,15 @@ zone_start() {
 	unset_var TCPREMOTEHOST
 }
 
+# paranoid6 ANSWER...: t/dns-fake.py on ::1 answering as told, a server
+# on [::1] with remote_host_lookup=paranoid asking it, and one client
+paranoid6() {
+	fake_start answer --bind ::1 "$@"
+	start_server -L '[::1]:0' -o remote_host_lookup=paranoid \
+		-o dns_servers="$FAKE_ADDR" -- "$H/host-show" "$RAN"
+	run client "$ADDR"
+}
+
 @test "IPv6: a client of ::1 gets its PTR name (yes) and its AAAA-checked name (paranoid), asking a name server at [::1]:PORT" {
 	have_ipv6 || skip "no IPv6 loopback"
 	zone_start
@@ -153,21 +162,15 @@ zone_start() {
 	wait_exit "$SERVER_PID" 5
 	# paranoid: a PTR name whose AAAA records are other addresses is no
 	# name; one of several AAAA records being ::1 is enough
-	fake_start answer --bind ::1 --ptr liar6.test \
-		--aaaa liar6.test=2001:db8::1 --aaaa liar6.test=::2
-	start_server -L '[::1]:0' -o remote_host_lookup=paranoid \
-		-o dns_servers="$FAKE_ADDR" -- "$H/host-show" "$RAN"
-	run client "$ADDR"
+	paranoid6 --ptr liar6.test --aaaa liar6.test=2001:db8::1 \
+		--aaaa liar6.test=::2
 	[ "$(var TCPREMOTEIP)" = ::1 ]
 	unset_var TCPREMOTEHOST
 	grep -qix 'AAAA liar6\.test' "$FAKE_LOG"		# it was asked
 	kill "$SERVER_PID" "$FAKE_PID"
 	wait_exit "$SERVER_PID" 5
-	fake_start answer --bind ::1 --ptr many6.test \
-		--aaaa many6.test=2001:db8::2 --aaaa many6.test=::1
-	start_server -L '[::1]:0' -o remote_host_lookup=paranoid \
-		-o dns_servers="$FAKE_ADDR" -- "$H/host-show" "$RAN"
-	run client "$ADDR"
+	paranoid6 --ptr many6.test --aaaa many6.test=2001:db8::2 \
+		--aaaa many6.test=::1
 	[ "$(var TCPREMOTEHOST)" = many6.test ]
 }
 
